@@ -1,0 +1,96 @@
+# f8npu top-level build. `make help` lists the targets.
+# Out-of-tree objects go to $(BUILD); the sanitizer build to $(BUILD)/asan.
+
+BUILD   ?= build
+CC      ?= cc
+OPT     ?= -O2
+CFLAGS  ?= $(OPT) -g
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+CPPFLAGS_F8 := -std=c11 -D_POSIX_C_SOURCE=200809L -Isim/include -Iuapi -Iruntime/include
+SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
+PYTHON  ?= /usr/bin/python3
+
+# Functional model and its host-side helpers (sim/), shared by everything.
+SIM_SRCS := sim/f8npu_model.c sim/f8npu_validate.c sim/f8npu_ref.c sim/f8npu_prog.c \
+            sim/f8npu_model_host.c sim/f8npu_hostmem.c
+# The f8 command-line tool.
+CLI_SRCS := runtime/cli/f8.c runtime/cli/f8-exec.c runtime/cli/f8-demo.c runtime/cli/f8-bench.c \
+            runtime/cli/f8-job.c runtime/cli/f8-file.c
+# Unit tests (Check): every tests/unit/*.c file, linked into one runner.
+TEST_SRCS := $(sort $(wildcard tests/unit/*.c))
+
+define objs
+$(patsubst %.c,$(1)/obj/%.o,$(2))
+endef
+
+SIM_OBJS  := $(call objs,$(BUILD),$(SIM_SRCS))
+CLI_OBJS  := $(call objs,$(BUILD),$(CLI_SRCS))
+TEST_OBJS := $(call objs,$(BUILD),$(TEST_SRCS))
+ASAN_SIM_OBJS  := $(call objs,$(BUILD)/asan,$(SIM_SRCS))
+ASAN_TEST_OBJS := $(call objs,$(BUILD)/asan,$(TEST_SRCS))
+
+.PHONY: all deps check unit unit-asan indep demo bench clean help
+all: $(BUILD)/f8 $(BUILD)/f8-unit
+
+help:
+	@echo "make deps    install the Debian packages the project needs (apt, as root)"
+	@echo "make         build the functional model, the f8 tool and the tests"
+	@echo "make check   deps + build + unit tests + ASan/UBSan unit tests + independent-model comparison"
+	@echo "make demo    run a small residual block on the functional model"
+	@echo "make bench   functional-model throughput and cost-model utilisation"
+
+deps:
+	@scripts/deps.sh
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_F8) $(CFLAGS) $(WARN) -MMD -MP -c $< -o $@
+
+$(BUILD)/asan/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_F8) -O1 -g $(SAN) $(WARN) -MMD -MP -c $< -o $@
+
+$(BUILD)/libf8npu-sim.a: $(SIM_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/f8: $(CLI_OBJS) $(BUILD)/libf8npu-sim.a
+	$(CC) $(CFLAGS) -o $@ $^
+
+$(BUILD)/f8-unit: $(TEST_OBJS) $(BUILD)/libf8npu-sim.a
+	$(CC) $(CFLAGS) -o $@ $^ $(CHECK_LIBS)
+
+$(BUILD)/asan/f8-unit: $(ASAN_TEST_OBJS) $(ASAN_SIM_OBJS)
+	$(CC) -g $(SAN) -o $@ $^ $(CHECK_LIBS)
+
+# The tests read docs/arith.md (test vectors); run them from the top directory.
+unit: $(BUILD)/f8-unit
+	$(BUILD)/f8-unit
+
+unit-asan: $(BUILD)/asan/f8-unit
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 CK_FORK=no $(BUILD)/asan/f8-unit
+
+# An independent Python implementation of docs/arith.md + docs/isa.md against `f8 exec`.
+INDEP_CASES ?= 2000
+INDEP_SEED  ?= 1
+indep: $(BUILD)/f8
+	$(PYTHON) tests/indep/compare.py --f8 $(BUILD)/f8 --cases $(INDEP_CASES) --seed $(INDEP_SEED)
+
+# Check's summary line of the plain unit run comes last: CI reads it.
+check: deps
+	$(MAKE) all $(BUILD)/asan/f8-unit
+	$(MAKE) indep
+	$(MAKE) unit-asan
+	$(MAKE) unit
+
+demo: deps $(BUILD)/f8
+	$(BUILD)/f8 demo
+
+bench: deps $(BUILD)/f8
+	$(BUILD)/f8 bench
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+/* The f8 command-line tool: subcommands and the helpers they share. */
+#ifndef F8_CLI_H
+#define F8_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Subcommands: argv[0] is the subcommand name; return the process exit status. */
+int f8_cmd_exec(int argc, char **argv);
+int f8_cmd_demo(int argc, char **argv);
+int f8_cmd_bench(int argc, char **argv);
+
+/* Exit statuses shared by the subcommands (docs/runner.md). */
+enum f8_exit {
+	F8_EXIT_OK = 0,
+	F8_EXIT_USAGE = 1,  /* bad usage or I/O problem */
+	F8_EXIT_DEVICE = 2, /* the device stopped with an error */
+	F8_EXIT_TIMEOUT = 3 /* the cycle budget ran out */
+};
+
+/*
+ * Read a whole regular file of at most @max bytes into a malloc'd buffer.
+ * Returns NULL with a message on stderr (naming @path) on any failure.
+ */
+uint8_t *f8_file_read(const char *path, uint64_t max, uint64_t *size);
+
+/*
+ * Replace @path atomically with @len bytes: temporary file in the same
+ * directory, fsync, rename. Returns 0, or -1 with a message on stderr.
+ */
+int f8_file_write_atomic(const char *path, const void *data, uint64_t len);
+
+/* Parse a decimal unsigned number with an optional k/M/G suffix; -1 if malformed or > @max. */
+int f8_parse_size(const char *s, uint64_t max, uint64_t *out);
+
+/*
+ * A job on the functional model with host memory: regions and a command
+ * stream at their own device addresses (f8-job.c).
+ */
+#include "f8npu_hostmem.h"
+#include "f8npu_model.h"
+#include "f8npu_prog.h"
+#include "f8npu_regs.h"
+
+struct f8_job {
+	struct f8npu_hostmem mem;
+	struct f8npu_dev *dev;
+	uint8_t *region[F8NPU_REGIONS]; /* NULL: region disabled */
+	uint64_t region_addr[F8NPU_REGIONS];
+	uint64_t region_size[F8NPU_REGIONS];
+	uint8_t *cmd;
+	uint64_t cmd_addr;
+	uint32_t cmd_size;
+};
+
+/* A model device (@cfg NULL: defaults) with no memory yet; 0 or -1 with a message. */
+int f8_job_init(struct f8_job *job, const struct f8npu_model_config *cfg);
+/* Zero-filled region @r of @size bytes; NULL with a message. */
+uint8_t *f8_job_region(struct f8_job *job, unsigned int r, uint64_t size);
+/* Zero-filled command buffer of @size bytes; NULL with a message. */
+uint8_t *f8_job_stream(struct f8_job *job, uint32_t size);
+/* Program the regions, run the stream (TAIL = header desc_count), read the counters. */
+void f8_job_run(struct f8_job *job, uint64_t max_cycles, struct f8npu_job_result *res,
+		struct f8npu_perf *perf);
+/* The two result lines of docs/runner.md on @f, prefixed by @who. */
+void f8_job_report(FILE *f, const char *who, const struct f8npu_job_result *res,
+		   const struct f8npu_perf *perf);
+void f8_job_free(struct f8_job *job);
+
+#endif /* F8_CLI_H */

@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: MIT
+/* f8: the f8npu command-line tool. One subcommand per file (f8-<name>.c). */
+#include <stdio.h>
+#include <string.h>
+
+#include "f8-cli.h"
+#include "f8npu_cmd.h"
+#include "f8npu_regs.h"
+
+struct f8_subcommand {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *help;
+};
+
+static const struct f8_subcommand subcommands[] = {
+	{ "exec", f8_cmd_exec, "run a command stream on the functional model (docs/runner.md)" },
+	{ "demo", f8_cmd_demo, "run a small residual block on the functional model" },
+	{ "bench", f8_cmd_bench, "functional-model speed and cost-model utilisation" },
+};
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: f8 <command> [options]   (f8 <command> --help)\n\ncommands:\n");
+	for (i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
+		fprintf(f, "  %-8s %s\n", subcommands[i].name, subcommands[i].help);
+	fprintf(f, "  %-8s %s\n", "version", "print the versions this tool speaks");
+}
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? F8_EXIT_USAGE : F8_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
+		printf("f8 (f8npu) hardware %u.%u, command stream %u.%u\n", F8NPU_HW_VERSION_MAJOR,
+		       F8NPU_HW_VERSION_MINOR, F8NPU_CMD_VERSION_MAJOR, F8NPU_CMD_VERSION_MINOR);
+		return F8_EXIT_OK;
+	}
+	for (i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
+		if (!strcmp(argv[1], subcommands[i].name))
+			return subcommands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "f8: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return F8_EXIT_USAGE;
+}

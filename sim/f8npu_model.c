@@ -1,0 +1,580 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The functional model: registers (docs/regs.md), the command processor and
+ * its state machine (docs/isa.md §6), and the cost model behind the
+ * performance counters (docs/isa.md §7). Each descriptor executes atomically
+ * inside run(); validation (f8npu_validate.c) comes first, so a faulting
+ * descriptor never touches memory, and the arithmetic is f8npu_ref.c.
+ *
+ * Freestanding: no libc calls, no allocation.
+ */
+#include "f8npu_model.h"
+#include "f8npu_ref.h"
+#include "f8npu_validate.h"
+
+#define F8NPU_ERR_INDEX_HEADER 0xffffffffu
+#define F8NPU_CAP_OPS_ALL                                                                          \
+	((1u << F8NPU_OP_END) | (1u << F8NPU_OP_CONV2D) | (1u << F8NPU_OP_POOL_MAX) |              \
+	 (1u << F8NPU_OP_POOL_SUM) | (1u << F8NPU_OP_ADD))
+
+/* What the command processor does next when busy. */
+enum model_phase {
+	PHASE_HEADER, /* START seen: fetch and check the header */
+	PHASE_DESC    /* fetch, check and execute descriptor HEAD */
+};
+
+struct model_perf {
+	uint64_t cycles, macs, rd, wr, stall;
+	uint32_t descs;
+};
+
+struct f8npu_model {
+	struct f8npu_dev dev; /* first: the device interface */
+	struct f8npu_model_config cfg;
+	struct f8npu_mem mem;
+	void (*release)(void *storage); /* frees the storage, or NULL */
+
+	/* Registers. */
+	uint32_t status;
+	uint32_t err_code;
+	uint32_t err_index;
+	uint32_t irq_status;
+	uint32_t irq_mask;
+	uint64_t cmd_base;
+	uint32_t cmd_size;
+	uint32_t head;
+	uint32_t tail;
+	struct f8npu_region_table regions;
+	struct model_perf perf;
+	uint32_t hi_latch; /* _HI half latched by the last _LO read */
+
+	/* Command processor state. */
+	enum model_phase phase;
+	uint32_t desc_count; /* from the header of the running job */
+};
+
+static struct f8npu_model *to_model(struct f8npu_dev *dev)
+{
+	return (struct f8npu_model *)dev;
+}
+
+static uint64_t ceil_div(uint64_t a, uint64_t b)
+{
+	return (a + b - 1) / b;
+}
+
+static uint64_t max_u64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
+static void model_reset(struct f8npu_model *m)
+{
+	uint32_t i;
+
+	m->status = 0;
+	m->err_code = 0;
+	m->err_index = 0;
+	m->irq_status = 0;
+	m->irq_mask = 0;
+	m->cmd_base = 0;
+	m->cmd_size = 0;
+	m->head = 0;
+	m->tail = 0;
+	for (i = 0; i < F8NPU_REGIONS; i++) {
+		m->regions.base[i] = 0;
+		m->regions.size[i] = 0;
+	}
+	m->regions.count = F8NPU_REGIONS;
+	m->perf = (struct model_perf){ 0 };
+	m->hi_latch = 0;
+	m->phase = PHASE_HEADER;
+	m->desc_count = 0;
+}
+
+/* ---- cost model (isa.md §7) ---- */
+
+static uint64_t dma_cycles(const struct f8npu_model *m, uint64_t bytes)
+{
+	return m->cfg.dram_latency + ceil_div(bytes, m->cfg.dram_bytes_per_cycle);
+}
+
+static uint64_t tensor_bytes(const struct f8npu_tensor_ref *t)
+{
+	return (uint64_t)t->n * t->h * t->w * t->c * f8npu_type_size(t->type);
+}
+
+/* Count one executed compute descriptor (its fetch is counted separately). */
+static void cost_compute(struct f8npu_model *m, const struct f8npu_desc *d, const struct f8npu_plan *p)
+{
+	const uint64_t rows = m->cfg.rows, cols = m->cfg.cols;
+	uint64_t pixels = (uint64_t)d->dst[0].n * p->out_h * p->out_w;
+	uint64_t window = (uint64_t)d->kernel_h * d->kernel_w;
+	uint64_t src = tensor_bytes(&d->src), rd = 0, wr, compute, macs = 0, cycles;
+	bool dw = d->flags & F8NPU_FLAG_DEPTHWISE;
+
+	switch (d->opcode) {
+	case F8NPU_OP_CONV2D:
+		macs = pixels * p->out_c * p->k;
+		if (dw) {
+			compute = pixels * ceil_div(window, rows) * ceil_div(p->out_c, cols);
+			rd = src;
+		} else {
+			compute = pixels * window * ceil_div(d->src.c, rows) * ceil_div(p->out_c, cols);
+			rd = src * ceil_div(p->out_c, cols);
+		}
+		rd += p->span[F8NPU_OPND_WEIGHTS].extent;
+		if (p->span[F8NPU_OPND_BIAS].used)
+			rd += p->span[F8NPU_OPND_BIAS].extent;
+		break;
+	case F8NPU_OP_POOL_MAX:
+	case F8NPU_OP_POOL_SUM:
+		compute = pixels * window * ceil_div(d->src.c, cols);
+		rd = src;
+		break;
+	default: /* ADD */
+		compute = pixels * ceil_div(d->src.c, cols);
+		rd = src;
+		break;
+	}
+	if (d->flags & F8NPU_FLAG_AUX)
+		rd += tensor_bytes(&d->aux);
+	wr = tensor_bytes(&d->dst[0]) + ((d->flags & F8NPU_FLAG_DST1) ? tensor_bytes(&d->dst[1]) : 0);
+
+	cycles = max_u64(compute, dma_cycles(m, rd + wr));
+	m->perf.macs += macs;
+	m->perf.rd += rd;
+	m->perf.wr += wr;
+	m->perf.cycles += cycles;
+	m->perf.stall += cycles - compute;
+}
+
+/* Time and traffic of fetching @bytes of commands (no MAC activity: all stall). */
+static uint64_t cost_fetch(struct f8npu_model *m, uint64_t bytes)
+{
+	uint64_t cycles = dma_cycles(m, bytes);
+
+	m->perf.rd += bytes;
+	m->perf.cycles += cycles;
+	m->perf.stall += cycles;
+	return cycles;
+}
+
+/* ---- command processor ---- */
+
+static void job_stop(struct f8npu_model *m, uint32_t err, uint32_t index)
+{
+	m->status &= ~F8NPU_STATUS_BUSY;
+	if (err) {
+		m->status |= F8NPU_STATUS_ERROR;
+		m->err_code = err;
+		m->err_index = index;
+		m->irq_status |= F8NPU_IRQ_ERROR;
+	} else {
+		m->status |= F8NPU_STATUS_DONE;
+		m->irq_status |= F8NPU_IRQ_DONE;
+	}
+}
+
+/* Copy device bytes into a local struct (mapped memory need not be aligned). */
+static void copy_in(void *dst, const uint8_t *src, uint32_t len)
+{
+	uint8_t *d = dst;
+	uint32_t i;
+
+	for (i = 0; i < len; i++)
+		d[i] = src[i];
+}
+
+static uint64_t step_header(struct f8npu_model *m)
+{
+	struct f8npu_cmd_header h;
+	const uint8_t *p;
+	uint64_t cycles;
+	uint32_t err = F8NPU_ERR_NONE;
+	unsigned int i;
+
+	if (m->cmd_size < F8NPU_CMD_HEADER_SIZE) {
+		job_stop(m, F8NPU_ERR_CMD_OOB, F8NPU_ERR_INDEX_HEADER);
+		return 0;
+	}
+	p = m->mem.map(m->mem.user, m->cmd_base, F8NPU_CMD_HEADER_SIZE, false);
+	if (!p) {
+		job_stop(m, F8NPU_ERR_BUS, F8NPU_ERR_INDEX_HEADER);
+		return 0;
+	}
+	copy_in(&h, p, sizeof(h));
+	cycles = cost_fetch(m, F8NPU_CMD_HEADER_SIZE);
+
+	if (h.magic != F8NPU_CMD_MAGIC)
+		err = F8NPU_ERR_BAD_MAGIC;
+	else if (h.version_major != F8NPU_CMD_VERSION_MAJOR || h.version_minor > F8NPU_CMD_VERSION_MINOR)
+		err = F8NPU_ERR_BAD_VERSION;
+	else if (h.desc_size != F8NPU_CMD_DESC_SIZE)
+		err = F8NPU_ERR_BAD_HEADER;
+	for (i = 0; !err && i < 4; i++)
+		if (h.reserved[i])
+			err = F8NPU_ERR_BAD_HEADER;
+	if (!err && F8NPU_CMD_HEADER_SIZE + (uint64_t)h.desc_count * F8NPU_CMD_DESC_SIZE > m->cmd_size)
+		err = F8NPU_ERR_BAD_HEADER;
+	if (err) {
+		job_stop(m, err, F8NPU_ERR_INDEX_HEADER);
+		return cycles;
+	}
+	m->desc_count = h.desc_count;
+	m->head = 0;
+	m->phase = PHASE_DESC;
+	return cycles;
+}
+
+/* Map every used operand; false if the memory system refused one (BUS). */
+static bool map_operands(struct f8npu_model *m, const struct f8npu_desc *d, const struct f8npu_plan *p,
+			 struct f8npu_ref_args *a)
+{
+	uint8_t *ptr[F8NPU_OPND_COUNT] = { 0 };
+	int i;
+
+	for (i = 0; i < F8NPU_OPND_COUNT; i++) {
+		const struct f8npu_span *s = &p->span[i];
+
+		if (!s->used || !s->extent)
+			continue;
+		ptr[i] = m->mem.map(m->mem.user, m->regions.base[s->region] + s->offset, s->extent,
+				    i >= F8NPU_OPND_DST0);
+		if (!ptr[i])
+			return false;
+	}
+	a->d = d;
+	f8npu_view_init(&a->src, &d->src, ptr[F8NPU_OPND_SRC]);
+	f8npu_view_init(&a->aux, &d->aux, ptr[F8NPU_OPND_AUX]);
+	f8npu_view_init(&a->dst[0], &d->dst[0], ptr[F8NPU_OPND_DST0]);
+	f8npu_view_init(&a->dst[1], &d->dst[1], ptr[F8NPU_OPND_DST1]);
+	a->weights = ptr[F8NPU_OPND_WEIGHTS];
+	a->bias = ptr[F8NPU_OPND_BIAS];
+	return true;
+}
+
+static uint64_t step_desc(struct f8npu_model *m)
+{
+	struct f8npu_desc d;
+	struct f8npu_plan plan;
+	struct f8npu_ref_args args;
+	const uint8_t *p;
+	uint64_t before = m->perf.cycles;
+	uint32_t err;
+
+	if (m->head >= m->desc_count) {
+		job_stop(m, F8NPU_ERR_NO_END, m->desc_count);
+		return 0;
+	}
+	p = m->mem.map(m->mem.user,
+		       m->cmd_base + F8NPU_CMD_HEADER_SIZE + (uint64_t)m->head * F8NPU_CMD_DESC_SIZE,
+		       F8NPU_CMD_DESC_SIZE, false);
+	if (!p) {
+		job_stop(m, F8NPU_ERR_BUS, m->head);
+		return 0;
+	}
+	copy_in(&d, p, sizeof(d));
+	cost_fetch(m, F8NPU_CMD_DESC_SIZE);
+
+	err = f8npu_validate_desc(&d, &m->regions, F8NPU_CAP_OPS_ALL, &plan);
+	if (!err && d.opcode != F8NPU_OP_END && !map_operands(m, &d, &plan, &args))
+		err = F8NPU_ERR_BUS;
+	if (err) {
+		job_stop(m, err, m->head);
+		return m->perf.cycles - before;
+	}
+	if (d.opcode == F8NPU_OP_END) {
+		m->perf.descs++;
+		m->head++;
+		job_stop(m, F8NPU_ERR_NONE, 0);
+		return m->perf.cycles - before;
+	}
+	f8npu_ref_run(&args);
+	cost_compute(m, &d, &plan);
+	m->perf.descs++;
+	m->head++;
+	return m->perf.cycles - before;
+}
+
+static bool model_can_step(const struct f8npu_model *m)
+{
+	if (!(m->status & F8NPU_STATUS_BUSY))
+		return false;
+	/* Running out of descriptors (NO_END) does not wait for the doorbell. */
+	return m->phase == PHASE_HEADER || m->head >= m->desc_count || m->head < m->tail;
+}
+
+static enum f8npu_run_result model_run(struct f8npu_dev *dev, uint64_t max_cycles, uint64_t *cycles)
+{
+	struct f8npu_model *m = to_model(dev);
+	uint64_t spent = 0;
+	enum f8npu_run_result res = F8NPU_RUN_IDLE;
+
+	while (model_can_step(m)) {
+		if (spent >= max_cycles) {
+			res = F8NPU_RUN_BUDGET;
+			break;
+		}
+		spent += m->phase == PHASE_HEADER ? step_header(m) : step_desc(m);
+	}
+	if (cycles)
+		*cycles = spent;
+	return res;
+}
+
+/* ---- registers ---- */
+
+static uint32_t lo32(uint64_t v)
+{
+	return (uint32_t)v;
+}
+
+static uint32_t latch_hi(struct f8npu_model *m, uint64_t v)
+{
+	m->hi_latch = (uint32_t)(v >> 32);
+	return (uint32_t)v;
+}
+
+static uint32_t model_reg_read(struct f8npu_dev *dev, uint32_t off)
+{
+	struct f8npu_model *m = to_model(dev);
+	uint32_t status;
+
+	if (off >= F8NPU_REG_REGION_BASE &&
+	    off < F8NPU_REG_REGION_BASE + F8NPU_REGIONS * F8NPU_REG_REGION_STRIDE && !(off & 3)) {
+		uint32_t r = (off - F8NPU_REG_REGION_BASE) / F8NPU_REG_REGION_STRIDE;
+
+		switch (off & 0xc) {
+		case 0x0:
+			return lo32(m->regions.base[r]);
+		case 0x4:
+			return (uint32_t)(m->regions.base[r] >> 32);
+		case 0x8:
+			return lo32(m->regions.size[r]);
+		default:
+			return (uint32_t)(m->regions.size[r] >> 32);
+		}
+	}
+	switch (off) {
+	case F8NPU_REG_ID:
+		return F8NPU_ID_VALUE;
+	case F8NPU_REG_HW_VERSION:
+		return F8NPU_HW_VERSION_MAJOR << 16 | F8NPU_HW_VERSION_MINOR;
+	case F8NPU_REG_CMD_VERSION:
+		return F8NPU_CMD_VERSION_MAJOR << 16 | F8NPU_CMD_VERSION_MINOR;
+	case F8NPU_REG_IMPL:
+		return F8NPU_IMPL_MODEL;
+	case F8NPU_REG_CAP_ARRAY:
+		return m->cfg.rows | m->cfg.cols << 16;
+	case F8NPU_REG_CAP_OPS:
+		return F8NPU_CAP_OPS_ALL;
+	case F8NPU_REG_CAP_REGIONS:
+		return F8NPU_REGIONS;
+	case F8NPU_REG_CAP_IBUF:
+		return m->cfg.ibuf_bytes;
+	case F8NPU_REG_CAP_WBUF:
+		return m->cfg.wbuf_bytes;
+	case F8NPU_REG_CAP_ABUF:
+		return m->cfg.abuf_bytes;
+	case F8NPU_REG_CAP_MAX_DIM:
+		return 65535;
+	case F8NPU_REG_CAP_MAX_K:
+		return F8NPU_MAX_K;
+	case F8NPU_REG_CAP_SHIFT:
+		return (uint32_t)(uint8_t)F8NPU_SHIFT_MIN | (uint32_t)F8NPU_SHIFT_MAX << 8 |
+		       F8NPU_ALIGN_MAX << 16;
+	case F8NPU_REG_CAP_TYPES:
+		return (1u << F8NPU_TYPE_COUNT_) - 1;
+	case F8NPU_REG_STATUS:
+		status = m->status;
+		if ((status & F8NPU_STATUS_BUSY) && !model_can_step(m))
+			status |= F8NPU_STATUS_WAIT;
+		return status;
+	case F8NPU_REG_ERR_CODE:
+		return m->err_code;
+	case F8NPU_REG_ERR_INDEX:
+		return m->err_index;
+	case F8NPU_REG_IRQ_STATUS:
+		return m->irq_status;
+	case F8NPU_REG_IRQ_MASK:
+		return m->irq_mask;
+	case F8NPU_REG_CMD_BASE_LO:
+		return lo32(m->cmd_base);
+	case F8NPU_REG_CMD_BASE_HI:
+		return (uint32_t)(m->cmd_base >> 32);
+	case F8NPU_REG_CMD_SIZE:
+		return m->cmd_size;
+	case F8NPU_REG_CMD_HEAD:
+		return m->head;
+	case F8NPU_REG_CMD_TAIL:
+		return m->tail;
+	case F8NPU_REG_PERF_CYCLES_LO:
+		return latch_hi(m, m->perf.cycles);
+	case F8NPU_REG_PERF_MACS_LO:
+		return latch_hi(m, m->perf.macs);
+	case F8NPU_REG_PERF_RD_LO:
+		return latch_hi(m, m->perf.rd);
+	case F8NPU_REG_PERF_WR_LO:
+		return latch_hi(m, m->perf.wr);
+	case F8NPU_REG_PERF_STALL_LO:
+		return latch_hi(m, m->perf.stall);
+	case F8NPU_REG_PERF_CYCLES_HI:
+	case F8NPU_REG_PERF_MACS_HI:
+	case F8NPU_REG_PERF_RD_HI:
+	case F8NPU_REG_PERF_WR_HI:
+	case F8NPU_REG_PERF_STALL_HI:
+		return m->hi_latch;
+	case F8NPU_REG_PERF_DESCS:
+		return m->perf.descs;
+	default:
+		return 0;
+	}
+}
+
+static void set_lo(uint64_t *reg, uint32_t val)
+{
+	*reg = (*reg & ~(uint64_t)0xffffffffu) | val;
+}
+
+static void set_hi(uint64_t *reg, uint32_t val)
+{
+	*reg = (*reg & 0xffffffffu) | (uint64_t)val << 32;
+}
+
+static void write_ctrl(struct f8npu_model *m, uint32_t val)
+{
+	if (val & F8NPU_CTRL_SOFT_RESET)
+		model_reset(m);
+	if (val & F8NPU_CTRL_PERF_CLEAR)
+		m->perf = (struct model_perf){ 0 };
+	if ((val & F8NPU_CTRL_START) && !(m->status & F8NPU_STATUS_BUSY)) {
+		m->status = F8NPU_STATUS_BUSY;
+		m->err_code = 0;
+		m->err_index = 0;
+		m->head = 0;
+		m->phase = PHASE_HEADER;
+	}
+}
+
+static void model_reg_write(struct f8npu_dev *dev, uint32_t off, uint32_t val)
+{
+	struct f8npu_model *m = to_model(dev);
+	bool busy = m->status & F8NPU_STATUS_BUSY;
+
+	if (off >= F8NPU_REG_REGION_BASE &&
+	    off < F8NPU_REG_REGION_BASE + F8NPU_REGIONS * F8NPU_REG_REGION_STRIDE && !(off & 3)) {
+		uint32_t r = (off - F8NPU_REG_REGION_BASE) / F8NPU_REG_REGION_STRIDE;
+
+		if (busy)
+			return;
+		switch (off & 0xc) {
+		case 0x0:
+			set_lo(&m->regions.base[r], val & ~3u);
+			break;
+		case 0x4:
+			set_hi(&m->regions.base[r], val);
+			break;
+		case 0x8:
+			set_lo(&m->regions.size[r], val);
+			break;
+		default:
+			set_hi(&m->regions.size[r], val);
+			break;
+		}
+		return;
+	}
+	switch (off) {
+	case F8NPU_REG_CTRL:
+		write_ctrl(m, val);
+		break;
+	case F8NPU_REG_IRQ_STATUS:
+		m->irq_status &= ~val;
+		break;
+	case F8NPU_REG_IRQ_MASK:
+		m->irq_mask = val & F8NPU_IRQ_ALL;
+		break;
+	case F8NPU_REG_CMD_BASE_LO:
+		if (!busy)
+			set_lo(&m->cmd_base, val & ~3u);
+		break;
+	case F8NPU_REG_CMD_BASE_HI:
+		if (!busy)
+			set_hi(&m->cmd_base, val);
+		break;
+	case F8NPU_REG_CMD_SIZE:
+		if (!busy)
+			m->cmd_size = val;
+		break;
+	case F8NPU_REG_CMD_TAIL:
+		m->tail = val;
+		break;
+	default:
+		break;
+	}
+}
+
+static bool model_irq(struct f8npu_dev *dev)
+{
+	struct f8npu_model *m = to_model(dev);
+
+	return (m->irq_status & m->irq_mask) != 0;
+}
+
+static void model_destroy(struct f8npu_dev *dev)
+{
+	struct f8npu_model *m = to_model(dev);
+
+	if (m->release)
+		m->release(m);
+}
+
+static const struct f8npu_dev_ops model_ops = {
+	/* .reg_read  = */ model_reg_read,
+	/* .reg_write = */ model_reg_write,
+	/* .irq       = */ model_irq,
+	/* .run       = */ model_run,
+	/* .destroy   = */ model_destroy,
+};
+
+void f8npu_model_default_config(struct f8npu_model_config *cfg)
+{
+	cfg->rows = 16;
+	cfg->cols = 16;
+	cfg->ibuf_bytes = 64 * 1024;
+	cfg->wbuf_bytes = 64 * 1024;
+	cfg->abuf_bytes = 16 * 1024;
+	cfg->dram_bytes_per_cycle = 16;
+	cfg->dram_latency = 64;
+}
+
+uint64_t f8npu_model_storage_size(void)
+{
+	return sizeof(struct f8npu_model);
+}
+
+void f8npu_model_set_release(struct f8npu_dev *dev, void (*release)(void *storage))
+{
+	to_model(dev)->release = release;
+}
+
+struct f8npu_dev *f8npu_model_init(void *storage, const struct f8npu_model_config *cfg,
+				   const struct f8npu_mem *mem)
+{
+	struct f8npu_model *m = storage;
+	struct f8npu_model_config def;
+
+	if (!cfg) {
+		f8npu_model_default_config(&def);
+		cfg = &def;
+	}
+	if (!m || !mem || !mem->map || cfg->rows < 1 || cfg->rows > 4096 || cfg->cols < 1 ||
+	    cfg->cols > 4096 || cfg->dram_bytes_per_cycle < 1)
+		return NULL;
+	m->dev.ops = &model_ops;
+	m->cfg = *cfg;
+	m->mem = *mem;
+	m->release = NULL;
+	model_reset(m);
+	return &m->dev;
+}

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The bit-exact functional model of the f8npu: a struct f8npu_dev whose
+ * registers, command processing, error codes and counters follow
+ * docs/regs.md and docs/isa.md, and whose arithmetic is docs/arith.md.
+ *
+ * The execution core is freestanding (no libc, no allocation): the caller
+ * provides the storage (f8npu_model_storage_size() bytes, 8-byte aligned),
+ * so the kernel module can embed it. f8npu_model_create() in
+ * f8npu_model_host.c is the userspace convenience that allocates it.
+ */
+#ifndef F8NPU_MODEL_H
+#define F8NPU_MODEL_H
+
+#include "f8npu_dev.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * struct f8npu_model_config - what the model reports and how it times.
+ * @rows: @cols: MAC array geometry (CAP_ARRAY), 1..4096.
+ * @ibuf_bytes: @wbuf_bytes: @abuf_bytes: on-chip buffer sizes reported in CAP_*.
+ * @dram_bytes_per_cycle: cost model bandwidth B (isa.md §7), >= 1.
+ * @dram_latency: cost model latency L in cycles.
+ */
+struct f8npu_model_config {
+	uint32_t rows;
+	uint32_t cols;
+	uint32_t ibuf_bytes;
+	uint32_t wbuf_bytes;
+	uint32_t abuf_bytes;
+	uint32_t dram_bytes_per_cycle;
+	uint32_t dram_latency;
+};
+
+/* 16x16 array, 64/64/16 KiB buffers, 16 bytes/cycle, 64 cycles latency. */
+void f8npu_model_default_config(struct f8npu_model_config *cfg);
+
+/* Bytes of storage f8npu_model_init() needs. */
+uint64_t f8npu_model_storage_size(void);
+
+/*
+ * Build a model in caller-owned storage; NULL if @cfg is out of range.
+ * @cfg NULL means the default configuration. The device is in its reset state.
+ */
+struct f8npu_dev *f8npu_model_init(void *storage, const struct f8npu_model_config *cfg,
+				   const struct f8npu_mem *mem);
+
+/*
+ * Hand the storage to the device: f8npu_dev_destroy() then calls
+ * @release(storage). Without it destroy leaves the storage to its owner.
+ */
+void f8npu_model_set_release(struct f8npu_dev *dev, void (*release)(void *storage));
+
+#ifndef __KERNEL__
+/* Userspace: allocate and init; f8npu_dev_destroy() frees. NULL on failure. */
+struct f8npu_dev *f8npu_model_create(const struct f8npu_model_config *cfg,
+				     const struct f8npu_mem *mem);
+#endif
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* F8NPU_MODEL_H */

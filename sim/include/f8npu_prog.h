@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The register-programming layer: the sequence of docs/regs.md
+ * ("Programming sequence") written once against struct f8npu_dev, for the
+ * model, the RTL harness and (in the kernel) the real device. Freestanding.
+ */
+#ifndef F8NPU_PROG_H
+#define F8NPU_PROG_H
+
+#include "f8npu_dev.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * struct f8npu_perf - the performance counters (docs/regs.md).
+ */
+struct f8npu_perf {
+	uint64_t cycles;
+	uint64_t macs;
+	uint64_t rd_bytes;
+	uint64_t wr_bytes;
+	uint64_t stall_cycles;
+	uint32_t descs;
+};
+
+/**
+ * struct f8npu_job_result - how a job ended.
+ * @done: the job reached END.
+ * @err: enum f8npu_err (0 when @done).
+ * @err_index: descriptor index of the error, 0xffffffff for the header.
+ * @timed_out: the cycle budget ran out; the device was soft-reset.
+ * @cycles: cycles the job took (from the run loop).
+ */
+struct f8npu_job_result {
+	bool done;
+	uint32_t err;
+	uint32_t err_index;
+	bool timed_out;
+	uint64_t cycles;
+};
+
+/* 0 if the device is an f8npu whose hardware and command-stream majors we speak; else -1. */
+int f8npu_prog_check_id(struct f8npu_dev *dev);
+
+/* Program region @r (no effect while busy). */
+void f8npu_prog_set_region(struct f8npu_dev *dev, uint32_t r, uint64_t base, uint64_t size);
+
+/*
+ * Run one job: command stream at @cmd_base (@cmd_size bytes, @desc_count
+ * descriptors), unmask both interrupts, ring the doorbell, START, run until
+ * the interrupt line rises or @max_cycles pass (then soft-reset), acknowledge.
+ */
+void f8npu_prog_run_job(struct f8npu_dev *dev, uint64_t cmd_base, uint32_t cmd_size,
+			uint32_t desc_count, uint64_t max_cycles, struct f8npu_job_result *res);
+
+void f8npu_prog_read_perf(struct f8npu_dev *dev, struct f8npu_perf *perf);
+
+/* Name of an error code ("OOB_READ"), "?" if unknown. */
+const char *f8npu_err_name(uint32_t err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* F8NPU_PROG_H */
