@@ -30,7 +30,7 @@ TEST_OBJS := $(call objs,$(BUILD),$(TEST_SRCS))
 ASAN_SIM_OBJS  := $(call objs,$(BUILD)/asan,$(SIM_SRCS))
 ASAN_TEST_OBJS := $(call objs,$(BUILD)/asan,$(TEST_SRCS))
 
-.PHONY: all deps check unit unit-asan indep demo bench clean help
+.PHONY: all deps check unit unit-asan fuzz fuzz-libfuzzer indep demo bench clean help
 all: $(BUILD)/f8 $(BUILD)/f8-unit
 
 help:
@@ -38,6 +38,7 @@ help:
 	@echo "make         build the functional model, the f8 tool and the tests"
 	@echo "make check   deps + build + unit tests + ASan/UBSan unit tests + independent-model comparison"
 	@echo "make demo    run a small residual block on the functional model"
+	@echo "make fuzz    mutated command streams against the model under ASan/UBSan"
 	@echo "make bench   functional-model throughput and cost-model utilisation"
 
 deps:
@@ -71,6 +72,19 @@ unit: $(BUILD)/f8-unit
 unit-asan: $(BUILD)/asan/f8-unit
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 CK_FORK=no $(BUILD)/asan/f8-unit
 
+# Hostile command streams against the model under ASan/UBSan (tests/fuzz/).
+FUZZ_ITERS ?= 20000
+$(BUILD)/asan/fuzz-stream: $(BUILD)/asan/obj/tests/fuzz/fuzz-stream.o $(ASAN_SIM_OBJS)
+	$(CC) -g $(SAN) -o $@ $^
+
+fuzz: $(BUILD)/asan/fuzz-stream
+	$(BUILD)/asan/fuzz-stream $(FUZZ_ITERS)
+
+# libFuzzer build of the same target, for long runs: make fuzz-libfuzzer && build/fuzz-stream-lf
+$(BUILD)/fuzz-stream-lf: tests/fuzz/fuzz-stream.c $(SIM_SRCS)
+	clang $(CPPFLAGS_F8) -g -O1 -DF8_LIBFUZZER -fsanitize=fuzzer,address,undefined -o $@ $^
+fuzz-libfuzzer: $(BUILD)/fuzz-stream-lf
+
 # An independent Python implementation of docs/arith.md + docs/isa.md against `f8 exec`.
 INDEP_CASES ?= 2000
 INDEP_SEED  ?= 1
@@ -79,8 +93,9 @@ indep: $(BUILD)/f8
 
 # Check's summary line of the plain unit run comes last: CI reads it.
 check: deps
-	$(MAKE) all $(BUILD)/asan/f8-unit
+	$(MAKE) all $(BUILD)/asan/f8-unit $(BUILD)/asan/fuzz-stream
 	$(MAKE) indep
+	$(MAKE) fuzz
 	$(MAKE) unit-asan
 	$(MAKE) unit
 
