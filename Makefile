@@ -30,7 +30,7 @@ TEST_OBJS := $(call objs,$(BUILD),$(TEST_SRCS))
 ASAN_SIM_OBJS  := $(call objs,$(BUILD)/asan,$(SIM_SRCS))
 ASAN_TEST_OBJS := $(call objs,$(BUILD)/asan,$(TEST_SRCS))
 
-.PHONY: all deps check unit unit-asan fuzz fuzz-libfuzzer indep demo bench clean help
+.PHONY: all deps check freestanding unit unit-asan fuzz fuzz-libfuzzer indep demo bench clean help
 all: $(BUILD)/f8 $(BUILD)/f8-unit
 
 help:
@@ -72,6 +72,19 @@ unit: $(BUILD)/f8-unit
 unit-asan: $(BUILD)/asan/f8-unit
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 CK_FORK=no $(BUILD)/asan/f8-unit
 
+# The execution core must build without libc (the kernel module will compile it):
+# freestanding, no system headers but the compiler's own, and no symbol from outside it.
+CORE_SRCS := sim/f8npu_model.c sim/f8npu_validate.c sim/f8npu_ref.c sim/f8npu_prog.c
+freestanding:
+	@mkdir -p $(BUILD)/freestanding
+	@for f in $(CORE_SRCS); do \
+	  $(CC) -std=c11 -ffreestanding -fno-builtin -nostdinc -isystem $$($(CC) -print-file-name=include) \
+	    -Isim/include -Iuapi $(WARN) -O2 -c $$f -o $(BUILD)/freestanding/$$(basename $$f .c).o || exit 1; \
+	done
+	@ext=$$(nm -u $(BUILD)/freestanding/*.o | awk 'NF == 2 { print $$2 }' | grep -v '^f8npu_' | sort -u); \
+	if [ -n "$$ext" ]; then echo "freestanding: the core calls outside itself: $$ext"; exit 1; fi
+	@echo "freestanding: $(words $(CORE_SRCS)) core files build without libc and call nothing outside the core"
+
 # Hostile command streams against the model under ASan/UBSan (tests/fuzz/).
 FUZZ_ITERS ?= 20000
 $(BUILD)/asan/fuzz-stream: $(BUILD)/asan/obj/tests/fuzz/fuzz-stream.o $(ASAN_SIM_OBJS)
@@ -86,14 +99,16 @@ $(BUILD)/fuzz-stream-lf: tests/fuzz/fuzz-stream.c $(SIM_SRCS)
 fuzz-libfuzzer: $(BUILD)/fuzz-stream-lf
 
 # An independent Python implementation of docs/arith.md + docs/isa.md against `f8 exec`.
-INDEP_CASES ?= 2000
+INDEP_CASES ?= 4000
 INDEP_SEED  ?= 1
 indep: $(BUILD)/f8
+	$(PYTHON) tests/indep/selftest.py
 	$(PYTHON) tests/indep/compare.py --f8 $(BUILD)/f8 --cases $(INDEP_CASES) --seed $(INDEP_SEED)
 
 # Check's summary line of the plain unit run comes last: CI reads it.
 check: deps
 	$(MAKE) all $(BUILD)/asan/f8-unit $(BUILD)/asan/fuzz-stream
+	$(MAKE) freestanding
 	$(MAKE) indep
 	$(MAKE) fuzz
 	$(MAKE) unit-asan

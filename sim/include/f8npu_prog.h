@@ -30,8 +30,9 @@ struct f8npu_perf {
  * @done: the job reached END.
  * @err: enum f8npu_err (0 when @done).
  * @err_index: descriptor index of the error, 0xffffffff for the header.
- * @timed_out: the cycle budget ran out; the device was soft-reset.
+ * @timed_out: the cycle budget ran out; the device was soft-reset (after @perf was read).
  * @cycles: cycles the job took (from the run loop).
+ * @perf: the performance counters when the job ended (they accumulate across jobs).
  */
 struct f8npu_job_result {
 	bool done;
@@ -39,6 +40,7 @@ struct f8npu_job_result {
 	uint32_t err_index;
 	bool timed_out;
 	uint64_t cycles;
+	struct f8npu_perf perf;
 };
 
 /* 0 if the device is an f8npu whose hardware and command-stream majors we speak; else -1. */

@@ -1,0 +1,667 @@
+#!/usr/bin/python3
+"""Independent Python model of the f8npu command stream (docs/isa.md, docs/arith.md).
+
+Written from the normative documents only (docs/arith.md, docs/isa.md, docs/regs.md,
+docs/runner.md), never from the C model, so that it is an independent check of the spec.
+Standard library only.
+
+Entry point:
+
+    status, regions, counters = run(stream, regions, rows=16, cols=16, bw=16, latency=64)
+
+- stream: the command stream bytes (CMD_SIZE = len(stream)).
+- regions: dict region index -> bytes/bytearray (a region not in the dict is disabled).
+  The dict's values are copied; the returned dict holds the final memory contents.
+- status: 'DONE' or ('ERROR', code, index).
+- counters: dict cycles, stall, macs, rd, wr, descs.
+
+Physical addresses (for OVERLAP): as with `f8 exec` (docs/runner.md) every region gets its own
+4 KiB-aligned device address with unmapped gaps, so two footprints can only intersect when they
+are in the same region.
+"""
+
+# ---------------------------------------------------------------------------------------------
+# Constants (uapi/f8npu_cmd.h, uapi/f8npu_regs.h, docs/regs.md)
+
+MAGIC = 0x53433846
+VERSION_MAJOR = 1
+VERSION_MINOR = 0
+HEADER_SIZE = 32
+DESC_SIZE = 256
+CAP_REGIONS = 16
+CAP_OPS = 0x3E
+MAX_K = 65536
+MAX_WINDOW = 65536
+SHIFT_MIN, SHIFT_MAX = -31, 31
+ALIGN_MAX = 31
+HEADER_INDEX = 0xFFFFFFFF
+
+OP_END, OP_CONV2D, OP_POOL_MAX, OP_POOL_SUM, OP_ADD = 1, 2, 3, 4, 5
+OP_NAMES = {1: 'END', 2: 'CONV2D', 3: 'POOL_MAX', 4: 'POOL_SUM', 5: 'ADD'}
+
+T_U8, T_S8, T_S32 = 0, 1, 2
+TYPE_NAMES = {0: 'u8', 1: 's8', 2: 's32'}
+TYPE_SIZE = {0: 1, 1: 1, 2: 4}
+
+F_BIAS, F_AUX, F_RELU, F_DST1, F_DEPTHWISE = 1, 2, 4, 8, 16
+
+ERR = {
+    'NONE': 0, 'BAD_MAGIC': 1, 'BAD_VERSION': 2, 'BAD_HEADER': 3, 'CMD_OOB': 4,
+    'BAD_OPCODE': 5, 'BAD_FIELD': 6, 'BAD_SHAPE': 7, 'LIMIT': 8, 'BAD_REGION': 9,
+    'OOB_READ': 10, 'OOB_WRITE': 11, 'ALIGN': 12, 'OVERLAP': 13, 'NO_END': 14, 'BUS': 15,
+}
+ERR_NAMES = {v: k for k, v in ERR.items()}
+
+# ---------------------------------------------------------------------------------------------
+# Arithmetic (docs/arith.md §2). Python ints are mathematical integers.
+
+I32MAX = (1 << 31) - 1
+
+
+def clamp(v, lo, hi):
+    return lo if v < lo else hi if v > hi else v
+
+
+def sat32(v):                      # A1
+    return clamp(v, -I32MAX, I32MAX)
+
+
+def shift(v, s):                   # A2
+    if s <= 0:
+        return v << (-s)
+    q = v >> s                     # floor division by 2^s
+    r = v - (q << s)
+    half = 1 << (s - 1)
+    if r > half or (r == half and (q & 1)):
+        return q + 1
+    return q
+
+
+def sat(t, v):                     # A3
+    if t == T_U8:
+        return clamp(v, 0, 255)
+    if t == T_S8:
+        return clamp(v, -127, 127)
+    if t == T_S32:
+        return sat32(v)
+    raise ValueError('type %r' % (t,))
+
+
+def requant(v, s, t):              # A4
+    return sat(t, shift(v, s))
+
+
+def mac(bias, xs, ws):             # A5 (values already decoded)
+    return sat32(bias + sum(x * w for x, w in zip(xs, ws)))
+
+
+def align_add(a, la, b, lb):       # A6
+    return sat32(sat32(a << la) + sat32(b << lb))
+
+
+def relu(v):                       # A7
+    return v if v > 0 else 0
+
+
+def epilogue(v0, align_src, aux, align_aux, do_relu, outs):
+    """A8. aux is None without AUX. outs: list of (shift, type). Returns the output values."""
+    v1 = align_add(v0, align_src, 0 if aux is None else aux, align_aux)
+    v2 = relu(v1) if do_relu else v1
+    return [requant(v2, s, t) for (s, t) in outs]
+
+
+def decode_byte(t, b):
+    """A stored byte read as type t (u8 or s8)."""
+    if t == T_S8 and b >= 128:
+        return b - 256
+    return b
+
+
+# ---------------------------------------------------------------------------------------------
+# Little-endian helpers
+
+def u16(b, o):
+    return b[o] | (b[o + 1] << 8)
+
+
+def u32(b, o):
+    return b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)
+
+
+def s8(x):
+    return x - 256 if x >= 128 else x
+
+
+def ceil_div(a, b):
+    return -(-a // b)
+
+
+# ---------------------------------------------------------------------------------------------
+# Descriptor decoding (docs/isa.md §2, §3)
+
+class TensorRef:
+    __slots__ = ('raw', 'region', 'type', 'reserved0', 'offset', 'n', 'h', 'w', 'c',
+                 'stride_n', 'stride_h', 'stride_w', 'reserved1')
+
+    def __init__(self, raw):
+        self.raw = bytes(raw)
+        self.region = raw[0]
+        self.type = raw[1]
+        self.reserved0 = u16(raw, 2)
+        self.offset = u32(raw, 4)
+        self.n, self.h, self.w, self.c = u16(raw, 8), u16(raw, 10), u16(raw, 12), u16(raw, 14)
+        self.stride_n, self.stride_h, self.stride_w = u32(raw, 16), u32(raw, 20), u32(raw, 24)
+        self.reserved1 = u32(raw, 28)
+
+    def is_zero(self):
+        return not any(self.raw)
+
+    def size(self):
+        return TYPE_SIZE[self.type]
+
+    def shape(self):
+        return (self.n, self.h, self.w, self.c)
+
+    def extent(self):
+        return ((self.n - 1) * self.stride_n + (self.h - 1) * self.stride_h
+                + (self.w - 1) * self.stride_w + self.c * self.size())
+
+    def nbytes(self):
+        return self.n * self.h * self.w * self.c * self.size()
+
+    def self_overlaps(self):
+        """docs/isa.md §2: an output must not overlap itself."""
+        cs = self.c * self.size()
+        if self.w > 1 and self.stride_w < cs:
+            return True
+        if self.h > 1 and self.stride_h < (self.w - 1) * self.stride_w + cs:
+            return True
+        if self.n > 1 and self.stride_n < ((self.h - 1) * self.stride_h
+                                           + (self.w - 1) * self.stride_w + cs):
+            return True
+        return False
+
+    def __repr__(self):
+        t = TYPE_NAMES.get(self.type, 'type%d' % self.type)
+        return ('r%d+%d %s[%d,%d,%d,%d] str(%d,%d,%d)' %
+                (self.region, self.offset, t, self.n, self.h, self.w, self.c,
+                 self.stride_n, self.stride_h, self.stride_w))
+
+
+class BufRef:
+    __slots__ = ('raw', 'region', 'reserved', 'offset')
+
+    def __init__(self, raw):
+        self.raw = bytes(raw)
+        self.region = raw[0]
+        self.reserved = bytes(raw[1:4])
+        self.offset = u32(raw, 4)
+
+    def is_zero(self):
+        return not any(self.raw)
+
+    def __repr__(self):
+        return 'r%d+%d' % (self.region, self.offset)
+
+
+class Desc:
+    def __init__(self, d):
+        d = bytes(d)
+        self.raw = d
+        self.opcode = d[0]
+        self.flags = d[1]
+        self.reserved0 = d[2:4]
+        self.kernel_h, self.kernel_w, self.stride_h, self.stride_w = d[4], d[5], d[6], d[7]
+        self.pad_top, self.pad_bottom, self.pad_left, self.pad_right = d[8], d[9], d[10], d[11]
+        self.align_src, self.align_aux = d[12], d[13]
+        self.reserved1 = d[14:16]
+        self.out_shift_raw = (d[16], d[17])
+        self.out_shift = (s8(d[16]), s8(d[17]))
+        self.reserved2 = d[18:32]
+        self.src = TensorRef(d[32:64])
+        self.aux = TensorRef(d[64:96])
+        self.dst0 = TensorRef(d[96:128])
+        self.dst1 = TensorRef(d[128:160])
+        self.weights = BufRef(d[160:168])
+        self.bias = BufRef(d[168:176])
+        self.reserved3 = d[176:256]
+
+    def summary(self):
+        op = OP_NAMES.get(self.opcode, 'op%d' % self.opcode)
+        fl = [n for b, n in ((F_BIAS, 'BIAS'), (F_AUX, 'AUX'), (F_RELU, 'RELU'),
+                             (F_DST1, 'DST1'), (F_DEPTHWISE, 'DW')) if self.flags & b]
+        if self.flags & 0xE0:
+            fl.append('0x%02x' % (self.flags & 0xE0))
+        s = '%s flags=%s' % (op, '|'.join(fl) or '0')
+        if self.opcode == OP_END:
+            return s
+        s += ' k=%dx%d s=%dx%d pad(t%d,b%d,l%d,r%d) align(%d,%d) shift(%d,%d)' % (
+            self.kernel_h, self.kernel_w, self.stride_h, self.stride_w, self.pad_top,
+            self.pad_bottom, self.pad_left, self.pad_right, self.align_src, self.align_aux,
+            self.out_shift[0], self.out_shift[1])
+        s += '\n    src=%r' % (self.src,)
+        if not self.aux.is_zero():
+            s += '\n    aux=%r' % (self.aux,)
+        s += '\n    dst0=%r' % (self.dst0,)
+        if not self.dst1.is_zero():
+            s += '\n    dst1=%r' % (self.dst1,)
+        if not self.weights.is_zero():
+            s += '\n    weights=%r' % (self.weights,)
+        if not self.bias.is_zero():
+            s += '\n    bias=%r' % (self.bias,)
+        return s
+
+
+class Fault(Exception):
+    def __init__(self, code):
+        Exception.__init__(self, ERR_NAMES.get(code, str(code)))
+        self.code = code
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation (docs/isa.md §5)
+
+ALLOWED_FLAGS = {
+    OP_CONV2D: 0x1F,
+    OP_POOL_MAX: F_AUX | F_RELU | F_DST1,
+    OP_POOL_SUM: F_AUX | F_RELU | F_DST1,
+    OP_ADD: F_AUX | F_RELU | F_DST1,
+}
+
+
+class Plan:
+    """What validation derived from a descriptor, for execution and the cost model."""
+    pass
+
+
+def validate(d, region_sizes):
+    """Return a Plan or raise Fault. region_sizes: dict index -> size (absent = disabled)."""
+    op = d.opcode
+    # 1. BAD_OPCODE
+    if op < 1 or op > 5 or not (CAP_OPS >> op) & 1:
+        raise Fault(ERR['BAD_OPCODE'])
+    if op == OP_END:
+        # "Stops the job and raises DONE. Every other field MBZ."
+        if any(d.raw[1:]):
+            raise Fault(ERR['BAD_FIELD'])
+        return None
+
+    fl = d.flags
+    has_aux = bool(fl & F_AUX)
+    has_dst1 = bool(fl & F_DST1)
+    is_conv = op == OP_CONV2D
+    has_bias = is_conv and bool(fl & F_BIAS)
+    dw = is_conv and bool(fl & F_DEPTHWISE)
+    windowed = op in (OP_CONV2D, OP_POOL_MAX, OP_POOL_SUM)
+
+    # 2. BAD_FIELD
+    BF = ERR['BAD_FIELD']
+    if any(d.reserved0) or any(d.reserved1) or any(d.reserved2) or any(d.reserved3):
+        raise Fault(BF)
+    if fl & ~ALLOWED_FLAGS[op] & 0xFF:
+        raise Fault(BF)
+    used_t = [('src', d.src, True), ('aux', d.aux, has_aux),
+              ('dst0', d.dst0, True), ('dst1', d.dst1, has_dst1)]
+    for name, t, used in used_t:
+        if used:
+            if t.reserved0 or t.reserved1:
+                raise Fault(BF)
+            if t.type > 2:
+                raise Fault(BF)
+            if name == 'src' and is_conv and t.type == T_S32:
+                raise Fault(BF)
+        elif not t.is_zero():
+            raise Fault(BF)
+    for b, used in ((d.weights, is_conv), (d.bias, has_bias)):
+        if used:
+            if any(b.reserved):
+                raise Fault(BF)
+        elif not b.is_zero():
+            raise Fault(BF)
+    if op == OP_ADD:
+        if any(d.raw[4:12]):
+            raise Fault(BF)
+    if not has_aux and d.align_aux != 0:
+        raise Fault(BF)
+    if not has_dst1 and d.out_shift_raw[1] != 0:
+        raise Fault(BF)
+
+    # 3. BAD_SHAPE
+    BS = ERR['BAD_SHAPE']
+    for name, t, used in used_t:
+        if used and 0 in t.shape():
+            raise Fault(BS)
+    src = d.src
+    N, H, W, Cin = src.shape()
+    if windowed:
+        kh, kw, sh, sw = d.kernel_h, d.kernel_w, d.stride_h, d.stride_w
+        if kh == 0 or kw == 0 or sh == 0 or sw == 0:
+            raise Fault(BS)
+        if d.pad_top >= kh or d.pad_bottom >= kh or d.pad_left >= kw or d.pad_right >= kw:
+            raise Fault(BS)
+        if H + d.pad_top + d.pad_bottom < kh or W + d.pad_left + d.pad_right < kw:
+            raise Fault(BS)
+        Ho = (H + d.pad_top + d.pad_bottom - kh) // sh + 1
+        Wo = (W + d.pad_left + d.pad_right - kw) // sw + 1
+        if is_conv and not dw:
+            Cout = d.dst0.c
+        else:
+            Cout = Cin
+        out_shape = (N, Ho, Wo, Cout)
+    else:
+        kh = kw = sh = sw = 0
+        Ho, Wo, Cout = H, W, Cin
+        out_shape = (N, H, W, Cin)
+    for name, t, used in used_t:
+        if used and name != 'src' and t.shape() != out_shape:
+            raise Fault(BS)
+
+    # 4. LIMIT
+    LIM = ERR['LIMIT']
+    K = 0
+    if is_conv:
+        K = kh * kw * (1 if dw else Cin)
+        if K > MAX_K:
+            raise Fault(LIM)
+    elif windowed:
+        if kh * kw > MAX_WINDOW:
+            raise Fault(LIM)
+    shifts = [d.out_shift[0]] + ([d.out_shift[1]] if has_dst1 else [])
+    for s in shifts:
+        if s < SHIFT_MIN or s > SHIFT_MAX:
+            raise Fault(LIM)
+    if d.align_src > ALIGN_MAX or d.align_aux > ALIGN_MAX:
+        raise Fault(LIM)
+
+    # 5. BAD_REGION, references in the order src, aux, weights, bias, dst[0], dst[1]
+    refs = [d.src]
+    if has_aux:
+        refs.append(d.aux)
+    if is_conv:
+        refs.append(d.weights)
+    if has_bias:
+        refs.append(d.bias)
+    refs.append(d.dst0)
+    if has_dst1:
+        refs.append(d.dst1)
+    for r in refs:
+        if r.region >= CAP_REGIONS or region_sizes.get(r.region, 0) == 0:
+            raise Fault(ERR['BAD_REGION'])
+
+    # 6. ALIGN
+    for name, t, used in used_t:
+        if used and t.type == T_S32:
+            if t.offset % 4 or t.stride_n % 4 or t.stride_h % 4 or t.stride_w % 4:
+                raise Fault(ERR['ALIGN'])
+    if has_bias and d.bias.offset % 4:
+        raise Fault(ERR['ALIGN'])
+
+    # 7. OOB_READ / OOB_WRITE: footprints (region, start, end)
+    w_size = Cout * kh * kw * (1 if dw else Cin) if is_conv else 0
+    inputs = [(src.region, src.offset, src.offset + src.extent())]
+    if has_aux:
+        inputs.append((d.aux.region, d.aux.offset, d.aux.offset + d.aux.extent()))
+    if is_conv:
+        inputs.append((d.weights.region, d.weights.offset, d.weights.offset + w_size))
+    if has_bias:
+        inputs.append((d.bias.region, d.bias.offset, d.bias.offset + 4 * Cout))
+    outs = [d.dst0] + ([d.dst1] if has_dst1 else [])
+    outputs = [(t.region, t.offset, t.offset + t.extent()) for t in outs]
+    for (r, a, e) in inputs:
+        if e > region_sizes[r]:
+            raise Fault(ERR['OOB_READ'])
+    for (r, a, e) in outputs:
+        if e > region_sizes[r]:
+            raise Fault(ERR['OOB_WRITE'])
+
+    # 8. OVERLAP
+    OV = ERR['OVERLAP']
+    for t in outs:
+        if t.self_overlaps():
+            raise Fault(OV)
+
+    def inter(x, y):
+        return x[0] == y[0] and x[1] < y[2] and y[1] < x[2]
+    for o in outputs:
+        for i in inputs:
+            if inter(o, i):
+                raise Fault(OV)
+    if has_dst1 and inter(outputs[0], outputs[1]):
+        raise Fault(OV)
+
+    p = Plan()
+    p.op, p.has_aux, p.has_dst1, p.has_bias, p.dw = op, has_aux, has_dst1, has_bias, dw
+    p.relu = bool(fl & F_RELU)
+    p.N, p.H, p.W, p.Cin = N, H, W, Cin
+    p.Ho, p.Wo, p.Cout = Ho, Wo, Cout
+    p.kh, p.kw, p.sh, p.sw = kh, kw, sh, sw
+    p.K = K
+    p.w_size = w_size
+    p.outs = outs
+    return p
+
+
+# ---------------------------------------------------------------------------------------------
+# Memory access
+
+def read_tensor(mem, t):
+    """Return nested lists X[i][y][x] = [values of c] read as t's type."""
+    size = TYPE_SIZE[t.type]
+    out = []
+    for i in range(t.n):
+        rows = []
+        for y in range(t.h):
+            cols = []
+            for x in range(t.w):
+                a = t.offset + i * t.stride_n + y * t.stride_h + x * t.stride_w
+                if t.type == T_U8:
+                    v = list(mem[a:a + t.c])
+                elif t.type == T_S8:
+                    v = [b - 256 if b >= 128 else b for b in mem[a:a + t.c]]
+                else:
+                    v = [int.from_bytes(mem[a + 4 * k:a + 4 * k + 4], 'little', signed=True)
+                         for k in range(t.c)]
+                cols.append(v)
+            rows.append(cols)
+        out.append(rows)
+    return out
+
+
+def write_elem(mem, t, i, y, x, k, v):
+    a = t.offset + i * t.stride_n + y * t.stride_h + x * t.stride_w + k * TYPE_SIZE[t.type]
+    if t.type == T_S32:
+        mem[a:a + 4] = (v & 0xFFFFFFFF).to_bytes(4, 'little')
+    else:
+        mem[a] = v & 0xFF
+
+
+# ---------------------------------------------------------------------------------------------
+# Execution (docs/isa.md §4, docs/arith.md §3, A8)
+
+def execute(d, p, mems):
+    src = read_tensor(mems[d.src.region], d.src)
+    aux = read_tensor(mems[d.aux.region], d.aux) if p.has_aux else None
+    outs_spec = [(d.out_shift[0], d.dst0.type)]
+    if p.has_dst1:
+        outs_spec.append((d.out_shift[1], d.dst1.type))
+    dsts = p.outs
+    dmems = [mems[t.region] for t in dsts]
+    relu_ = p.relu
+    a_src, a_aux = d.align_src, d.align_aux
+
+    if p.op == OP_CONV2D:
+        wm = mems[d.weights.region]
+        wo = d.weights.offset
+        wbytes = wm[wo:wo + p.w_size]
+        wv = [b - 256 if b >= 128 else b for b in wbytes]
+        if p.has_bias:
+            bm = mems[d.bias.region]
+            bo = d.bias.offset
+            bias = [int.from_bytes(bm[bo + 4 * k:bo + 4 * k + 4], 'little', signed=True)
+                    for k in range(p.Cout)]
+        else:
+            bias = [0] * p.Cout
+
+    N, H, W, Cin = p.N, p.H, p.W, p.Cin
+    kh, kw, sh, sw = p.kh, p.kw, p.sh, p.sw
+    pt, pl = d.pad_top, d.pad_left
+    for i in range(N):
+        for y in range(p.Ho):
+            for x in range(p.Wo):
+                if p.op == OP_ADD:
+                    v0s = src[i][y][x]
+                else:
+                    # present window positions
+                    pos = []
+                    for ky in range(kh):
+                        iy = y * sh - pt + ky
+                        if iy < 0 or iy >= H:
+                            continue
+                        for kx in range(kw):
+                            ix = x * sw - pl + kx
+                            if ix < 0 or ix >= W:
+                                continue
+                            pos.append((ky, kx, src[i][iy][ix]))
+                    if p.op == OP_CONV2D:
+                        v0s = []
+                        if p.dw:
+                            for co in range(p.Cout):
+                                base = co * kh * kw
+                                acc = 0
+                                for ky, kx, xv in pos:
+                                    acc += xv[co] * wv[base + ky * kw + kx]
+                                v0s.append(sat32(bias[co] + acc))
+                        else:
+                            for co in range(p.Cout):
+                                acc = 0
+                                base = co * kh * kw * Cin
+                                for ky, kx, xv in pos:
+                                    wb = base + (ky * kw + kx) * Cin
+                                    ws = wv[wb:wb + Cin]
+                                    acc += sum(a * b for a, b in zip(xv, ws))
+                                v0s.append(sat32(bias[co] + acc))
+                    elif p.op == OP_POOL_MAX:
+                        v0s = [max(xv[k] for _, _, xv in pos) for k in range(Cin)]
+                    else:  # POOL_SUM
+                        v0s = [sat32(sum(xv[k] for _, _, xv in pos)) for k in range(Cin)]
+                auxv = aux[i][y][x] if aux is not None else None
+                for k in range(p.Cout):
+                    vals = epilogue(v0s[k], a_src, None if auxv is None else auxv[k], a_aux,
+                                    relu_, outs_spec)
+                    for j, t in enumerate(dsts):
+                        write_elem(dmems[j], t, i, y, x, k, vals[j])
+
+
+def cost(d, p, rows, cols):
+    """(macs, read bytes, written bytes, compute cycles) of an executed compute descriptor."""
+    written = sum(t.nbytes() for t in p.outs)
+    aux_b = d.aux.nbytes() if p.has_aux else 0
+    src_b = d.src.nbytes()
+    NHW = p.N * p.Ho * p.Wo
+    if p.op == OP_CONV2D:
+        bias_b = 4 * p.Cout if p.has_bias else 0
+        if p.dw:
+            macs = NHW * p.Cout * p.kh * p.kw
+            read = src_b + p.w_size + bias_b + aux_b
+            comp = NHW * ceil_div(p.kh * p.kw, rows) * ceil_div(p.Cout, cols)
+        else:
+            macs = NHW * p.Cout * p.K
+            read = src_b * ceil_div(p.Cout, cols) + p.w_size + bias_b + aux_b
+            comp = NHW * p.kh * p.kw * ceil_div(p.Cin, rows) * ceil_div(p.Cout, cols)
+    elif p.op in (OP_POOL_MAX, OP_POOL_SUM):
+        macs = 0
+        read = src_b + aux_b
+        comp = NHW * p.kh * p.kw * ceil_div(p.Cin, cols)
+    else:
+        macs = 0
+        read = src_b + aux_b
+        comp = p.N * p.H * p.W * ceil_div(p.Cin, cols)
+    return macs, read, written, comp
+
+
+# ---------------------------------------------------------------------------------------------
+# Job
+
+def run(stream, regions, rows=16, cols=16, bw=16, latency=64, header_cost_on_error=True):
+    """Run a whole job as `f8 exec` does (TAIL = desc_count, then START)."""
+    stream = bytes(stream)
+    mems = {r: bytearray(v) for r, v in regions.items()}
+    sizes = {r: len(v) for r, v in mems.items()}
+    c = {'cycles': 0, 'stall': 0, 'macs': 0, 'rd': 0, 'wr': 0, 'descs': 0}
+    L, B = latency, bw
+
+    def charge(cyc, comp=0):
+        c['cycles'] += cyc
+        c['stall'] += cyc - comp
+
+    cmd_size = len(stream)
+    if cmd_size < HEADER_SIZE:
+        return ('ERROR', ERR['CMD_OOB'], HEADER_INDEX), mems, c
+    # the header has been fetched
+    hdr_cost = (L + ceil_div(HEADER_SIZE, B))
+
+    def hdr_err(code):
+        if header_cost_on_error:
+            c['rd'] += HEADER_SIZE
+            charge(hdr_cost)
+        return ('ERROR', code, HEADER_INDEX), mems, c
+
+    h = stream[:HEADER_SIZE]
+    if u32(h, 0) != MAGIC:
+        return hdr_err(ERR['BAD_MAGIC'])
+    if u16(h, 4) != VERSION_MAJOR or u16(h, 6) > VERSION_MINOR:
+        return hdr_err(ERR['BAD_VERSION'])
+    if u32(h, 8) != DESC_SIZE:
+        return hdr_err(ERR['BAD_HEADER'])
+    count = u32(h, 12)
+    if HEADER_SIZE + DESC_SIZE * count > cmd_size:
+        return hdr_err(ERR['BAD_HEADER'])
+    if any(h[16:32]):
+        return hdr_err(ERR['BAD_HEADER'])
+    c['rd'] += HEADER_SIZE
+    charge(hdr_cost)
+
+    fetch = L + ceil_div(DESC_SIZE, B)
+    for i in range(count):
+        raw = stream[HEADER_SIZE + DESC_SIZE * i:HEADER_SIZE + DESC_SIZE * (i + 1)]
+        c['rd'] += DESC_SIZE
+        charge(fetch)
+        d = Desc(raw)
+        try:
+            p = validate(d, sizes)
+        except Fault as f:
+            return ('ERROR', f.code, i), mems, c
+        if p is None:  # END
+            c['descs'] += 1
+            return 'DONE', mems, c
+        execute(d, p, mems)
+        macs, rd, wr, comp = cost(d, p, rows, cols)
+        c['macs'] += macs
+        c['rd'] += rd
+        c['wr'] += wr
+        charge(max(comp, L + ceil_div(rd + wr, B)), comp)
+        c['descs'] += 1
+    return ('ERROR', ERR['NO_END'], count), mems, c
+
+
+def describe_stream(stream):
+    """Human-readable summary of a stream (for reports)."""
+    stream = bytes(stream)
+    if len(stream) < HEADER_SIZE:
+        return 'stream of %d bytes (shorter than a header)' % len(stream)
+    h = stream[:HEADER_SIZE]
+    out = ['header magic=0x%08x ver=%d.%d desc_size=%d desc_count=%d reserved=%s size=%d' % (
+        u32(h, 0), u16(h, 4), u16(h, 6), u32(h, 8), u32(h, 12),
+        'zero' if not any(h[16:]) else h[16:].hex(), len(stream))]
+    n = (len(stream) - HEADER_SIZE) // DESC_SIZE
+    for i in range(min(n, u32(h, 12), 16)):
+        d = Desc(stream[HEADER_SIZE + DESC_SIZE * i:HEADER_SIZE + DESC_SIZE * (i + 1)])
+        out.append('  [%d] %s' % (i, d.summary()))
+        nz = [j for j in range(DESC_SIZE) if d.raw[j]]
+        # show odd bytes that a summary does not (reserved fields)
+        odd = [j for j in nz if (2 <= j < 4) or (14 <= j < 16) or (18 <= j < 32) or j >= 176
+               or (j >= 32 and j < 160 and ((j - 32) % 32 in (2, 3) or (j - 32) % 32 >= 28))
+               or (j >= 160 and j < 176 and (j - 160) % 8 in (1, 2, 3))]
+        if odd:
+            out.append('      non-zero reserved bytes at %s' % odd)
+    return '\n'.join(out)
