@@ -30,7 +30,7 @@ TEST_OBJS := $(call objs,$(BUILD),$(TEST_SRCS))
 ASAN_SIM_OBJS  := $(call objs,$(BUILD)/asan,$(SIM_SRCS))
 ASAN_TEST_OBJS := $(call objs,$(BUILD)/asan,$(TEST_SRCS))
 
-.PHONY: all deps check freestanding unit unit-asan fuzz fuzz-libfuzzer indep demo bench clean help
+.PHONY: all deps check regs regs-check freestanding unit unit-asan fuzz fuzz-libfuzzer indep demo bench clean help
 all: $(BUILD)/f8 $(BUILD)/f8-unit
 
 help:
@@ -72,6 +72,16 @@ unit: $(BUILD)/f8-unit
 unit-asan: $(BUILD)/asan/f8-unit
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 CK_FORK=no $(BUILD)/asan/f8-unit
 
+# The register map has one source (uapi/f8npu_regs.map); the C header is generated from it.
+regs:
+	$(PYTHON) scripts/gen-regs.py uapi/f8npu_regs.map uapi/f8npu_regs.h
+regs-check:
+	@mkdir -p $(BUILD)
+	@$(PYTHON) scripts/gen-regs.py uapi/f8npu_regs.map $(BUILD)/f8npu_regs.h
+	@diff -u uapi/f8npu_regs.h $(BUILD)/f8npu_regs.h || \
+	  { echo "regs-check: uapi/f8npu_regs.h differs from uapi/f8npu_regs.map: run make regs"; exit 1; }
+	@echo "regs-check: uapi/f8npu_regs.h matches uapi/f8npu_regs.map"
+
 # The execution core must build without libc (the kernel module will compile it):
 # freestanding, no system headers but the compiler's own, and no symbol from outside it.
 CORE_SRCS := sim/f8npu_model.c sim/f8npu_validate.c sim/f8npu_ref.c sim/f8npu_prog.c
@@ -108,7 +118,7 @@ indep: $(BUILD)/f8
 # Check's summary line of the plain unit run comes last: CI reads it.
 check: deps
 	$(MAKE) all $(BUILD)/asan/f8-unit $(BUILD)/asan/fuzz-stream
-	$(MAKE) freestanding
+	$(MAKE) freestanding regs-check
 	$(MAKE) indep
 	$(MAKE) fuzz
 	$(MAKE) unit-asan
