@@ -2,6 +2,8 @@
 # Out-of-tree objects go to $(BUILD); the sanitizer build to $(BUILD)/asan.
 
 BUILD   ?= build
+# Sub-makes stay quiet about directories: CI reads the last line (Check's summary).
+MAKEFLAGS += --no-print-directory
 CC      ?= cc
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g

@@ -277,6 +277,8 @@ static uint64_t step_desc(struct f8npu_model *m)
 	copy_in(&d, p, sizeof(d));
 	cost_fetch(m, F8NPU_CMD_DESC_SIZE);
 
+	m->regions.cmd_base = m->cmd_base;
+	m->regions.cmd_size = m->cmd_size;
 	err = f8npu_validate_desc(&d, &m->regions, F8NPU_CAP_OPS_ALL, &plan);
 	if (!err && d.opcode != F8NPU_OP_END && !map_operands(m, &d, &plan, &args))
 		err = F8NPU_ERR_BUS;

@@ -278,12 +278,27 @@ static bool output_disjoint(const struct f8npu_tensor_ref *t)
 	return true;
 }
 
+/* Do [a0, a0 + alen) and [b0, b0 + blen) intersect? Inputs never wrap (regions end below 2^64). */
+static bool ranges_intersect(uint64_t a0, uint64_t alen, uint64_t b0, uint64_t blen)
+{
+	return a0 < b0 + blen && b0 < a0 + alen;
+}
+
 static bool spans_intersect(const struct f8npu_span *a, const struct f8npu_span *b,
 			    const struct f8npu_region_table *rt)
 {
-	uint64_t a0 = rt->base[a->region] + a->offset, b0 = rt->base[b->region] + b->offset;
+	return ranges_intersect(rt->base[a->region] + a->offset, a->extent, rt->base[b->region] + b->offset,
+				b->extent);
+}
 
-	return a0 < b0 + b->extent && b0 < a0 + a->extent;
+/* The command buffer may wrap past 2^64 only in a stream the device cannot fetch anyway. */
+static bool span_hits_cmd(const struct f8npu_span *a, const struct f8npu_region_table *rt)
+{
+	uint64_t end = rt->cmd_base + rt->cmd_size;
+
+	if (end < rt->cmd_base)
+		end = ~(uint64_t)0;
+	return ranges_intersect(rt->base[a->region] + a->offset, a->extent, rt->cmd_base, end - rt->cmd_base);
 }
 
 /* Step 8. */
@@ -296,7 +311,7 @@ static uint32_t check_overlap(const struct f8npu_desc *d, const struct f8npu_reg
 	for (out = F8NPU_OPND_DST0; out <= F8NPU_OPND_DST1; out++) {
 		if (!s[out].used)
 			continue;
-		if (!output_disjoint(&d->dst[out - F8NPU_OPND_DST0]))
+		if (!output_disjoint(&d->dst[out - F8NPU_OPND_DST0]) || span_hits_cmd(&s[out], rt))
 			return F8NPU_ERR_OVERLAP;
 		for (in = F8NPU_OPND_SRC; in < F8NPU_OPND_DST0; in++)
 			if (s[in].used && spans_intersect(&s[out], &s[in], rt))

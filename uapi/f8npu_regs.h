@@ -50,7 +50,7 @@ extern "C" {
 #define F8NPU_REG_CMD_TAIL 0x070u /* doorbell: execute descriptors below TAIL */
 
 /* Performance counters (read-only, 64-bit, cleared by CTRL.PERF_CLEAR and reset). */
-#define F8NPU_REG_PERF_CYCLES_LO 0x080u /* cycles from START to the end of each job */
+#define F8NPU_REG_PERF_CYCLES_LO 0x080u /* cycles spent working on jobs (not waiting for the doorbell) */
 #define F8NPU_REG_PERF_CYCLES_HI 0x084u
 #define F8NPU_REG_PERF_MACS_LO 0x088u /* 8x8 multiply-accumulates issued */
 #define F8NPU_REG_PERF_MACS_HI 0x08cu

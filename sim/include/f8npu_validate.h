@@ -22,11 +22,13 @@ enum f8npu_operand {
 	F8NPU_OPND_COUNT
 };
 
-/* The job's region table as the device sees it. */
+/* The job's memory as the device sees it: the region table and the command buffer. */
 struct f8npu_region_table {
 	uint64_t base[F8NPU_REGIONS];
 	uint64_t size[F8NPU_REGIONS];
-	uint32_t count; /* CAP_REGIONS */
+	uint32_t count;    /* CAP_REGIONS */
+	uint64_t cmd_base; /* CMD_BASE: no output may overlap the command buffer */
+	uint32_t cmd_size; /* CMD_SIZE */
 };
 
 /* Where an operand lives: bytes [offset, offset + extent) of its region. */

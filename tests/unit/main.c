@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: MIT
+/*
+ * f8-unit: every suite of tests/unit in one Check runner.
+ *
+ * Run from the top directory (check_arith reads docs/arith.md). Check itself
+ * honours CK_RUN_SUITE, CK_RUN_CASE, CK_FORK, CK_VERBOSITY and
+ * CK_DEFAULT_TIMEOUT / CK_TIMEOUT_MULTIPLIER; F8_TEST_SEED changes the
+ * random layers.
+ */
+#include <stdlib.h>
+
+#include "f8-test.h"
+
+int main(void)
+{
+	SRunner *sr;
+	int failed;
+
+	f8t_seed_init();
+	sr = srunner_create(f8npu_arith_suite());
+	srunner_add_suite(sr, f8npu_ops_suite());
+	srunner_add_suite(sr, f8npu_stream_suite());
+	srunner_add_suite(sr, f8npu_faults_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
