@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "f8-test.h"
+#include "f8npu_build.h"
 
 uint64_t f8t_seed = 0x5eed0f8u;
 struct f8t_ctx *f8t;
@@ -254,13 +255,8 @@ uint64_t f8t_stream_raw(const struct f8npu_cmd_header *h, const struct f8npu_des
 
 uint64_t f8t_stream(const struct f8npu_desc *d, uint32_t n)
 {
-	struct f8npu_cmd_header h = { 0 };
+	struct f8npu_cmd_header h = f8npu_header_make(n);
 
-	h.magic = F8NPU_CMD_MAGIC;
-	h.version_major = F8NPU_CMD_VERSION_MAJOR;
-	h.version_minor = F8NPU_CMD_VERSION_MINOR;
-	h.desc_size = F8NPU_CMD_DESC_SIZE;
-	h.desc_count = n;
 	return f8t_stream_raw(&h, d, n, F8NPU_CMD_HEADER_SIZE + F8NPU_CMD_DESC_SIZE * n);
 }
 
