@@ -50,9 +50,12 @@ int f8npu_prog_check_id(struct f8npu_dev *dev);
 void f8npu_prog_set_region(struct f8npu_dev *dev, uint32_t r, uint64_t base, uint64_t size);
 
 /*
- * Run one job: command stream at @cmd_base (@cmd_size bytes, @desc_count
- * descriptors), unmask both interrupts, ring the doorbell, START, run until
- * the interrupt line rises or @max_cycles pass (then soft-reset), acknowledge.
+ * Run one job: command stream at @cmd_base (@cmd_size bytes), unmask both
+ * interrupts, ring the doorbell with TAIL = @desc_count, START, run until the
+ * interrupt line rises, read the counters into @res->perf, acknowledge.
+ * If @max_cycles pass first, or the device idles waiting for a doorbell that
+ * this call will not ring (TAIL below the stream's END), @res->timed_out is
+ * set and the device is soft-reset.
  */
 void f8npu_prog_run_job(struct f8npu_dev *dev, uint64_t cmd_base, uint32_t cmd_size,
 			uint32_t desc_count, uint64_t max_cycles, struct f8npu_job_result *res);
