@@ -38,7 +38,7 @@ all: $(BUILD)/f8 $(BUILD)/f8-unit
 help:
 	@echo "make deps    install the Debian packages the project needs (apt, as root)"
 	@echo "make         build the functional model, the f8 tool and the tests"
-	@echo "make check   deps + build + unit tests + ASan/UBSan unit tests + independent-model comparison"
+	@echo "make check   deps + build + every test level of docs/testing.md (ends with Check's summary)"
 	@echo "make demo    run a small residual block on the functional model"
 	@echo "make fuzz    mutated command streams against the model under ASan/UBSan"
 	@echo "make bench   functional-model throughput and cost-model utilisation"

@@ -40,11 +40,9 @@ struct f8npu_model {
 	uint32_t err_index;
 	uint32_t irq_status;
 	uint32_t irq_mask;
-	uint64_t cmd_base;
-	uint32_t cmd_size;
 	uint32_t head;
 	uint32_t tail;
-	struct f8npu_region_table regions;
+	struct f8npu_region_table regions; /* also holds CMD_BASE and CMD_SIZE */
 	struct model_perf perf;
 	uint32_t hi_latch; /* _HI half latched by the last _LO read */
 
@@ -77,8 +75,6 @@ static void model_reset(struct f8npu_model *m)
 	m->err_index = 0;
 	m->irq_status = 0;
 	m->irq_mask = 0;
-	m->cmd_base = 0;
-	m->cmd_size = 0;
 	m->head = 0;
 	m->tail = 0;
 	for (i = 0; i < F8NPU_REGIONS; i++) {
@@ -86,6 +82,8 @@ static void model_reset(struct f8npu_model *m)
 		m->regions.size[i] = 0;
 	}
 	m->regions.count = F8NPU_REGIONS;
+	m->regions.cmd_base = 0;
+	m->regions.cmd_size = 0;
 	m->perf = (struct model_perf){ 0 };
 	m->hi_latch = 0;
 	m->phase = PHASE_HEADER;
@@ -194,11 +192,11 @@ static uint64_t step_header(struct f8npu_model *m)
 	uint32_t err = F8NPU_ERR_NONE;
 	unsigned int i;
 
-	if (m->cmd_size < F8NPU_CMD_HEADER_SIZE) {
+	if (m->regions.cmd_size < F8NPU_CMD_HEADER_SIZE) {
 		job_stop(m, F8NPU_ERR_CMD_OOB, F8NPU_ERR_INDEX_HEADER);
 		return 0;
 	}
-	p = m->mem.map(m->mem.user, m->cmd_base, F8NPU_CMD_HEADER_SIZE, false);
+	p = m->mem.map(m->mem.user, m->regions.cmd_base, F8NPU_CMD_HEADER_SIZE, false);
 	if (!p) {
 		job_stop(m, F8NPU_ERR_BUS, F8NPU_ERR_INDEX_HEADER);
 		return 0;
@@ -215,7 +213,7 @@ static uint64_t step_header(struct f8npu_model *m)
 	for (i = 0; !err && i < 4; i++)
 		if (h.reserved[i])
 			err = F8NPU_ERR_BAD_HEADER;
-	if (!err && F8NPU_CMD_HEADER_SIZE + (uint64_t)h.desc_count * F8NPU_CMD_DESC_SIZE > m->cmd_size)
+	if (!err && F8NPU_CMD_HEADER_SIZE + (uint64_t)h.desc_count * F8NPU_CMD_DESC_SIZE > m->regions.cmd_size)
 		err = F8NPU_ERR_BAD_HEADER;
 	if (err) {
 		job_stop(m, err, F8NPU_ERR_INDEX_HEADER);
@@ -268,7 +266,7 @@ static uint64_t step_desc(struct f8npu_model *m)
 		return 0;
 	}
 	p = m->mem.map(m->mem.user,
-		       m->cmd_base + F8NPU_CMD_HEADER_SIZE + (uint64_t)m->head * F8NPU_CMD_DESC_SIZE,
+		       m->regions.cmd_base + F8NPU_CMD_HEADER_SIZE + (uint64_t)m->head * F8NPU_CMD_DESC_SIZE,
 		       F8NPU_CMD_DESC_SIZE, false);
 	if (!p) {
 		job_stop(m, F8NPU_ERR_BUS, m->head);
@@ -277,8 +275,6 @@ static uint64_t step_desc(struct f8npu_model *m)
 	copy_in(&d, p, sizeof(d));
 	cost_fetch(m, F8NPU_CMD_DESC_SIZE);
 
-	m->regions.cmd_base = m->cmd_base;
-	m->regions.cmd_size = m->cmd_size;
 	err = f8npu_validate_desc(&d, &m->regions, F8NPU_CAP_OPS_ALL, &plan);
 	if (!err && d.opcode != F8NPU_OP_END && !map_operands(m, &d, &plan, &args))
 		err = F8NPU_ERR_BUS;
@@ -402,11 +398,11 @@ static uint32_t model_reg_read(struct f8npu_dev *dev, uint32_t off)
 	case F8NPU_REG_IRQ_MASK:
 		return m->irq_mask;
 	case F8NPU_REG_CMD_BASE_LO:
-		return lo32(m->cmd_base);
+		return lo32(m->regions.cmd_base);
 	case F8NPU_REG_CMD_BASE_HI:
-		return (uint32_t)(m->cmd_base >> 32);
+		return (uint32_t)(m->regions.cmd_base >> 32);
 	case F8NPU_REG_CMD_SIZE:
-		return m->cmd_size;
+		return m->regions.cmd_size;
 	case F8NPU_REG_CMD_HEAD:
 		return m->head;
 	case F8NPU_REG_CMD_TAIL:
@@ -498,15 +494,15 @@ static void model_reg_write(struct f8npu_dev *dev, uint32_t off, uint32_t val)
 		break;
 	case F8NPU_REG_CMD_BASE_LO:
 		if (!busy)
-			set_lo(&m->cmd_base, val & ~3u);
+			set_lo(&m->regions.cmd_base, val & ~3u);
 		break;
 	case F8NPU_REG_CMD_BASE_HI:
 		if (!busy)
-			set_hi(&m->cmd_base, val);
+			set_hi(&m->regions.cmd_base, val);
 		break;
 	case F8NPU_REG_CMD_SIZE:
 		if (!busy)
-			m->cmd_size = val;
+			m->regions.cmd_size = val;
 		break;
 	case F8NPU_REG_CMD_TAIL:
 		m->tail = val;

@@ -61,12 +61,10 @@ int f8_job_init(struct f8_job *job, const struct f8npu_model_config *cfg);
 uint8_t *f8_job_region(struct f8_job *job, unsigned int r, uint64_t size);
 /* Zero-filled command buffer of @size bytes; NULL with a message. */
 uint8_t *f8_job_stream(struct f8_job *job, uint32_t size);
-/* Program the regions, run the stream (TAIL = header desc_count), read the counters. */
-void f8_job_run(struct f8_job *job, uint64_t max_cycles, struct f8npu_job_result *res,
-		struct f8npu_perf *perf);
+/* Program the regions, run the stream (TAIL = header desc_count); counters in @res->perf. */
+void f8_job_run(struct f8_job *job, uint64_t max_cycles, struct f8npu_job_result *res);
 /* The two result lines of docs/runner.md on @f, prefixed by @who. */
-void f8_job_report(FILE *f, const char *who, const struct f8npu_job_result *res,
-		   const struct f8npu_perf *perf);
+void f8_job_report(FILE *f, const char *who, const struct f8npu_job_result *res);
 void f8_job_free(struct f8_job *job);
 
 #endif /* F8_CLI_H */

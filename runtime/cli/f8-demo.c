@@ -107,7 +107,7 @@ int f8_cmd_demo(int argc, char **argv)
 	struct f8npu_desc descs[7];
 	struct f8npu_cmd_header hdr;
 	struct f8npu_job_result res;
-	struct f8npu_perf perf;
+	const struct f8npu_perf *perf = &res.perf;
 	struct f8_job job;
 	uint8_t *mem[R_COUNT_], *cmd;
 	uint32_t i, n = 0, sum = 2166136261u, rows, cols;
@@ -194,8 +194,8 @@ int f8_cmd_demo(int argc, char **argv)
 	hdr = f8npu_header_make(n);
 	memcpy(cmd, &hdr, sizeof(hdr));
 	memcpy(cmd + sizeof(hdr), descs, n * sizeof(descs[0]));
-	f8_job_run(&job, 1ull << 32, &res, &perf);
-	f8_job_report(stdout, "demo", &res, &perf);
+	f8_job_run(&job, 1ull << 32, &res);
+	f8_job_report(stdout, "demo", &res);
 	if (!res.done) {
 		f8_job_free(&job);
 		return res.timed_out ? F8_EXIT_TIMEOUT : F8_EXIT_DEVICE;
@@ -221,8 +221,8 @@ int f8_cmd_demo(int argc, char **argv)
 	rows = f8npu_dev_read(job.dev, F8NPU_REG_CAP_ARRAY) & 0xffff;
 	cols = f8npu_dev_read(job.dev, F8NPU_REG_CAP_ARRAY) >> 16;
 	printf("demo: cost model: %llu cycles on a %ux%u array, MAC utilisation %.1f %%\n",
-	       (unsigned long long)perf.cycles, rows, cols,
-	       100.0 * (double)perf.macs / ((double)perf.cycles * rows * cols));
+	       (unsigned long long)perf->cycles, rows, cols,
+	       100.0 * (double)perf->macs / ((double)perf->cycles * rows * cols));
 	f8_job_free(&job);
 	return F8_EXIT_OK;
 }

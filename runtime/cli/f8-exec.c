@@ -194,7 +194,6 @@ int f8_cmd_exec(int argc, char **argv)
 	struct f8_exec_opts o;
 	struct f8_job job;
 	struct f8npu_job_result res;
-	struct f8npu_perf perf;
 	unsigned int r;
 	int rc;
 
@@ -208,8 +207,8 @@ int f8_cmd_exec(int argc, char **argv)
 		f8_job_free(&job);
 		return F8_EXIT_USAGE;
 	}
-	f8_job_run(&job, o.max_cycles, &res, &perf);
-	f8_job_report(stderr, "f8 exec", &res, &perf);
+	f8_job_run(&job, o.max_cycles, &res);
+	f8_job_report(stderr, "f8 exec", &res);
 
 	rc = res.timed_out ? F8_EXIT_TIMEOUT : res.done ? F8_EXIT_OK : F8_EXIT_DEVICE;
 	for (r = 0; r < F8NPU_REGIONS; r++) {

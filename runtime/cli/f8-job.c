@@ -52,8 +52,7 @@ uint8_t *f8_job_stream(struct f8_job *job, uint32_t size)
 	return job->cmd;
 }
 
-void f8_job_run(struct f8_job *job, uint64_t max_cycles, struct f8npu_job_result *res,
-		struct f8npu_perf *perf)
+void f8_job_run(struct f8_job *job, uint64_t max_cycles, struct f8npu_job_result *res)
 {
 	struct f8npu_cmd_header h = { 0 };
 	unsigned int r;
@@ -63,12 +62,12 @@ void f8_job_run(struct f8_job *job, uint64_t max_cycles, struct f8npu_job_result
 	/* The doorbell covers the whole stream; the device checks the header itself. */
 	memcpy(&h, job->cmd, job->cmd_size < sizeof(h) ? job->cmd_size : sizeof(h));
 	f8npu_prog_run_job(job->dev, job->cmd_addr, job->cmd_size, h.desc_count, max_cycles, res);
-	*perf = res->perf;
 }
 
-void f8_job_report(FILE *f, const char *who, const struct f8npu_job_result *res,
-		   const struct f8npu_perf *perf)
+void f8_job_report(FILE *f, const char *who, const struct f8npu_job_result *res)
 {
+	const struct f8npu_perf *perf = &res->perf;
+
 	if (res->timed_out)
 		fprintf(f, "%s: TIMEOUT after %llu cycles\n", who, (unsigned long long)res->cycles);
 	else if (res->done)

@@ -70,12 +70,12 @@ static inline int64_t f8npu_saturate(int64_t v, unsigned int type)
 }
 
 /* Rule A4: requantize an int32 value with shift s into an output type. */
-
-/* (Rule A5, products and accumulation, is the loop in f8npu_ref.c.) */
 static inline int64_t f8npu_requant(int64_t v, int s, unsigned int type)
 {
 	return f8npu_saturate(f8npu_shift_rne(v, s), type);
 }
+
+/* (Rule A5, products and accumulation, is the loop in f8npu_ref.c.) */
 
 /* Rule A6: align-and-add of two int32 values (residual add, ADD op). */
 static inline int64_t f8npu_align_add(int64_t a, unsigned int la, int64_t b, unsigned int lb)
