@@ -1,0 +1,2 @@
+rtl/f8npu_pkg.sv
+rtl/f8npu_core.sv
