@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 // f8npu_core: the accelerator (docs/rtl.md). Register slave (AXI4-Lite), command
 // processor, validation, execution engine; memory through the internal port.
-// STUB: ports only, being written.
 module f8npu_core #(
   parameter int unsigned Rows       = 16,
   parameter int unsigned Cols       = 16,
@@ -49,4 +48,107 @@ module f8npu_core #(
   output logic          busy_o,
   output logic          waiting_o
 );
+  localparam int unsigned IbufBytes = FifoDepth * 64;
+  localparam int unsigned WbufBytes = WbufBlocks * Rows * Cols;
+  localparam int unsigned AbufBytes = AbufWords * Cols * 4;
+
+  // Registers.
+  logic [16*64-1:0] region_base, region_size;
+  logic [63:0] cmd_base;
+  logic [31:0] cmd_size, cmd_tail, head;
+  logic start, soft_reset, perf_clear, busy, waiting, job_end;
+  logic [3:0] job_err;
+  logic [31:0] job_err_index, perf_descs;
+  logic [63:0] perf_cycles, perf_macs, perf_rd, perf_wr, perf_stall;
+
+  f8npu_regs #(
+    .Rows(Rows), .Cols(Cols), .IbufBytes(IbufBytes), .WbufBytes(WbufBytes),
+    .AbufBytes(AbufBytes), .Impl(1)
+  ) u_regs (
+    .clk_i, .rst_ni,
+    .s_awvalid_i, .s_awready_o, .s_awaddr_i, .s_wvalid_i, .s_wready_o, .s_wdata_i, .s_wstrb_i,
+    .s_bvalid_o, .s_bready_i, .s_bresp_o, .s_arvalid_i, .s_arready_o, .s_araddr_i,
+    .s_rvalid_o, .s_rready_i, .s_rdata_o, .s_rresp_o, .irq_o,
+    .region_base_o(region_base), .region_size_o(region_size), .cmd_base_o(cmd_base),
+    .cmd_size_o(cmd_size), .cmd_tail_o(cmd_tail), .start_o(start), .soft_reset_o(soft_reset),
+    .perf_clear_o(perf_clear), .busy_o(busy), .waiting_i(waiting), .job_end_i(job_end),
+    .job_err_i(job_err), .job_err_index_i(job_err_index), .head_i(head),
+    .perf_cycles_i(perf_cycles), .perf_macs_i(perf_macs), .perf_rd_i(perf_rd),
+    .perf_wr_i(perf_wr), .perf_stall_i(perf_stall), .perf_descs_i(perf_descs)
+  );
+
+  // Responses of reads/writes issued before a soft reset are dropped here, so that
+  // the next job only sees its own.
+  logic [31:0] rd_out_q, wr_out_q, rd_drop_q, wr_drop_q;
+  logic rsp_live, wrsp_live;
+  logic rd_acc, wr_acc;
+  logic [31:0] rd_out_d, wr_out_d;
+  assign rd_acc = mrd_valid_o && mrd_ready_i;
+  assign wr_acc = mwr_valid_o && mwr_ready_i;
+  assign rd_out_d = rd_out_q + 32'(rd_acc) - 32'(mrs_valid_i);
+  assign wr_out_d = wr_out_q + 32'(wr_acc) - 32'(mws_valid_i);
+  assign rsp_live = mrs_valid_i && rd_drop_q == '0 && !soft_reset;
+  assign wrsp_live = mws_valid_i && wr_drop_q == '0 && !soft_reset;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      rd_out_q <= '0; wr_out_q <= '0; rd_drop_q <= '0; wr_drop_q <= '0;
+    end else begin
+      rd_out_q <= rd_out_d;
+      wr_out_q <= wr_out_d;
+      if (soft_reset) begin
+        rd_drop_q <= rd_out_d;
+        wr_drop_q <= wr_out_d;
+      end else begin
+        if (mrs_valid_i && rd_drop_q != '0) rd_drop_q <= rd_drop_q - 32'd1;
+        if (mws_valid_i && wr_drop_q != '0) wr_drop_q <= wr_drop_q - 32'd1;
+      end
+    end
+  end
+
+  // Command processor and engine share the read port: the command processor only
+  // fetches while the engine is idle.
+  logic c_valid, c_ready, e_valid, e_ready;
+  logic [63:0] c_addr, e_addr;
+  logic [6:0] c_len, e_len;
+  logic eng_start, eng_done, eng_bus_err, eng_active;
+  logic [2047:0] desc;
+  logic [15:0] out_h, out_w;
+  logic [16:0] k;
+
+  f8npu_cmdproc #(.Cols(Cols)) u_cmdproc (
+    .clk_i, .rst_ni, .clear_i(soft_reset), .start_i(start), .perf_clear_i(perf_clear),
+    .region_base_i(region_base), .region_size_i(region_size), .cmd_base_i(cmd_base),
+    .cmd_size_i(cmd_size), .cmd_tail_i(cmd_tail),
+    .waiting_o(waiting), .job_end_o(job_end), .job_err_o(job_err),
+    .job_err_index_o(job_err_index), .head_o(head), .perf_cycles_o(perf_cycles),
+    .perf_macs_o(perf_macs), .perf_rd_o(perf_rd), .perf_wr_o(perf_wr),
+    .perf_stall_o(perf_stall), .perf_descs_o(perf_descs),
+    .eng_start_o(eng_start), .desc_o(desc), .out_h_o(out_h), .out_w_o(out_w), .k_o(k),
+    .eng_done_i(eng_done), .eng_bus_err_i(eng_bus_err), .eng_active_i(eng_active),
+    .mrd_valid_o(c_valid), .mrd_ready_i(c_ready), .mrd_addr_o(c_addr), .mrd_len_o(c_len),
+    .mrs_valid_i(rsp_live), .mrs_data_i, .mrs_err_i
+  );
+
+  f8npu_engine #(
+    .Rows(Rows), .Cols(Cols), .WbufBlocks(WbufBlocks), .AbufWords(AbufWords),
+    .FifoDepth(FifoDepth)
+  ) u_engine (
+    .clk_i, .rst_ni, .clear_i(soft_reset), .start_i(eng_start), .desc_i(desc),
+    .region_base_i(region_base), .out_h_i(out_h), .out_w_i(out_w), .k_i(k),
+    .done_o(eng_done), .bus_err_o(eng_bus_err), .active_o(eng_active),
+    .mrd_valid_o(e_valid), .mrd_ready_i(e_ready), .mrd_addr_o(e_addr), .mrd_len_o(e_len),
+    .mrs_valid_i(rsp_live), .mrs_data_i, .mrs_err_i,
+    .mwr_valid_o, .mwr_ready_i, .mwr_addr_o, .mwr_len_o, .mwr_data_o,
+    .mws_valid_i(wrsp_live), .mws_err_i
+  );
+
+  assign mrd_valid_o = c_valid || e_valid;
+  assign mrd_addr_o = c_valid ? c_addr : e_addr;
+  assign mrd_len_o = c_valid ? c_len : e_len;
+  assign c_ready = mrd_ready_i;
+  assign e_ready = mrd_ready_i && !c_valid;
+
+  assign busy_o = busy;
+  assign waiting_o = waiting;
 endmodule

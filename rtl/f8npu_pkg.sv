@@ -2,6 +2,8 @@
 // Hand-written constants shared by the f8npu RTL: opcodes, flags, types and the
 // command stream layout (docs/isa.md). The register map is in the generated
 // f8npu_regmap_pkg.sv (uapi/f8npu_regs.map).
+// Not every module uses every constant.
+/* verilator lint_off UNUSEDPARAM */
 package f8npu_pkg;
 
   // Command stream (isa.md §1, §3).
@@ -83,6 +85,25 @@ package f8npu_pkg;
   localparam logic [3:0] ErrNoEnd     = 4'd14;
   localparam logic [3:0] ErrBus       = 4'd15;
 
+  // Validation (isa.md §5; used by f8npu_validate).
+  localparam logic [7:0]  OpCount       = 8'd6;    // one past the last opcode
+  localparam logic [7:0]  TypeCount     = 8'd3;    // one past the last element type
+  localparam logic [7:0]  FlagsConv     = 8'h1f;   // flags CONV2D accepts
+  localparam logic [7:0]  FlagsElem     = 8'h0e;   // flags POOL_* and ADD accept: AUX RELU DST1
+  localparam logic [31:0] MaxK          = 32'd65536;
+  localparam logic [7:0]  ShiftMax      = 8'd31;   // out_shift in -ShiftMax .. ShiftMax
+  localparam logic [7:0]  AlignMax      = 8'd31;
+  localparam int unsigned DReserved0    = 2;       // 2 bytes
+  localparam int unsigned DReserved1    = 14;      // 2 bytes
+  localparam int unsigned DReserved2    = 18;      // 14 bytes
+  localparam int unsigned DReserved3    = 176;     // 80 bytes
+  localparam int unsigned TReserved0    = 2;       // 2 bytes of a tensor reference
+  localparam int unsigned TReserved1    = 28;      // 4 bytes of a tensor reference
+  localparam int unsigned BRegion       = 0;       // buffer reference: region byte
+  localparam int unsigned BReserved     = 1;       // 3 bytes
+  localparam int unsigned BOffset       = 4;       // u32 offset
+
   localparam int unsigned Regions   = 16;
   localparam int unsigned MemBytes  = 64;  // width of the internal memory port's data
 endpackage
+/* verilator lint_on UNUSEDPARAM */
