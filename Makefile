@@ -76,13 +76,15 @@ unit-asan: $(BUILD)/asan/f8-unit
 
 # The register map has one source (uapi/f8npu_regs.map); the C header is generated from it.
 regs:
-	$(PYTHON) scripts/gen-regs.py uapi/f8npu_regs.map uapi/f8npu_regs.h
+	$(PYTHON) scripts/gen-regs.py uapi/f8npu_regs.map uapi/f8npu_regs.h rtl/f8npu_regmap_pkg.sv
 regs-check:
 	@mkdir -p $(BUILD)
-	@$(PYTHON) scripts/gen-regs.py uapi/f8npu_regs.map $(BUILD)/f8npu_regs.h
+	@$(PYTHON) scripts/gen-regs.py uapi/f8npu_regs.map $(BUILD)/f8npu_regs.h $(BUILD)/f8npu_regmap_pkg.sv
 	@diff -u uapi/f8npu_regs.h $(BUILD)/f8npu_regs.h || \
 	  { echo "regs-check: uapi/f8npu_regs.h differs from uapi/f8npu_regs.map: run make regs"; exit 1; }
-	@echo "regs-check: uapi/f8npu_regs.h matches uapi/f8npu_regs.map"
+	@diff -u rtl/f8npu_regmap_pkg.sv $(BUILD)/f8npu_regmap_pkg.sv || \
+	  { echo "regs-check: rtl/f8npu_regmap_pkg.sv differs from uapi/f8npu_regs.map: run make regs"; exit 1; }
+	@echo "regs-check: uapi/f8npu_regs.h and rtl/f8npu_regmap_pkg.sv match uapi/f8npu_regs.map"
 
 # The execution core must build without libc (the kernel module will compile it):
 # freestanding, no system headers but the compiler's own, and no symbol from outside it.

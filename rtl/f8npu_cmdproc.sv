@@ -19,6 +19,7 @@ module f8npu_cmdproc #(
   input  logic [31:0]       cmd_tail_i,
   // job state for the registers
   output logic              waiting_o,
+  output logic              fetching_o,       // read responses are the command processor's
   output logic              job_end_o,
   output logic [3:0]        job_err_o,
   output logic [31:0]       job_err_index_o,
@@ -221,6 +222,7 @@ module f8npu_cmdproc #(
   end
 
   // The job ends in the cycle after SEnd is entered.
+  assign fetching_o = st_q == SHdrReq || st_q == SHdrRsp || st_q == SFetch;
   assign job_end_o = st_q == SEnd;
   assign job_err_o = end_err_q;
   assign job_err_index_o = end_index_q;

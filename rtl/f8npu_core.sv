@@ -6,7 +6,7 @@ module f8npu_core #(
   parameter int unsigned Cols       = 16,
   parameter int unsigned WbufBlocks = 256,
   parameter int unsigned AbufWords  = 256,
-  parameter int unsigned FifoDepth  = 128
+  parameter int unsigned TagDepth  = 128
 ) (
   input  logic          clk_i,
   input  logic          rst_ni,
@@ -48,7 +48,7 @@ module f8npu_core #(
   output logic          busy_o,
   output logic          waiting_o
 );
-  localparam int unsigned IbufBytes = FifoDepth * 64;
+  localparam int unsigned IbufBytes = TagDepth * 64;
   localparam int unsigned WbufBytes = WbufBlocks * Rows * Cols;
   localparam int unsigned AbufBytes = AbufWords * Cols * 4;
 
@@ -111,7 +111,7 @@ module f8npu_core #(
   logic c_valid, c_ready, e_valid, e_ready;
   logic [63:0] c_addr, e_addr;
   logic [6:0] c_len, e_len;
-  logic eng_start, eng_done, eng_bus_err, eng_active;
+  logic eng_start, eng_done, eng_bus_err, eng_active, fetching;
   logic [2047:0] desc;
   logic [15:0] out_h, out_w;
   logic [16:0] k;
@@ -120,25 +120,25 @@ module f8npu_core #(
     .clk_i, .rst_ni, .clear_i(soft_reset), .start_i(start), .perf_clear_i(perf_clear),
     .region_base_i(region_base), .region_size_i(region_size), .cmd_base_i(cmd_base),
     .cmd_size_i(cmd_size), .cmd_tail_i(cmd_tail),
-    .waiting_o(waiting), .job_end_o(job_end), .job_err_o(job_err),
+    .waiting_o(waiting), .fetching_o(fetching), .job_end_o(job_end), .job_err_o(job_err),
     .job_err_index_o(job_err_index), .head_o(head), .perf_cycles_o(perf_cycles),
     .perf_macs_o(perf_macs), .perf_rd_o(perf_rd), .perf_wr_o(perf_wr),
     .perf_stall_o(perf_stall), .perf_descs_o(perf_descs),
     .eng_start_o(eng_start), .desc_o(desc), .out_h_o(out_h), .out_w_o(out_w), .k_o(k),
     .eng_done_i(eng_done), .eng_bus_err_i(eng_bus_err), .eng_active_i(eng_active),
     .mrd_valid_o(c_valid), .mrd_ready_i(c_ready), .mrd_addr_o(c_addr), .mrd_len_o(c_len),
-    .mrs_valid_i(rsp_live), .mrs_data_i, .mrs_err_i
+    .mrs_valid_i(rsp_live && fetching), .mrs_data_i, .mrs_err_i
   );
 
   f8npu_engine #(
     .Rows(Rows), .Cols(Cols), .WbufBlocks(WbufBlocks), .AbufWords(AbufWords),
-    .FifoDepth(FifoDepth)
+    .TagDepth(TagDepth)
   ) u_engine (
     .clk_i, .rst_ni, .clear_i(soft_reset), .start_i(eng_start), .desc_i(desc),
     .region_base_i(region_base), .out_h_i(out_h), .out_w_i(out_w), .k_i(k),
     .done_o(eng_done), .bus_err_o(eng_bus_err), .active_o(eng_active),
     .mrd_valid_o(e_valid), .mrd_ready_i(e_ready), .mrd_addr_o(e_addr), .mrd_len_o(e_len),
-    .mrs_valid_i(rsp_live), .mrs_data_i, .mrs_err_i,
+    .mrs_valid_i(rsp_live && !fetching), .mrs_data_i, .mrs_err_i,
     .mwr_valid_o, .mwr_ready_i, .mwr_addr_o, .mwr_len_o, .mwr_data_o,
     .mws_valid_i(wrsp_live), .mws_err_i
   );

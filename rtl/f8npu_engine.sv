@@ -1,28 +1,35 @@
 // SPDX-License-Identifier: MIT
 // f8npu_engine: executes one validated CONV2D, POOL_MAX, POOL_SUM or ADD descriptor.
 //
-// Decoupled access/execute: two copies of the loop nest (f8npu_nest) walk the same
-// item sequence. The reader issues every read in item order, as far ahead as the
-// response FIFO has room for (credits), so memory latency is hidden; the executor
-// pops the responses in the same order and
+// Decoupled access/execute. Three readers walk their own loop nests and issue reads
+// as far ahead as their buffers allow; the responses come back in order and a tag
+// FIFO routes each one to where it belongs:
+//   - weights (f8npu_walk_w) straight into the weight buffer, one lane row per read,
+//     a whole channel group at a time, double-buffered when two groups fit, so the
+//     next group loads while the array works;
+//   - input columns (f8npu_walk_r) straight into the row buffer, one half per row
+//     step (ky, cg), so every input vector is fetched once per row step and reused
+//     by all kw taps;
+//   - bias and aux vectors (a copy of f8npu_walk_x) into a small FIFO.
+// The executor (f8npu_walk_x) then, per item:
 //   - BIAS: keeps the group's bias lanes;
-//   - WGT:  writes a weight row into the weight buffer (block = slot);
-//   - IN:   sends one input vector through the MAC array (or the pooling lanes) and
-//           accumulates into the accumulator buffer word of its output pixel;
+//   - IN:   sends one input vector (row buffer) through the MAC array (or the pooling
+//           lanes) and accumulates into the accumulator word of its output pixel;
 //   - EPI:  reads the pixel's accumulators, applies the epilogue (arith.md A8) and
 //           queues the output writes.
 // ADD runs as a 1x1 sum pool (its value is the source element). Accumulators are
 // 48 bits: a sum pool of up to 255*255 int32 values is exact before saturation.
 //
 // Parameters: Rows, Cols (array), WbufBlocks (weight buffer blocks of Rows*Cols
-// bytes), AbufWords (accumulator words = widest output tile), FifoDepth (reads in
-// flight).
+// bytes), AbufWords (accumulator words = widest output tile), RbufCols (input
+// columns per row buffer half), TagDepth (reads in flight).
 module f8npu_engine #(
   parameter int unsigned Rows       = 16,
   parameter int unsigned Cols       = 16,
   parameter int unsigned WbufBlocks = 256,
   parameter int unsigned AbufWords  = 256,
-  parameter int unsigned FifoDepth  = 128
+  parameter int unsigned RbufCols   = 256,
+  parameter int unsigned TagDepth   = 256
 ) (
   input  logic              clk_i,
   input  logic              rst_ni,
@@ -52,9 +59,12 @@ module f8npu_engine #(
   input  logic              mws_valid_i,
   input  logic              mws_err_i
 );
-  localparam logic [2:0] ItBias = 3'd1, ItWgt = 3'd2, ItIn = 3'd3, ItEpi = 3'd4;
+  localparam logic [2:0] ItBias = 3'd1, ItIn = 3'd3, ItEpi = 3'd4;
   localparam int unsigned RL = $clog2(Rows);
-  localparam int unsigned FL = $clog2(FifoDepth);
+  localparam int unsigned TL = $clog2(TagDepth);
+  localparam int unsigned RBL = $clog2(RbufCols);
+  localparam int unsigned AuxDepth = 16;
+  localparam logic [1:0] DestAux = 2'd0, DestRow = 2'd1, DestWgt = 2'd2;
   localparam int unsigned AL = $clog2(AbufWords);
   localparam int unsigned WL = $clog2(WbufBlocks);
   localparam int unsigned BW = Rows * Cols * 8;   // weight block bits
@@ -126,20 +136,27 @@ module f8npu_engine #(
   assign src_c = dh(d_q, f8npu_pkg::DSrc + f8npu_pkg::TC);
   assign dst_c = dh(d_q, f8npu_pkg::DDst0 + f8npu_pkg::TC);
 
-  // ---------------------------------------------------------------- setup: products
-  // A radix-4 shift-add multiplier computes the few products the nest needs.
-  localparam int unsigned NProd = 11;
-  logic [3:0]  pi_q;            // product index being computed
+  // ---------------------------------------------------------------- setup
+  // The tile width Tw fits the accumulator buffer and a row buffer half:
+  // (Tw - 1) * stride_w + kw <= RbufCols. Then a radix-4 shift-add multiplier
+  // computes the few products the walkers need (no multiplier in the datapath).
+  localparam int unsigned NProd = 12;
+  typedef enum logic [2:0] {SIdle, SDiv, SLoad, SMul, SGo, SRun} setup_e;
+  setup_e su_q;
+  logic [3:0]  pi_q;
   logic [63:0] ma_q, mp_q;
   logic [19:0] mb_q;
   logic [63:0] prod_q [NProd];
   logic [15:0] ho_q, wo_q, tw_q;
   logic [16:0] k_q;
+  logic [10:0] dv_num_q, dv_rem_q, dv_q;
+  logic [3:0]  dv_i_q;
   logic [15:0] cg_cnt;
+  logic nest_start;
 
   assign cg_cnt = 16'((src_c + 16'(Rows - 1)) >> RL);
+  assign nest_start = su_q == SGo;
 
-  // Operands of product i (later products may use earlier ones).
   logic [63:0] op_a;
   logic [19:0] op_b;
   always_comb begin
@@ -155,27 +172,26 @@ module f8npu_engine #(
       4'd6: begin op_a = t_sw[1]; op_b = 20'(tw_q); end                // tw_sw aux
       4'd7: begin op_a = t_sw[2]; op_b = 20'(tw_q); end                // tw_sw dst0
       4'd8: begin op_a = t_sw[3]; op_b = 20'(tw_q); end                // tw_sw dst1
-      4'd9: begin op_a = 64'(kh); op_b = 20'(kw); end                  // kh*kw
-      4'd10: begin op_a = prod_q[9]; op_b = 20'(cg_cnt); end           // blocks of a group
+      4'd9: begin op_a = 64'(kh); op_b = 20'(kw); end                  // taps
+      4'd10: begin op_a = prod_q[9]; op_b = 20'(cg_cnt); end           // blocks (conv)
+      4'd11: begin op_a = (mode == 2'd0) ? 64'(src_c) : 64'd1; op_b = 20'(kw); end // ky step
       default: ;
     endcase
   end
 
   logic [63:0] nblocks;
-  logic resident;
+  logic resident, two_sets;
+  logic [16:0] set_blocks;
   assign nblocks = (mode == 2'd0) ? prod_q[10] : prod_q[9];
   assign resident = nblocks <= 64'(WbufBlocks);
-
-  // Setup sequencer: for each product, load the operands, then radix-4 steps.
-  typedef enum logic [2:0] {SIdle, SLoad, SMul, SGo, SRun} setup_e;
-  setup_e su_q;
-  logic nest_start;
-  assign nest_start = su_q == SGo;
+  assign set_blocks = resident ? nblocks[16:0] : 17'd1;
+  assign two_sets = {set_blocks, 1'b0} <= 18'(WbufBlocks);
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       d_q <= '0; pi_q <= '0; su_q <= SIdle;
       ma_q <= '0; mb_q <= '0; mp_q <= '0; ho_q <= '0; wo_q <= '0; tw_q <= '0; k_q <= '0;
+      dv_num_q <= '0; dv_rem_q <= '0; dv_q <= '0; dv_i_q <= '0;
       for (int i = 0; i < NProd; i++) prod_q[i] <= '0;
     end else if (clear_i) begin
       su_q <= SIdle;
@@ -185,10 +201,32 @@ module f8npu_engine #(
           d_q <= desc_i;
           ho_q <= out_h_i;
           wo_q <= out_w_i;
-          tw_q <= (out_w_i > 16'(AbufWords)) ? 16'(AbufWords) : out_w_i;
           k_q <= k_i;
           pi_q <= '0;
-          su_q <= SLoad;
+          // ADD has no window: its kernel fields are zero, it runs as 1x1.
+          dv_num_q <= 11'(RbufCols) - ((desc_i[f8npu_pkg::DOpcode*8 +: 8] == f8npu_pkg::OpAdd) ?
+                                       11'd1 : 11'(desc_i[f8npu_pkg::DKernelW*8 +: 8]));
+          dv_rem_q <= '0;
+          dv_q <= '0;
+          dv_i_q <= 4'd10;
+          su_q <= SDiv;
+        end
+        SDiv: begin
+          // Restoring division (RbufCols - kw) / stride_w, one quotient bit per cycle.
+          logic [11:0] r;
+          logic [15:0] tl;
+          r = {dv_rem_q, dv_num_q[dv_i_q]};
+          if (r >= 12'(stw)) begin
+            dv_rem_q <= 11'(r - 12'(stw));
+            dv_q[dv_i_q] <= 1'b1;
+          end else dv_rem_q <= r[10:0];
+          if (dv_i_q == 4'd0) begin
+            // Tw = min(AbufWords, Wo, quotient + 1)
+            tl = {5'd0, dv_q | {10'd0, r >= 12'(stw)}} + 16'd1;
+            if (16'(AbufWords) < tl) tl = 16'(AbufWords);
+            tw_q <= (wo_q < tl) ? wo_q : tl;
+            su_q <= SLoad;
+          end else dv_i_q <= dv_i_q - 4'd1;
         end
         SLoad: begin
           ma_q <= op_a;
@@ -217,7 +255,7 @@ module f8npu_engine #(
     end
   end
 
-  // ---------------------------------------------------------------- the two nests
+  // ---------------------------------------------------------------- walkers
   logic [3*64-1:0] o_base, o_sn, o_sh, o_sw, o_tw_sw;
   assign o_base = {t_base[3], t_base[2], t_base[1]};
   assign o_sn = {t_sn[3], t_sn[2], t_sn[1]};
@@ -225,108 +263,204 @@ module f8npu_engine #(
   assign o_sw = {t_sw[3], t_sw[2], t_sw[1]};
   assign o_tw_sw = {prod_q[8], prod_q[7], prod_q[6]};
 
-  logic has_bias, has_aux, has_dst1, relu, src_signed;
+  logic has_bias, has_aux, has_dst1, relu, src_signed, has_wgt;
   assign has_bias = flags[f8npu_pkg::FlagBias];
   assign has_aux = flags[f8npu_pkg::FlagAux];
   assign has_dst1 = flags[f8npu_pkg::FlagDst1];
   assign relu = flags[f8npu_pkg::FlagRelu];
   assign src_signed = t_type[0] == f8npu_pkg::TypeS8;
+  assign has_wgt = mode != 2'd2;
 
   logic [15:0] cout;
   assign cout = (mode == 2'd0) ? dst_c : src_c;
 
-  // Reader outputs it does not need.
-  logic r_nc_present, r_nc_first, r_nc_last;
-  logic [15:0] r_nc_x;
-  logic [7:0] r_nc_lane, r_nc_lanes;
-  logic [16:0] r_nc_slot;
-  logic [63:0] r_nc_d0, r_nc_d1;
-  logic r_step, c_step;
-  logic [2:0] r_kind, c_kind;
-  logic r_read, c_read, r_busy, c_busy;
-  logic [63:0] r_addr, c_addr_unused;
-  logic [6:0] r_len, c_len_unused;
-  logic c_present, c_first, c_last;
-  logic [15:0] c_x;
-  logic [7:0] c_lane, c_lanes;
-  logic [16:0] c_slot;
-  logic [63:0] c_d0, c_d1;
+  // Executor and its twin (the BIAS / aux reader).
+  logic a_step, x_step;
+  logic [2:0] a_kind, x_kind;
+  logic a_read, a_busy, x_busy;
+  logic [63:0] a_addr;
+  logic [6:0] a_len;
+  logic x_present, x_first, x_step_last, x_pass_last, x_group_last, x_epi_last;
+  logic [16:0] x_pass;
+  logic [19:0] x_rb_idx;
+  logic [15:0] x_x;
+  logic [7:0] x_lanes;
+  logic [63:0] x_d0, x_d1;
+  // Twin outputs it does not need.
+  logic a_nc_present, a_nc_first, a_nc_sl, a_nc_pl, a_nc_gl, a_nc_el, x_nc_read;
+  logic [16:0] a_nc_pass;
+  logic [19:0] a_nc_rb;
+  logic [15:0] a_nc_x;
+  logic [7:0] a_nc_lanes;
+  logic [63:0] a_nc_d0, a_nc_d1, x_nc_addr;
+  logic [6:0] x_nc_len;
 
-  f8npu_nest #(.Rows(Rows), .Cols(Cols)) u_reader (
+  f8npu_walk_x #(.Rows(Rows), .Cols(Cols)) u_walk_aux (
+    .clk_i, .rst_ni, .clear_i, .start_i(nest_start), .step_i(a_step),
+    .mode_i(mode), .bias_i(has_bias), .aux_i(has_aux), .cout_i(cout), .cin_i(src_c),
+    .n_i(src_n), .h_i(src_h), .w_i(src_w), .ho_i(ho_q), .wo_i(wo_q), .kh_i(kh), .kw_i(kw),
+    .sth_i(sth), .stw_i(stw), .pt_i(pt), .pl_i(pl), .tw_max_i(tw_q),
+    .tw_stw_i(prod_q[4][19:0]), .esz_aux_i(esz(t_type[1])), .esz_d0_i(esz(t_type[2])),
+    .esz_d1_i(esz(t_type[3])), .bias_base_i(b_base), .o_base_i(o_base), .o_sn_i(o_sn),
+    .o_sh_i(o_sh), .o_sw_i(o_sw), .o_tw_sw_i(o_tw_sw),
+    .kind_o(a_kind), .read_o(a_read), .rd_addr_o(a_addr), .rd_len_o(a_len),
+    .present_o(a_nc_present), .first_o(a_nc_first), .step_last_o(a_nc_sl),
+    .pass_last_o(a_nc_pl), .group_last_o(a_nc_gl), .pass_o(a_nc_pass), .rb_idx_o(a_nc_rb),
+    .x_o(a_nc_x), .epi_last_o(a_nc_el), .lanes_o(a_nc_lanes), .d0_addr_o(a_nc_d0),
+    .d1_addr_o(a_nc_d1), .busy_o(a_busy)
+  );
+
+  f8npu_walk_x #(.Rows(Rows), .Cols(Cols)) u_walk_exec (
+    .clk_i, .rst_ni, .clear_i, .start_i(nest_start), .step_i(x_step),
+    .mode_i(mode), .bias_i(has_bias), .aux_i(has_aux), .cout_i(cout), .cin_i(src_c),
+    .n_i(src_n), .h_i(src_h), .w_i(src_w), .ho_i(ho_q), .wo_i(wo_q), .kh_i(kh), .kw_i(kw),
+    .sth_i(sth), .stw_i(stw), .pt_i(pt), .pl_i(pl), .tw_max_i(tw_q),
+    .tw_stw_i(prod_q[4][19:0]), .esz_aux_i(esz(t_type[1])), .esz_d0_i(esz(t_type[2])),
+    .esz_d1_i(esz(t_type[3])), .bias_base_i(b_base), .o_base_i(o_base), .o_sn_i(o_sn),
+    .o_sh_i(o_sh), .o_sw_i(o_sw), .o_tw_sw_i(o_tw_sw),
+    .kind_o(x_kind), .read_o(x_nc_read), .rd_addr_o(x_nc_addr), .rd_len_o(x_nc_len),
+    .present_o(x_present), .first_o(x_first), .step_last_o(x_step_last),
+    .pass_last_o(x_pass_last), .group_last_o(x_group_last), .pass_o(x_pass),
+    .rb_idx_o(x_rb_idx), .x_o(x_x), .epi_last_o(x_epi_last), .lanes_o(x_lanes),
+    .d0_addr_o(x_d0), .d1_addr_o(x_d1), .busy_o(x_busy)
+  );
+
+  // Row reader.
+  logic r_step, r_read, r_busy;
+  logic [63:0] r_addr;
+  logic [6:0] r_len;
+  logic [19:0] r_idx;
+  logic [15:0] r_steps;
+  f8npu_walk_r #(.Rows(Rows), .Cols(Cols)) u_walk_row (
     .clk_i, .rst_ni, .clear_i, .start_i(nest_start), .step_i(r_step),
-    .mode_i(mode), .bias_i(has_bias), .resident_i(resident), .aux_i(has_aux),
-    .cout_i(cout), .cin_i(src_c), .n_i(src_n), .h_i(src_h), .w_i(src_w), .ho_i(ho_q),
-    .wo_i(wo_q), .kh_i(kh), .kw_i(kw), .sth_i(sth), .stw_i(stw), .pt_i(pt), .pl_i(pl),
-    .tw_max_i(tw_q), .tw_stw_i(prod_q[4][19:0]), .k_i(k_q),
-    .esz_src_i(esz(t_type[0])), .esz_aux_i(esz(t_type[1])), .esz_d0_i(esz(t_type[2])),
-    .esz_d1_i(esz(t_type[3])),
+    .mode_i(mode), .cout_i(cout), .cin_i(src_c), .n_i(src_n), .h_i(src_h), .w_i(src_w),
+    .ho_i(ho_q), .wo_i(wo_q), .kh_i(kh), .kw_i(kw), .sth_i(sth), .stw_i(stw), .pt_i(pt),
+    .pl_i(pl), .tw_max_i(tw_q), .tw_stw_i(prod_q[4][19:0]), .esz_src_i(esz(t_type[0])),
     .src_base_i(t_base[0]), .src_sn_i(t_sn[0]), .src_sh_i(t_sh[0]), .src_sw_i(t_sw[0]),
     .sth_sh_i(prod_q[0]), .stw_sw_i(prod_q[1]), .pt_sh_i(prod_q[2]), .pl_sw_i(prod_q[3]),
-    .tw_stw_sw_i(prod_q[5]), .w_base_i(w_base), .bias_base_i(b_base),
-    .o_base_i(o_base), .o_sn_i(o_sn), .o_sh_i(o_sh), .o_sw_i(o_sw), .o_tw_sw_i(o_tw_sw),
-    .kind_o(r_kind), .read_o(r_read), .rd_addr_o(r_addr), .rd_len_o(r_len),
-    .present_o(r_nc_present), .first_o(r_nc_first), .last_o(r_nc_last), .x_o(r_nc_x),
-    .lane_o(r_nc_lane), .slot_o(r_nc_slot), .lanes_o(r_nc_lanes), .d0_addr_o(r_nc_d0),
-    .d1_addr_o(r_nc_d1), .busy_o(r_busy)
+    .tw_stw_sw_i(prod_q[5]),
+    .read_o(r_read), .rd_addr_o(r_addr), .rd_len_o(r_len), .rb_idx_o(r_idx),
+    .step_o(r_steps), .busy_o(r_busy)
   );
 
-  f8npu_nest #(.Rows(Rows), .Cols(Cols)) u_executor (
-    .clk_i, .rst_ni, .clear_i, .start_i(nest_start), .step_i(c_step),
-    .mode_i(mode), .bias_i(has_bias), .resident_i(resident), .aux_i(has_aux),
-    .cout_i(cout), .cin_i(src_c), .n_i(src_n), .h_i(src_h), .w_i(src_w), .ho_i(ho_q),
-    .wo_i(wo_q), .kh_i(kh), .kw_i(kw), .sth_i(sth), .stw_i(stw), .pt_i(pt), .pl_i(pl),
-    .tw_max_i(tw_q), .tw_stw_i(prod_q[4][19:0]), .k_i(k_q),
-    .esz_src_i(esz(t_type[0])), .esz_aux_i(esz(t_type[1])), .esz_d0_i(esz(t_type[2])),
-    .esz_d1_i(esz(t_type[3])),
-    .src_base_i(t_base[0]), .src_sn_i(t_sn[0]), .src_sh_i(t_sh[0]), .src_sw_i(t_sw[0]),
-    .sth_sh_i(prod_q[0]), .stw_sw_i(prod_q[1]), .pt_sh_i(prod_q[2]), .pl_sw_i(prod_q[3]),
-    .tw_stw_sw_i(prod_q[5]), .w_base_i(w_base), .bias_base_i(b_base),
-    .o_base_i(o_base), .o_sn_i(o_sn), .o_sh_i(o_sh), .o_sw_i(o_sw), .o_tw_sw_i(o_tw_sw),
-    .kind_o(c_kind), .read_o(c_read), .rd_addr_o(c_addr_unused), .rd_len_o(c_len_unused),
-    .present_o(c_present), .first_o(c_first), .last_o(c_last), .x_o(c_x), .lane_o(c_lane),
-    .slot_o(c_slot), .lanes_o(c_lanes), .d0_addr_o(c_d0), .d1_addr_o(c_d1), .busy_o(c_busy)
+  // Weight reader.
+  logic w_step, w_busy, w_half;
+  logic [63:0] w_addr;
+  logic [6:0] w_len;
+  logic [16:0] w_slot;
+  logic [7:0] w_lane;
+  logic [15:0] w_sets;
+  f8npu_walk_w #(.Rows(Rows), .Cols(Cols)) u_walk_wgt (
+    .clk_i, .rst_ni, .clear_i, .start_i(nest_start && has_wgt), .step_i(w_step),
+    .mode_i(mode), .resident_i(resident), .two_sets_i(two_sets), .set_blocks_i(set_blocks),
+    .cout_i(cout), .cin_i(src_c), .n_i(src_n), .ho_i(ho_q), .wo_i(wo_q), .kh_i(kh),
+    .kw_i(kw), .k_i(k_q), .ky_step_i(prod_q[11][23:0]), .tw_max_i(tw_q), .w_base_i(w_base),
+    .rd_addr_o(w_addr), .rd_len_o(w_len), .slot_o(w_slot), .lane_o(w_lane),
+    .set_o(w_sets), .half_o(w_half), .busy_o(w_busy)
   );
 
-  // ---------------------------------------------------------------- reader: reads, credits
-  // Reads in flight or waiting in the FIFO never exceed its depth, so a response
-  // always has room (the memory port has no response backpressure).
-  logic [FL:0] credit_q;        // reads issued and not yet popped
-  logic fifo_pop;
-  logic fifo_valid;
-  logic [512:0] fifo_head;
-  logic rd_fire;
-  logic [FL:0] fifo_count;
+  // ---------------------------------------------------------------- read port
+  logic [15:0] x_steps_q, x_sets_q;     // row steps / weight sets the executor finished
+  logic [31:0] r_out_q [2], w_out_q [2];
+  logic [TL:0] tags_q;                  // reads in flight
+  logic [5:0] aux_cred_q;               // aux reads issued and not yet popped
+  logic tag_ok, a_want, r_want, w_want, r_sync, w_sync;
+  logic a_grant, r_grant, w_grant, rd_fire;
+  logic [15:0] r_ahead, w_ahead;
 
-  assign mrd_valid_o = su_q == SRun && r_busy && r_read && credit_q < (FL+1)'(FifoDepth);
-  assign mrd_addr_o = r_addr;
-  assign mrd_len_o = r_len;
+  assign r_ahead = r_steps - x_steps_q;
+  assign w_ahead = w_sets - x_sets_q;
+  assign r_sync = r_ahead < 16'd2;
+  assign w_sync = w_ahead < (two_sets ? 16'd2 : 16'd1);
+  assign tag_ok = tags_q < (TL+1)'(TagDepth);
+  assign a_want = su_q == SRun && a_busy && a_read && aux_cred_q < 6'(AuxDepth);
+  assign r_want = su_q == SRun && r_busy && r_read && r_sync;
+  assign w_want = su_q == SRun && w_busy && w_sync;
+  assign a_grant = a_want && tag_ok;
+  assign r_grant = r_want && tag_ok && !a_want;
+  assign w_grant = w_want && tag_ok && !a_want && !r_want;
+  assign mrd_valid_o = a_grant || r_grant || w_grant;
+  assign mrd_addr_o = a_grant ? a_addr : r_grant ? r_addr : w_addr;
+  assign mrd_len_o = a_grant ? a_len : r_grant ? r_len : w_len;
   assign rd_fire = mrd_valid_o && mrd_ready_i;
-  assign r_step = su_q == SRun && r_busy && (!r_read || rd_fire);
+  assign a_step = su_q == SRun && a_busy && (a_read ? (a_grant && mrd_ready_i) : 1'b1);
+  assign r_step = su_q == SRun && r_busy && r_sync && (r_read ? (r_grant && mrd_ready_i) : 1'b1);
+  assign w_step = w_grant && mrd_ready_i;
 
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) credit_q <= '0;
-    else if (clear_i) credit_q <= '0;
-    else credit_q <= credit_q + (FL+1)'(rd_fire) - (FL+1)'(fifo_pop);
+  // Tags: destination, buffer half, index (row buffer column or weight slot), lane.
+  localparam int unsigned TagW = 2 + 1 + 17 + 8;
+  logic [TagW-1:0] tag_in, tag_head;
+  logic tag_valid;
+  always_comb begin
+    if (a_grant) tag_in = {DestAux, 1'b0, 17'd0, 8'd0};
+    else if (r_grant) tag_in = {DestRow, r_steps[0], 17'(r_idx), 8'd0};
+    else tag_in = {DestWgt, w_half, w_slot, w_lane};
   end
 
-  f8npu_fifo #(.Width(513), .Depth(FifoDepth)) u_fifo (
-    .clk_i, .rst_ni, .clear_i,
-    .push_i(mrs_valid_i), .data_i({mrs_err_i, mrs_data_i}),
-    .pop_i(fifo_pop), .head_o(fifo_head), .valid_o(fifo_valid), .count_o(fifo_count)
+  logic rsp_pop;
+  logic [TL:0] tag_count;
+  logic [$clog2(AuxDepth):0] aux_count;
+  assign rsp_pop = mrs_valid_i;
+  f8npu_fifo #(.Width(TagW), .Depth(TagDepth)) u_tags (
+    .clk_i, .rst_ni, .clear_i, .push_i(rd_fire), .data_i(tag_in), .pop_i(rsp_pop),
+    .head_o(tag_head), .valid_o(tag_valid), .count_o(tag_count)
   );
 
-  // ---------------------------------------------------------------- executor
+  logic [1:0] rsp_dest;
+  logic rsp_half;
+  logic [16:0] rsp_idx;
+  logic [7:0] rsp_lane;
+  assign {rsp_dest, rsp_half, rsp_idx, rsp_lane} = tag_head;
+
+  // Aux / bias FIFO.
+  logic aux_pop, aux_valid;
+  logic [512:0] aux_head;
+  f8npu_fifo #(.Width(513), .Depth(AuxDepth)) u_aux (
+    .clk_i, .rst_ni, .clear_i, .push_i(mrs_valid_i && rsp_dest == DestAux),
+    .data_i({mrs_err_i, mrs_data_i}), .pop_i(aux_pop), .head_o(aux_head),
+    .valid_o(aux_valid), .count_o(aux_count)
+  );
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      tags_q <= '0; aux_cred_q <= '0;
+      r_out_q[0] <= '0; r_out_q[1] <= '0; w_out_q[0] <= '0; w_out_q[1] <= '0;
+    end else if (clear_i) begin
+      tags_q <= '0; aux_cred_q <= '0;
+      r_out_q[0] <= '0; r_out_q[1] <= '0; w_out_q[0] <= '0; w_out_q[1] <= '0;
+    end else begin
+      tags_q <= tags_q + (TL+1)'(rd_fire) - (TL+1)'(rsp_pop);
+      aux_cred_q <= aux_cred_q + 6'(rd_fire && a_grant) - 6'(aux_pop);
+      for (int h = 0; h < 2; h++) begin
+        r_out_q[h] <= r_out_q[h] + 32'(rd_fire && r_grant && r_steps[0] == h[0])
+                                 - 32'(mrs_valid_i && rsp_dest == DestRow && rsp_half == h[0]);
+        w_out_q[h] <= w_out_q[h] + 32'(rd_fire && w_grant && w_half == h[0])
+                                 - 32'(mrs_valid_i && rsp_dest == DestWgt && rsp_half == h[0]);
+      end
+    end
+  end
+
+  // ---------------------------------------------------------------- buffers
+  // Row buffer: two halves of RbufCols input vectors.
+  logic [511:0] rbuf [2*RbufCols];
+  logic [511:0] rbuf_q;
+  logic [RBL:0] rbuf_raddr;
+  always_ff @(posedge clk_i) begin
+    if (mrs_valid_i && rsp_dest == DestRow) rbuf[{rsp_half, rsp_idx[RBL-1:0]}] <= mrs_data_i;
+    rbuf_q <= rbuf[rbuf_raddr];
+  end
+
   // Weight buffer: one memory per output lane, one lane row (Rows bytes) of a block
-  // per word; a WGT item writes one lane's row, a pass reads all lanes at once.
+  // per word, written by the router, read a whole block at a time by the executor.
   logic [BW-1:0] wbuf_q;
-  logic wbuf_we;
-  logic [WL-1:0] wbuf_addr;
+  logic [WL-1:0] wbuf_raddr;
   genvar gl;
   for (gl = 0; gl < Cols; gl++) begin : g_wbuf
     logic [Rows*8-1:0] mem [WbufBlocks];
     always_ff @(posedge clk_i) begin
-      if (wbuf_we && c_lane == 8'(gl)) mem[wbuf_addr] <= fifo_head[Rows*8-1:0];
-      wbuf_q[gl*Rows*8 +: Rows*8] <= mem[wbuf_addr];
+      if (mrs_valid_i && rsp_dest == DestWgt && rsp_lane == 8'(gl))
+        mem[rsp_idx[WL-1:0]] <= mrs_data_i[Rows*8-1:0];
+      wbuf_q[gl*Rows*8 +: Rows*8] <= mem[wbuf_raddr];
     end
   end
 
@@ -336,31 +470,23 @@ module f8npu_engine #(
   logic abuf_we;
   logic [AL-1:0] abuf_waddr, abuf_raddr;
   logic [AW-1:0] abuf_wdata;
-
   always_ff @(posedge clk_i) begin
     if (abuf_we) abuf[abuf_waddr] <= abuf_wdata;
     abuf_q <= abuf[abuf_raddr];
   end
 
-  // MAC stage B (the instruction whose weights and accumulators are being read).
+  // ---------------------------------------------------------------- executor
   logic b_valid_q, b_first_q, b_present_q;
   logic [AL-1:0] b_x_q;
-  logic [511:0] b_vec_q;
-  // Forwarding: the accumulator written in the previous cycle.
   logic fwd_valid_q;
   logic [AL-1:0] fwd_x_q;
   logic [AW-1:0] fwd_q;
-
-  // Epilogue stage B: accumulators arrive from the buffer this cycle.
-  logic e_valid_q, e_last_q;
+  logic e_valid_q;
   logic [511:0] e_aux_q;
   logic [63:0] e_d0_q, e_d1_q;
   logic [6:0] e_len0_q, e_len1_q;
-
-  // Bias lanes of the current group.
   logic [Cols*32-1:0] bias_q;
 
-  // Write queue: epilogue results waiting for the write port.
   localparam int unsigned QD = 4;
   logic [63:0] q_a0 [QD], q_a1 [QD];
   logic [6:0] q_l0 [QD], q_l1 [QD];
@@ -368,56 +494,82 @@ module f8npu_engine #(
   logic q_two [QD];
   logic [1:0] q_wr, q_rd;
   logic [2:0] q_cnt;
-  logic q_half_q;               // the head's first write is done
+  logic q_half_q;
   logic q_push, q_pop;
 
-  // The executor consumes item c_kind when its data (if any) is at the FIFO head.
-  logic data_ok, epi_ok, can_step;
-  assign data_ok = !c_read || fifo_valid;
-  // An EPI item needs the MAC pipeline empty (its last write has landed) and room in the
-  // write queue for itself and the one in epilogue stage B.
-  assign epi_ok = !b_valid_q && (32'(q_cnt) + (e_valid_q ? 32'd1 : 32'd0)) < QD;
-  assign can_step = su_q == SRun && c_busy && data_ok && (c_kind != ItEpi || epi_ok);
-  assign c_step = can_step;
-  assign fifo_pop = can_step && c_read;
+  logic x_half_w;
+  logic [16:0] x_slot;
+  logic rows_ready, wgts_ready, in_ok, epi_ok, bias_ok, can_step;
+  assign x_half_w = two_sets && x_sets_q[0];
+  assign x_slot = (x_half_w ? set_blocks : 17'd0) + (resident ? x_pass : 17'd0);
+  assign rows_ready = r_ahead != 16'd0 && r_out_q[x_steps_q[0]] == '0;
+  assign wgts_ready = !has_wgt || (w_ahead != 16'd0 && w_out_q[x_half_w] == '0);
+  assign in_ok = rows_ready && wgts_ready;
+  // An EPI item needs the MAC pipeline empty (its last write has landed), room in the
+  // write queue for itself and the one in epilogue stage B, and its aux vector.
+  assign epi_ok = !b_valid_q && (32'(q_cnt) + (e_valid_q ? 32'd1 : 32'd0)) < QD &&
+                  (!has_aux || aux_valid);
+  assign bias_ok = aux_valid;
+  always_comb begin
+    case (x_kind)
+      ItBias: can_step = bias_ok;
+      ItIn: can_step = in_ok;
+      ItEpi: can_step = epi_ok;
+      default: can_step = 1'b0;
+    endcase
+    can_step = can_step && su_q == SRun && x_busy;
+  end
+  assign x_step = can_step;
+  assign aux_pop = can_step && (x_kind == ItBias || (x_kind == ItEpi && has_aux));
 
-  assign wbuf_we = can_step && c_kind == ItWgt;
-  assign wbuf_addr = WL'(c_slot);
-  assign abuf_raddr = AL'(c_x);
+  assign rbuf_raddr = {x_steps_q[0], x_rb_idx[RBL-1:0]};
+  assign wbuf_raddr = WL'(x_slot);
+  assign abuf_raddr = AL'(x_x);
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      b_valid_q <= 1'b0; b_first_q <= 1'b0; b_present_q <= 1'b0; b_x_q <= '0; b_vec_q <= '0;
-      e_valid_q <= 1'b0; e_last_q <= 1'b0; e_aux_q <= '0; e_d0_q <= '0; e_d1_q <= '0;
+      x_steps_q <= '0; x_sets_q <= '0;
+    end else if (clear_i || nest_start) begin
+      x_steps_q <= '0; x_sets_q <= '0;
+    end else if (can_step && x_kind == ItIn) begin
+      if (x_step_last) x_steps_q <= x_steps_q + 16'd1;
+      if (has_wgt && (resident ? x_group_last : x_pass_last)) x_sets_q <= x_sets_q + 16'd1;
+    end
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      b_valid_q <= 1'b0; b_first_q <= 1'b0; b_present_q <= 1'b0; b_x_q <= '0;
+      e_valid_q <= 1'b0; e_aux_q <= '0; e_d0_q <= '0; e_d1_q <= '0;
       e_len0_q <= '0; e_len1_q <= '0; bias_q <= '0;
     end else if (clear_i) begin
       b_valid_q <= 1'b0;
       e_valid_q <= 1'b0;
     end else begin
-      b_valid_q <= can_step && c_kind == ItIn;
-      b_first_q <= c_first;
-      b_present_q <= c_present;
-      b_x_q <= AL'(c_x);
-      b_vec_q <= c_present ? fifo_head[511:0] : 512'd0;
-      e_valid_q <= can_step && c_kind == ItEpi;
-      e_last_q <= c_last;
-      e_aux_q <= fifo_head[511:0];
-      e_d0_q <= c_d0;
-      e_d1_q <= c_d1;
-      e_len0_q <= 7'(16'(c_lanes) * 16'(esz(t_type[2])));
-      e_len1_q <= 7'(16'(c_lanes) * 16'(esz(t_type[3])));
-      if (can_step && c_kind == ItBias) begin
-        for (int i = 0; i < Cols; i++) bias_q[i*32 +: 32] <= (i < 32'(c_lanes)) ?
-                                                              fifo_head[i*32 +: 32] : 32'd0;
+      b_valid_q <= can_step && x_kind == ItIn;
+      b_first_q <= x_first;
+      b_present_q <= x_present;
+      b_x_q <= AL'(x_x);
+      e_valid_q <= can_step && x_kind == ItEpi;
+      e_aux_q <= aux_head[511:0];
+      e_d0_q <= x_d0;
+      e_d1_q <= x_d1;
+      e_len0_q <= (t_type[2] == f8npu_pkg::TypeS32) ? 7'({x_lanes, 2'b00}) : 7'(x_lanes);
+      e_len1_q <= (t_type[3] == f8npu_pkg::TypeS32) ? 7'({x_lanes, 2'b00}) : 7'(x_lanes);
+      if (can_step && x_kind == ItBias) begin
+        for (int i = 0; i < Cols; i++) bias_q[i*32 +: 32] <= (i < 32'(x_lanes)) ?
+                                                              aux_head[i*32 +: 32] : 32'd0;
       end
       if (nest_start && !has_bias) bias_q <= '0;
     end
   end
 
   // ---- MAC stage B: multiply or pool, accumulate.
+  logic [511:0] b_vec;
+  assign b_vec = b_present_q ? rbuf_q : 512'd0;
   logic [Cols*32-1:0] psum;
   f8npu_mac_array #(.Rows(Rows), .Cols(Cols)) u_array (
-    .a_i(b_vec_q[Rows*8-1:0]), .a_dw_i(b_vec_q[Cols*8-1:0]), .a_signed_i(src_signed),
+    .a_i(b_vec[Rows*8-1:0]), .a_dw_i(b_vec[Cols*8-1:0]), .a_signed_i(src_signed),
     .depthwise_i(mode == 2'd1), .w_i(wbuf_q), .psum_o(psum)
   );
 
@@ -434,15 +586,14 @@ module f8npu_engine #(
     acc_new[AW-1] = b_present_q || had;
     for (int i = 0; i < Cols; i++) begin
       if (mode != 2'd2) v = 48'($signed(psum[i*32 +: 32]));
-      else if (t_type[0] == f8npu_pkg::TypeU8) v = {40'd0, b_vec_q[i*8 +: 8]};
-      else if (t_type[0] == f8npu_pkg::TypeS8) v = 48'($signed(b_vec_q[i*8 +: 8]));
-      else v = 48'($signed(b_vec_q[i*32 +: 32]));
+      else if (t_type[0] == f8npu_pkg::TypeU8) v = {40'd0, b_vec[i*8 +: 8]};
+      else if (t_type[0] == f8npu_pkg::TypeS8) v = 48'($signed(b_vec[i*8 +: 8]));
+      else v = 48'($signed(b_vec[i*32 +: 32]));
       o = $signed(acc_old[i*48 +: 48]);
       if (is_max) begin
         if (!b_present_q) acc_new[i*48 +: 48] = had ? o : 48'sd0;
         else acc_new[i*48 +: 48] = (had && o > v) ? o : v;
       end else begin
-        if (!b_present_q) v = 48'sd0;
         acc_new[i*48 +: 48] = b_first_q ? v : o + v;
       end
     end
@@ -471,10 +622,10 @@ module f8npu_engine #(
   assign e_acc = abuf_q[Cols*48-1:0];
   f8npu_epilogue #(.Cols(Cols)) u_epilogue (
     .acc_i(e_acc), .bias_i(bias_q), .aux_i(e_aux_q), .aux_en_i(has_aux),
-    .aux_type_i(t_type[1]), .align_src_i(align_src[4:0]),
-    .align_aux_i(align_aux[4:0]), .relu_i(relu),
-    .shift0_i(db(d_q, f8npu_pkg::DShift0)), .shift1_i(db(d_q, f8npu_pkg::DShift1)),
-    .type0_i(t_type[2]), .type1_i(t_type[3]), .out0_o(e_out0), .out1_o(e_out1)
+    .aux_type_i(t_type[1]), .align_src_i(align_src[4:0]), .align_aux_i(align_aux[4:0]),
+    .relu_i(relu), .shift0_i(db(d_q, f8npu_pkg::DShift0)),
+    .shift1_i(db(d_q, f8npu_pkg::DShift1)), .type0_i(t_type[2]), .type1_i(t_type[3]),
+    .out0_o(e_out0), .out1_o(e_out1)
   );
 
   // ---- Write queue and write port.
@@ -497,7 +648,7 @@ module f8npu_engine #(
     end
   end
 
-  logic [31:0] wr_out_q;         // writes issued, response pending
+  logic [31:0] wr_out_q;
   logic bus_err_q;
   logic wr_fire;
   assign wr_fire = mwr_valid_o && mwr_ready_i;
@@ -514,22 +665,25 @@ module f8npu_engine #(
       if (wr_fire) q_half_q <= !q_pop;
       wr_out_q <= wr_out_q + 32'(wr_fire) - 32'(mws_valid_i);
       if (nest_start) bus_err_q <= 1'b0;
-      else if ((fifo_pop && fifo_head[512]) || (mws_valid_i && mws_err_i)) bus_err_q <= 1'b1;
+      else if ((mrs_valid_i && mrs_err_i) || (mws_valid_i && mws_err_i)) bus_err_q <= 1'b1;
     end
   end
 
-  // Done: every item consumed, the pipelines and the write queue empty, every write answered.
+  // Done: every item consumed, the pipelines and the write queue empty, every read
+  // and write answered.
   logic exec_done;
-  assign exec_done = su_q == SRun && !c_busy && !r_busy && !b_valid_q && !e_valid_q &&
-                     q_cnt == '0 && wr_out_q == '0 && credit_q == '0;
+  assign exec_done = su_q == SRun && !x_busy && !a_busy && !r_busy && !w_busy && !b_valid_q &&
+                     !e_valid_q && q_cnt == '0 && wr_out_q == '0 && tags_q == '0 && !aux_valid;
   assign done_o = exec_done;
   assign bus_err_o = bus_err_q;
   assign active_o = b_valid_q;
 
   logic unused;
-  assign unused = ^{r_nc_present, r_nc_first, r_nc_last, r_nc_x, r_nc_lane, r_nc_lanes,
-                    r_nc_slot, r_nc_d0, r_nc_d1, fifo_count, w_region[7:4], b_region[7:4],
-                    align_src[7:5], align_aux[7:5], c_addr_unused, c_len_unused, e_last_q, r_kind, abuf_q[AW-1], k_i[16],
-                    c_slot[16:WL], c_x[15:AL], d_q, src_n, src_h, src_w, dst_c, pi_q,
-                    prod_q[9], prod_q[10]};
+  assign unused = ^{a_nc_present, a_nc_first, a_nc_sl, a_nc_pl, a_nc_gl, a_nc_el, a_nc_pass,
+                    a_nc_rb, a_nc_x, a_nc_lanes, a_nc_d0, a_nc_d1, a_kind, x_nc_read,
+                    x_nc_addr, x_nc_len, x_epi_last, w_region[7:4], b_region[7:4],
+                    align_src[7:5], align_aux[7:5], tag_valid, aux_head[512], abuf_q[AW-1],
+                    k_i[16], x_slot[16:WL], x_x[15:AL], x_rb_idx[19:RBL], rsp_idx[16:RBL], r_idx[19:17], tag_count, aux_count,
+                    d_q, dv_rem_q, nblocks[63:17], prod_q[10][63:17], prod_q[9][63:17],
+                    prod_q[11][63:24], prod_q[4][63:20], ma_q, dst_c};
 endmodule
