@@ -4,9 +4,11 @@
 module f8npu_core #(
   parameter int unsigned Rows       = 16,
   parameter int unsigned Cols       = 16,
-  parameter int unsigned WbufBlocks = 256,
+  parameter int unsigned WbufBlocks = 1024,
   parameter int unsigned AbufWords  = 256,
-  parameter int unsigned TagDepth  = 128
+  parameter int unsigned RbufCols   = 256,
+  parameter int unsigned RbufSlots  = 8,
+  parameter int unsigned TagDepth   = 256
 ) (
   input  logic          clk_i,
   input  logic          rst_ni,
@@ -48,7 +50,7 @@ module f8npu_core #(
   output logic          busy_o,
   output logic          waiting_o
 );
-  localparam int unsigned IbufBytes = TagDepth * 64;
+  localparam int unsigned IbufBytes = RbufSlots * RbufCols * 64;
   localparam int unsigned WbufBytes = WbufBlocks * Rows * Cols;
   localparam int unsigned AbufBytes = AbufWords * Cols * 4;
 
@@ -132,7 +134,7 @@ module f8npu_core #(
 
   f8npu_engine #(
     .Rows(Rows), .Cols(Cols), .WbufBlocks(WbufBlocks), .AbufWords(AbufWords),
-    .TagDepth(TagDepth)
+    .RbufCols(RbufCols), .RbufSlots(RbufSlots), .TagDepth(TagDepth)
   ) u_engine (
     .clk_i, .rst_ni, .clear_i(soft_reset), .start_i(eng_start), .desc_i(desc),
     .region_base_i(region_base), .out_h_i(out_h), .out_w_i(out_w), .k_i(k),

@@ -26,9 +26,10 @@
 module f8npu_engine #(
   parameter int unsigned Rows       = 16,
   parameter int unsigned Cols       = 16,
-  parameter int unsigned WbufBlocks = 256,
+  parameter int unsigned WbufBlocks = 1024,
   parameter int unsigned AbufWords  = 256,
   parameter int unsigned RbufCols   = 256,
+  parameter int unsigned RbufSlots  = 8,
   parameter int unsigned TagDepth   = 256
 ) (
   input  logic              clk_i,
@@ -63,7 +64,8 @@ module f8npu_engine #(
   localparam int unsigned RL = $clog2(Rows);
   localparam int unsigned TL = $clog2(TagDepth);
   localparam int unsigned RBL = $clog2(RbufCols);
-  localparam int unsigned AuxDepth = 16;
+  localparam int unsigned RSL = $clog2(RbufSlots);
+  localparam int unsigned AuxDepth = 64;
   localparam logic [1:0] DestAux = 2'd0, DestRow = 2'd1, DestWgt = 2'd2;
   localparam int unsigned AL = $clog2(AbufWords);
   localparam int unsigned WL = $clog2(WbufBlocks);
@@ -361,19 +363,19 @@ module f8npu_engine #(
 
   // ---------------------------------------------------------------- read port
   logic [15:0] x_steps_q, x_sets_q;     // row steps / weight sets the executor finished
-  logic [31:0] r_out_q [2], w_out_q [2];
+  logic [31:0] r_out_q [RbufSlots], w_out_q [2];
   logic [TL:0] tags_q;                  // reads in flight
-  logic [5:0] aux_cred_q;               // aux reads issued and not yet popped
+  logic [7:0] aux_cred_q;               // aux reads issued and not yet popped
   logic tag_ok, a_want, r_want, w_want, r_sync, w_sync;
   logic a_grant, r_grant, w_grant, rd_fire;
   logic [15:0] r_ahead, w_ahead;
 
   assign r_ahead = r_steps - x_steps_q;
   assign w_ahead = w_sets - x_sets_q;
-  assign r_sync = r_ahead < 16'd2;
+  assign r_sync = r_ahead < 16'(RbufSlots);
   assign w_sync = w_ahead < (two_sets ? 16'd2 : 16'd1);
   assign tag_ok = tags_q < (TL+1)'(TagDepth);
-  assign a_want = su_q == SRun && a_busy && a_read && aux_cred_q < 6'(AuxDepth);
+  assign a_want = su_q == SRun && a_busy && a_read && aux_cred_q < 8'(AuxDepth);
   assign r_want = su_q == SRun && r_busy && r_read && r_sync;
   assign w_want = su_q == SRun && w_busy && w_sync;
   assign a_grant = a_want && tag_ok;
@@ -387,14 +389,15 @@ module f8npu_engine #(
   assign r_step = su_q == SRun && r_busy && r_sync && (r_read ? (r_grant && mrd_ready_i) : 1'b1);
   assign w_step = w_grant && mrd_ready_i;
 
-  // Tags: destination, buffer half, index (row buffer column or weight slot), lane.
-  localparam int unsigned TagW = 2 + 1 + 17 + 8;
+  // Tags: destination, buffer slot (row buffer slot or weight half), index (row buffer
+  // column or weight slot), lane.
+  localparam int unsigned TagW = 2 + RSL + 17 + 8;
   logic [TagW-1:0] tag_in, tag_head;
   logic tag_valid;
   always_comb begin
-    if (a_grant) tag_in = {DestAux, 1'b0, 17'd0, 8'd0};
-    else if (r_grant) tag_in = {DestRow, r_steps[0], 17'(r_idx), 8'd0};
-    else tag_in = {DestWgt, w_half, w_slot, w_lane};
+    if (a_grant) tag_in = {DestAux, RSL'(0), 17'd0, 8'd0};
+    else if (r_grant) tag_in = {DestRow, r_steps[RSL-1:0], 17'(r_idx), 8'd0};
+    else tag_in = {DestWgt, RSL'(w_half), w_slot, w_lane};
   end
 
   logic rsp_pop;
@@ -407,7 +410,7 @@ module f8npu_engine #(
   );
 
   logic [1:0] rsp_dest;
-  logic rsp_half;
+  logic [RSL-1:0] rsp_half;
   logic [16:0] rsp_idx;
   logic [7:0] rsp_lane;
   assign {rsp_dest, rsp_half, rsp_idx, rsp_lane} = tag_head;
@@ -423,28 +426,31 @@ module f8npu_engine #(
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      tags_q <= '0; aux_cred_q <= '0;
-      r_out_q[0] <= '0; r_out_q[1] <= '0; w_out_q[0] <= '0; w_out_q[1] <= '0;
+      tags_q <= '0; aux_cred_q <= '0; w_out_q[0] <= '0; w_out_q[1] <= '0;
+      for (int h = 0; h < RbufSlots; h++) r_out_q[h] <= '0;
     end else if (clear_i) begin
-      tags_q <= '0; aux_cred_q <= '0;
-      r_out_q[0] <= '0; r_out_q[1] <= '0; w_out_q[0] <= '0; w_out_q[1] <= '0;
+      tags_q <= '0; aux_cred_q <= '0; w_out_q[0] <= '0; w_out_q[1] <= '0;
+      for (int h = 0; h < RbufSlots; h++) r_out_q[h] <= '0;
     end else begin
       tags_q <= tags_q + (TL+1)'(rd_fire) - (TL+1)'(rsp_pop);
-      aux_cred_q <= aux_cred_q + 6'(rd_fire && a_grant) - 6'(aux_pop);
+      aux_cred_q <= aux_cred_q + 8'(rd_fire && a_grant) - 8'(aux_pop);
+      for (int h = 0; h < RbufSlots; h++) begin
+        r_out_q[h] <= r_out_q[h] + 32'(rd_fire && r_grant && r_steps[RSL-1:0] == RSL'(h))
+                                 - 32'(mrs_valid_i && rsp_dest == DestRow && rsp_half == RSL'(h));
+      end
       for (int h = 0; h < 2; h++) begin
-        r_out_q[h] <= r_out_q[h] + 32'(rd_fire && r_grant && r_steps[0] == h[0])
-                                 - 32'(mrs_valid_i && rsp_dest == DestRow && rsp_half == h[0]);
         w_out_q[h] <= w_out_q[h] + 32'(rd_fire && w_grant && w_half == h[0])
-                                 - 32'(mrs_valid_i && rsp_dest == DestWgt && rsp_half == h[0]);
+                                 - 32'(mrs_valid_i && rsp_dest == DestWgt && rsp_half == RSL'(h));
       end
     end
   end
 
   // ---------------------------------------------------------------- buffers
-  // Row buffer: two halves of RbufCols input vectors.
-  logic [511:0] rbuf [2*RbufCols];
+  // Row buffer: RbufSlots slots of RbufCols input vectors, one row step each, so the
+  // row reader runs up to RbufSlots steps ahead of the executor (memory latency).
+  logic [511:0] rbuf [RbufSlots*RbufCols];
   logic [511:0] rbuf_q;
-  logic [RBL:0] rbuf_raddr;
+  logic [RSL+RBL-1:0] rbuf_raddr;
   always_ff @(posedge clk_i) begin
     if (mrs_valid_i && rsp_dest == DestRow) rbuf[{rsp_half, rsp_idx[RBL-1:0]}] <= mrs_data_i;
     rbuf_q <= rbuf[rbuf_raddr];
@@ -502,7 +508,7 @@ module f8npu_engine #(
   logic rows_ready, wgts_ready, in_ok, epi_ok, bias_ok, can_step;
   assign x_half_w = two_sets && x_sets_q[0];
   assign x_slot = (x_half_w ? set_blocks : 17'd0) + (resident ? x_pass : 17'd0);
-  assign rows_ready = r_ahead != 16'd0 && r_out_q[x_steps_q[0]] == '0;
+  assign rows_ready = r_ahead != 16'd0 && r_out_q[x_steps_q[RSL-1:0]] == '0;
   assign wgts_ready = !has_wgt || (w_ahead != 16'd0 && w_out_q[x_half_w] == '0);
   assign in_ok = rows_ready && wgts_ready;
   // An EPI item needs the MAC pipeline empty (its last write has landed), room in the
@@ -522,7 +528,7 @@ module f8npu_engine #(
   assign x_step = can_step;
   assign aux_pop = can_step && (x_kind == ItBias || (x_kind == ItEpi && has_aux));
 
-  assign rbuf_raddr = {x_steps_q[0], x_rb_idx[RBL-1:0]};
+  assign rbuf_raddr = {x_steps_q[RSL-1:0], x_rb_idx[RBL-1:0]};
   assign wbuf_raddr = WL'(x_slot);
   assign abuf_raddr = AL'(x_x);
 
@@ -683,7 +689,8 @@ module f8npu_engine #(
                     a_nc_rb, a_nc_x, a_nc_lanes, a_nc_d0, a_nc_d1, a_kind, x_nc_read,
                     x_nc_addr, x_nc_len, x_epi_last, w_region[7:4], b_region[7:4],
                     align_src[7:5], align_aux[7:5], tag_valid, aux_head[512], abuf_q[AW-1],
-                    k_i[16], x_slot[16:WL], x_x[15:AL], x_rb_idx[19:RBL], rsp_idx[16:RBL], r_idx[19:17], tag_count, aux_count,
+                    k_i[16], x_slot[16:WL], x_x[15:AL], x_rb_idx[19:RBL], rsp_idx[16:RBL],
+                    r_idx[19:17], tag_count, aux_count,
                     d_q, dv_rem_q, nblocks[63:17], prod_q[10][63:17], prod_q[9][63:17],
                     prod_q[11][63:24], prod_q[4][63:20], ma_q, dst_c};
 endmodule

@@ -2,8 +2,6 @@
 // Hand-written constants shared by the f8npu RTL: opcodes, flags, types and the
 // command stream layout (docs/isa.md). The register map is in the generated
 // f8npu_regmap_pkg.sv (uapi/f8npu_regs.map).
-// Not every module uses every constant.
-/* verilator lint_off UNUSEDPARAM */
 package f8npu_pkg;
 
   // Command stream (isa.md §1, §3).
@@ -106,4 +104,3 @@ package f8npu_pkg;
   localparam int unsigned Regions   = 16;
   localparam int unsigned MemBytes  = 64;  // width of the internal memory port's data
 endpackage
-/* verilator lint_on UNUSEDPARAM */

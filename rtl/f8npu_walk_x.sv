@@ -178,7 +178,7 @@ module f8npu_walk_x #(
     end
 
     if (e_group) begin
-      if (conv && bias_i) st_d = ItBias;
+      if (mode_i != 2'd2 && bias_i) st_d = ItBias;
       else e_images = 1'b1;
     end
     if (e_images) begin
