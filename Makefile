@@ -32,7 +32,8 @@ TEST_OBJS := $(call objs,$(BUILD),$(TEST_SRCS))
 ASAN_SIM_OBJS  := $(call objs,$(BUILD)/asan,$(SIM_SRCS))
 ASAN_TEST_OBJS := $(call objs,$(BUILD)/asan,$(TEST_SRCS))
 
-.PHONY: all deps check regs regs-check freestanding unit unit-asan fuzz fuzz-libfuzzer indep demo bench clean help
+.PHONY: all deps check regs regs-check freestanding unit unit-asan fuzz fuzz-libfuzzer indep demo bench \
+        rtl-check clean help
 all: $(BUILD)/f8 $(BUILD)/f8-unit
 
 help:
@@ -41,7 +42,9 @@ help:
 	@echo "make check   deps + build + every test level of docs/testing.md (ends with Check's summary)"
 	@echo "make demo    run a small residual block on the functional model"
 	@echo "make fuzz    mutated command streams against the model under ASan/UBSan"
-	@echo "make bench   functional-model throughput and cost-model utilisation"
+	@echo "make bench   functional-model throughput, then the RTL bench (bench/rtl-bench.c)"
+	@echo "make rtl-check  RTL gates: lint, synthesis, unit benches, co-simulation (part of check)"
+	@echo "make cosim   RTL against the functional model, COSIM_SEED=n COSIM_CASES=n"
 
 deps:
 	@scripts/deps.sh
@@ -119,10 +122,21 @@ indep: $(BUILD)/f8
 	$(PYTHON) tests/indep/selftest.py
 	$(PYTHON) tests/indep/compare.py --f8 $(BUILD)/f8 --cases $(INDEP_CASES) --seed $(INDEP_SEED)
 
+# The RTL (docs/rtl.md): lint and synthesis gates, module benches, then the co-simulation of the
+# whole core against the functional model on every configuration of RTL_CONFIGS.
+rtl-check:
+	$(MAKE) rtl-lint
+	$(MAKE) rtl-synth
+	$(MAKE) rtl-regs-test rtl-validate-test rtl-axi-test
+	$(MAKE) -j2 rtl-libs
+	$(MAKE) rtl-smoke
+	$(MAKE) cosim
+
 # Check's summary line of the plain unit run comes last: CI reads it.
 check: deps
 	$(MAKE) all $(BUILD)/asan/f8-unit $(BUILD)/asan/fuzz-stream
 	$(MAKE) freestanding regs-check
+	$(MAKE) rtl-check
 	$(MAKE) indep
 	$(MAKE) fuzz
 	$(MAKE) unit-asan
@@ -133,8 +147,12 @@ demo: deps $(BUILD)/f8
 
 bench: deps $(BUILD)/f8
 	$(BUILD)/f8 bench
+	$(MAKE) bench-rtl
 
 clean:
 	rm -rf $(BUILD)
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# The RTL's build, tests and bench (each file says what it provides).
+include mk/rtl.mk mk/regs.mk mk/validate.mk mk/axi.mk mk/gates.mk mk/cosim.mk mk/bench.mk
+
+-include $(shell find $(BUILD) -name '*.d' -not -path '$(BUILD)/rtl*' 2>/dev/null)

@@ -2,7 +2,7 @@
 # Install the Debian packages f8npu needs (docs: ../README.md). Quiet and fast when
 # everything is there; otherwise apt-get as root (or through sudo).
 set -eu
-PKGS="make gcc libc6-dev pkg-config check python3"
+PKGS="make gcc g++ libc6-dev pkg-config check python3 verilator yosys"
 
 missing=""
 for p in $PKGS; do

@@ -13,6 +13,8 @@
 #include "f8npu_validate.h"
 
 #define F8NPU_ERR_INDEX_HEADER 0xffffffffu
+/* Cycles to validate a descriptor and set up its execution (isa.md §7). */
+#define F8NPU_COST_SETUP 128u
 #define F8NPU_CAP_OPS_ALL                                                                          \
 	((1u << F8NPU_OP_END) | (1u << F8NPU_OP_CONV2D) | (1u << F8NPU_OP_POOL_MAX) |              \
 	 (1u << F8NPU_OP_POOL_SUM) | (1u << F8NPU_OP_ADD))
@@ -102,46 +104,60 @@ static uint64_t tensor_bytes(const struct f8npu_tensor_ref *t)
 	return (uint64_t)t->n * t->h * t->w * t->c * f8npu_type_size(t->type);
 }
 
-/* Count one executed compute descriptor (its fetch is counted separately). */
+/*
+ * Count one executed compute descriptor (its fetch is counted separately).
+ * MACs and bytes are architectural; the cycles follow the RTL's schedule
+ * (isa.md §7): the array (or the pooling lanes) and the epilogue take turns,
+ * overlapped with the memory traffic the row reader really causes.
+ */
 static void cost_compute(struct f8npu_model *m, const struct f8npu_desc *d, const struct f8npu_plan *p)
 {
 	const uint64_t rows = m->cfg.rows, cols = m->cfg.cols;
 	uint64_t pixels = (uint64_t)d->dst[0].n * p->out_h * p->out_w;
 	uint64_t window = (uint64_t)d->kernel_h * d->kernel_w;
-	uint64_t src = tensor_bytes(&d->src), rd = 0, wr, compute, macs = 0, cycles;
+	uint64_t src = tensor_bytes(&d->src), rd_src, t_src, other = 0, wr, compute, macs = 0;
+	uint64_t groups = ceil_div(p->out_c, cols), outs, busy, cycles;
 	bool dw = d->flags & F8NPU_FLAG_DEPTHWISE;
+
+	/* Input traffic: each output row fetches its kh input rows, only the needed columns. */
+	if (d->opcode != F8NPU_OP_ADD)
+		t_src = src / ((uint64_t)d->stride_h * d->stride_w) * d->kernel_h *
+			(d->kernel_w < d->stride_w ? d->kernel_w : d->stride_w);
 
 	switch (d->opcode) {
 	case F8NPU_OP_CONV2D:
 		macs = pixels * p->out_c * p->k;
 		if (dw) {
-			compute = pixels * ceil_div(window, rows) * ceil_div(p->out_c, cols);
-			rd = src;
+			compute = pixels * window * groups;
+			rd_src = src;
 		} else {
-			compute = pixels * window * ceil_div(d->src.c, rows) * ceil_div(p->out_c, cols);
-			rd = src * ceil_div(p->out_c, cols);
+			compute = pixels * window * ceil_div(d->src.c, rows) * groups;
+			rd_src = src * groups;
+			t_src *= groups;
 		}
-		rd += p->span[F8NPU_OPND_WEIGHTS].extent;
+		other += p->span[F8NPU_OPND_WEIGHTS].extent;
 		if (p->span[F8NPU_OPND_BIAS].used)
-			rd += p->span[F8NPU_OPND_BIAS].extent;
+			other += p->span[F8NPU_OPND_BIAS].extent;
 		break;
 	case F8NPU_OP_POOL_MAX:
 	case F8NPU_OP_POOL_SUM:
-		compute = pixels * window * ceil_div(d->src.c, cols);
-		rd = src;
+		compute = pixels * window * groups;
+		rd_src = src;
 		break;
 	default: /* ADD */
-		compute = pixels * ceil_div(d->src.c, cols);
-		rd = src;
+		compute = pixels * groups;
+		rd_src = t_src = src;
 		break;
 	}
 	if (d->flags & F8NPU_FLAG_AUX)
-		rd += tensor_bytes(&d->aux);
+		other += tensor_bytes(&d->aux);
 	wr = tensor_bytes(&d->dst[0]) + ((d->flags & F8NPU_FLAG_DST1) ? tensor_bytes(&d->dst[1]) : 0);
+	outs = (d->flags & F8NPU_FLAG_DST1) ? 2 : 1;
 
-	cycles = max_u64(compute, dma_cycles(m, rd + wr));
+	busy = compute + pixels * groups * outs;
+	cycles = F8NPU_COST_SETUP + max_u64(busy, dma_cycles(m, t_src + other + wr));
 	m->perf.macs += macs;
-	m->perf.rd += rd;
+	m->perf.rd += rd_src + other;
 	m->perf.wr += wr;
 	m->perf.cycles += cycles;
 	m->perf.stall += cycles - compute;

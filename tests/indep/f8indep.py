@@ -552,31 +552,47 @@ def execute(d, p, mems):
                         write_elem(dmems[j], t, i, y, x, k, vals[j])
 
 
+COST_SETUP = 128  # isa.md §7: validation and set-up of an executed compute descriptor
+
+
 def cost(d, p, rows, cols):
-    """(macs, read bytes, written bytes, compute cycles) of an executed compute descriptor."""
+    """(macs, read bytes, written bytes, array cycles, busy cycles, timed traffic bytes) of an
+    executed compute descriptor (isa.md §7)."""
     written = sum(t.nbytes() for t in p.outs)
     aux_b = d.aux.nbytes() if p.has_aux else 0
     src_b = d.src.nbytes()
     NHW = p.N * p.Ho * p.Wo
+    if p.op != OP_ADD:
+        t_src = src_b // (p.sh * p.sw) * p.kh * min(p.kw, p.sw)
+    else:
+        t_src = src_b
     if p.op == OP_CONV2D:
         bias_b = 4 * p.Cout if p.has_bias else 0
+        groups = ceil_div(p.Cout, cols)
         if p.dw:
             macs = NHW * p.Cout * p.kh * p.kw
             read = src_b + p.w_size + bias_b + aux_b
-            comp = NHW * ceil_div(p.kh * p.kw, rows) * ceil_div(p.Cout, cols)
+            comp = NHW * p.kh * p.kw * groups
         else:
             macs = NHW * p.Cout * p.K
-            read = src_b * ceil_div(p.Cout, cols) + p.w_size + bias_b + aux_b
-            comp = NHW * p.kh * p.kw * ceil_div(p.Cin, rows) * ceil_div(p.Cout, cols)
+            read = src_b * groups + p.w_size + bias_b + aux_b
+            comp = NHW * p.kh * p.kw * ceil_div(p.Cin, rows) * groups
+            t_src *= groups
+        other = p.w_size + bias_b + aux_b
     elif p.op in (OP_POOL_MAX, OP_POOL_SUM):
+        groups = ceil_div(p.Cin, cols)
         macs = 0
         read = src_b + aux_b
-        comp = NHW * p.kh * p.kw * ceil_div(p.Cin, cols)
+        comp = NHW * p.kh * p.kw * groups
+        other = aux_b
     else:
+        groups = ceil_div(p.Cin, cols)
         macs = 0
         read = src_b + aux_b
-        comp = p.N * p.H * p.W * ceil_div(p.Cin, cols)
-    return macs, read, written, comp
+        comp = p.N * p.H * p.W * groups
+        other = aux_b
+    busy = comp + NHW * groups * len(p.outs)
+    return macs, read, written, comp, busy, t_src + other + written
 
 
 # ---------------------------------------------------------------------------------------------
@@ -635,11 +651,11 @@ def run(stream, regions, rows=16, cols=16, bw=16, latency=64, header_cost_on_err
             c['descs'] += 1
             return 'DONE', mems, c
         execute(d, p, mems)
-        macs, rd, wr, comp = cost(d, p, rows, cols)
+        macs, rd, wr, comp, busy, traffic = cost(d, p, rows, cols)
         c['macs'] += macs
         c['rd'] += rd
         c['wr'] += wr
-        charge(max(comp, L + ceil_div(rd + wr, B)), comp)
+        charge(COST_SETUP + max(busy, L + ceil_div(traffic, B)), comp)
         c['descs'] += 1
     return ('ERROR', ERR['NO_END'], count), mems, c
 

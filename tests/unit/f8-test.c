@@ -669,6 +669,9 @@ static uint64_t ceil_div(uint64_t a, uint64_t b)
 	return (a + b - 1) / b;
 }
 
+/* docs/isa.md §7: validation and set-up of an executed compute descriptor. */
+#define F8T_COST_SETUP 128u
+
 void f8t_cost_header(const struct f8npu_model_config *cfg, struct f8t_cost *c)
 {
 	c->rd += F8NPU_CMD_HEADER_SIZE;
@@ -682,7 +685,7 @@ void f8t_cost_desc(const struct f8npu_desc *d, bool executed, const struct f8npu
 	uint64_t R = cfg->rows, C = cfg->cols;
 	uint64_t rd = 0, wr = 0, comp = 0, macs = 0, kk = (uint64_t)d->kernel_h * d->kernel_w;
 	unsigned int n, h, w, co;
-	uint64_t pix, aux = 0;
+	uint64_t pix, aux = 0, tsrc, other, groups, busy, mem;
 
 	c->rd += F8NPU_CMD_DESC_SIZE;
 	c->cycles += L + ceil_div(F8NPU_CMD_DESC_SIZE, B);
@@ -698,36 +701,52 @@ void f8t_cost_desc(const struct f8npu_desc *d, bool executed, const struct f8npu
 	wr = f8t_bytes(&d->dst[0]);
 	if (d->flags & F8NPU_FLAG_DST1)
 		wr += f8t_bytes(&d->dst[1]);
+	/* Traffic the RTL's row reader causes: kh input rows per output row, needed columns only. */
+	if (d->opcode != F8NPU_OP_ADD)
+		tsrc = f8t_bytes(&d->src) / ((uint64_t)d->stride_h * d->stride_w) * d->kernel_h *
+		       (d->kernel_w < d->stride_w ? d->kernel_w : d->stride_w);
+	else
+		tsrc = f8t_bytes(&d->src);
 	switch (d->opcode) {
 	case F8NPU_OP_CONV2D: {
 		uint64_t cin = d->src.c, bias = (d->flags & F8NPU_FLAG_BIAS) ? 4ull * co : 0;
 
+		groups = ceil_div(co, C);
 		if (d->flags & F8NPU_FLAG_DEPTHWISE) {
 			macs = pix * co * kk;
 			rd = f8t_bytes(&d->src) + (uint64_t)co * kk + bias + aux;
-			comp = pix * ceil_div(kk, R) * ceil_div(co, C);
+			other = (uint64_t)co * kk + bias + aux;
+			comp = pix * kk * groups;
 		} else {
 			macs = pix * co * kk * cin;
-			rd = f8t_bytes(&d->src) * ceil_div(co, C) + co * kk * cin + bias + aux;
-			comp = pix * kk * ceil_div(cin, R) * ceil_div(co, C);
+			rd = f8t_bytes(&d->src) * groups + co * kk * cin + bias + aux;
+			other = co * kk * cin + bias + aux;
+			comp = pix * kk * ceil_div(cin, R) * groups;
+			tsrc *= groups;
 		}
 		break;
 	}
 	case F8NPU_OP_POOL_MAX:
 	case F8NPU_OP_POOL_SUM:
+		groups = ceil_div(d->src.c, C);
 		rd = f8t_bytes(&d->src) + aux;
-		comp = pix * kk * ceil_div(d->src.c, C);
+		other = aux;
+		comp = pix * kk * groups;
 		break;
 	default: /* ADD */
+		groups = ceil_div(d->src.c, C);
 		rd = f8t_bytes(&d->src) + aux;
-		comp = pix * ceil_div(d->src.c, C);
+		other = aux;
+		comp = pix * groups;
 		break;
 	}
+	busy = comp + pix * groups * ((d->flags & F8NPU_FLAG_DST1) ? 2 : 1);
+	mem = L + ceil_div(tsrc + other + wr, B);
 	c->macs += macs;
 	c->rd += rd;
 	c->wr += wr;
 	c->compute += comp;
-	c->cycles += comp > L + ceil_div(rd + wr, B) ? comp : L + ceil_div(rd + wr, B);
+	c->cycles += F8T_COST_SETUP + (busy > mem ? busy : mem);
 }
 
 void f8t_check_perf(const struct f8t_cost *want, const char *what)
