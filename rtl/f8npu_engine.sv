@@ -346,7 +346,7 @@ module f8npu_engine #(
   );
 
   // Weight reader.
-  logic w_step, w_busy, w_half;
+  logic w_step, w_busy, w_half, w_last_lane;
   logic [63:0] w_addr;
   logic [6:0] w_len;
   logic [16:0] w_slot;
@@ -358,12 +358,16 @@ module f8npu_engine #(
     .cout_i(cout), .cin_i(src_c), .n_i(src_n), .ho_i(ho_q), .wo_i(wo_q), .kh_i(kh),
     .kw_i(kw), .k_i(k_q), .ky_step_i(prod_q[11][23:0]), .tw_max_i(tw_q), .w_base_i(w_base),
     .rd_addr_o(w_addr), .rd_len_o(w_len), .slot_o(w_slot), .lane_o(w_lane),
+    .last_lane_o(w_last_lane),
     .set_o(w_sets), .half_o(w_half), .busy_o(w_busy)
   );
 
   // ---------------------------------------------------------------- read port
   logic [15:0] x_steps_q, x_sets_q;     // row steps / weight sets the executor finished
-  logic [31:0] r_out_q [RbufSlots], w_out_q [2];
+  logic x_set_done;                     // the executor finishes a weight set this cycle
+  logic x_half_w;                       // weight buffer half of the executor's set
+  logic [31:0] r_out_q [RbufSlots];
+  logic [16:0] w_blocks_q [2];          // weight blocks landed in each half (current set)
   logic [TL:0] tags_q;                  // reads in flight
   logic [7:0] aux_cred_q;               // aux reads issued and not yet popped
   logic tag_ok, a_want, r_want, w_want, r_sync, w_sync;
@@ -391,13 +395,13 @@ module f8npu_engine #(
 
   // Tags: destination, buffer slot (row buffer slot or weight half), index (row buffer
   // column or weight slot), lane.
-  localparam int unsigned TagW = 2 + RSL + 17 + 8;
+  localparam int unsigned TagW = 2 + RSL + 17 + 8 + 1;
   logic [TagW-1:0] tag_in, tag_head;
   logic tag_valid;
   always_comb begin
-    if (a_grant) tag_in = {DestAux, RSL'(0), 17'd0, 8'd0};
-    else if (r_grant) tag_in = {DestRow, r_steps[RSL-1:0], 17'(r_idx), 8'd0};
-    else tag_in = {DestWgt, RSL'(w_half), w_slot, w_lane};
+    if (a_grant) tag_in = {DestAux, RSL'(0), 17'd0, 8'd0, 1'b0};
+    else if (r_grant) tag_in = {DestRow, r_steps[RSL-1:0], 17'(r_idx), 8'd0, 1'b0};
+    else tag_in = {DestWgt, RSL'(w_half), w_slot, w_lane, w_last_lane};
   end
 
   logic rsp_pop;
@@ -413,7 +417,8 @@ module f8npu_engine #(
   logic [RSL-1:0] rsp_half;
   logic [16:0] rsp_idx;
   logic [7:0] rsp_lane;
-  assign {rsp_dest, rsp_half, rsp_idx, rsp_lane} = tag_head;
+  logic rsp_wlast;
+  assign {rsp_dest, rsp_half, rsp_idx, rsp_lane, rsp_wlast} = tag_head;
 
   // Aux / bias FIFO.
   logic aux_pop, aux_valid;
@@ -426,10 +431,10 @@ module f8npu_engine #(
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      tags_q <= '0; aux_cred_q <= '0; w_out_q[0] <= '0; w_out_q[1] <= '0;
+      tags_q <= '0; aux_cred_q <= '0; w_blocks_q[0] <= '0; w_blocks_q[1] <= '0;
       for (int h = 0; h < RbufSlots; h++) r_out_q[h] <= '0;
-    end else if (clear_i) begin
-      tags_q <= '0; aux_cred_q <= '0; w_out_q[0] <= '0; w_out_q[1] <= '0;
+    end else if (clear_i || nest_start) begin
+      tags_q <= '0; aux_cred_q <= '0; w_blocks_q[0] <= '0; w_blocks_q[1] <= '0;
       for (int h = 0; h < RbufSlots; h++) r_out_q[h] <= '0;
     end else begin
       tags_q <= tags_q + (TL+1)'(rd_fire) - (TL+1)'(rsp_pop);
@@ -438,9 +443,12 @@ module f8npu_engine #(
         r_out_q[h] <= r_out_q[h] + 32'(rd_fire && r_grant && r_steps[RSL-1:0] == RSL'(h))
                                  - 32'(mrs_valid_i && rsp_dest == DestRow && rsp_half == RSL'(h));
       end
+      // A half's block count restarts when the executor is done with its set; its next set
+      // is only issued after that (w_sync), so no response of it can be lost.
       for (int h = 0; h < 2; h++) begin
-        w_out_q[h] <= w_out_q[h] + 32'(rd_fire && w_grant && w_half == h[0])
-                                 - 32'(mrs_valid_i && rsp_dest == DestWgt && rsp_half == RSL'(h));
+        if (x_set_done && x_half_w == h[0]) w_blocks_q[h] <= '0;
+        else if (mrs_valid_i && rsp_dest == DestWgt && rsp_wlast && rsp_half == RSL'(h))
+          w_blocks_q[h] <= w_blocks_q[h] + 17'd1;
       end
     end
   end
@@ -503,13 +511,14 @@ module f8npu_engine #(
   logic q_half_q;
   logic q_push, q_pop;
 
-  logic x_half_w;
   logic [16:0] x_slot;
   logic rows_ready, wgts_ready, in_ok, epi_ok, bias_ok, can_step;
   assign x_half_w = two_sets && x_sets_q[0];
   assign x_slot = (x_half_w ? set_blocks : 17'd0) + (resident ? x_pass : 17'd0);
   assign rows_ready = r_ahead != 16'd0 && r_out_q[x_steps_q[RSL-1:0]] == '0;
-  assign wgts_ready = !has_wgt || (w_ahead != 16'd0 && w_out_q[x_half_w] == '0);
+  // Pass p of a resident set may start once blocks 0 .. p have landed (the first group's
+  // weights need not all be there); a streamed set is its one block.
+  assign wgts_ready = !has_wgt || w_blocks_q[x_half_w] > (resident ? x_pass : 17'd0);
   assign in_ok = rows_ready && wgts_ready;
   // An EPI item needs the MAC pipeline empty (its last write has landed), room in the
   // write queue for itself and the one in epilogue stage B, and its aux vector.
@@ -532,6 +541,9 @@ module f8npu_engine #(
   assign wbuf_raddr = WL'(x_slot);
   assign abuf_raddr = AL'(x_x);
 
+  assign x_set_done = can_step && x_kind == ItIn && has_wgt &&
+                      (resident ? x_group_last : x_pass_last);
+
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       x_steps_q <= '0; x_sets_q <= '0;
@@ -539,7 +551,7 @@ module f8npu_engine #(
       x_steps_q <= '0; x_sets_q <= '0;
     end else if (can_step && x_kind == ItIn) begin
       if (x_step_last) x_steps_q <= x_steps_q + 16'd1;
-      if (has_wgt && (resident ? x_group_last : x_pass_last)) x_sets_q <= x_sets_q + 16'd1;
+      if (x_set_done) x_sets_q <= x_sets_q + 16'd1;
     end
   end
 

@@ -34,6 +34,7 @@ module f8npu_walk_w #(
   output logic [6:0]  rd_len_o,
   output logic [16:0] slot_o,
   output logic [7:0]  lane_o,
+  output logic        last_lane_o,     // the read completes its block
   output logic [15:0] set_o,           // sets completely visited (current set index)
   output logic        half_o,
   output logic        busy_o
@@ -157,6 +158,7 @@ module f8npu_walk_w #(
   assign rd_len_o = !conv ? 7'd1 : (remcin > 16'(Rows)) ? 7'(Rows) : remcin[6:0];
   assign slot_o = (half ? set_blocks_i : 17'd0) + p_q;
   assign lane_o = lane_q;
+  assign last_lane_o = last_lane;
   assign set_o = t_q;
   assign busy_o = act_q;
 endmodule
