@@ -63,8 +63,12 @@ module f8npu_engine #(
   localparam logic [2:0] ItBias = 3'd1, ItIn = 3'd3, ItEpi = 3'd4;
   localparam int unsigned RL = $clog2(Rows);
   localparam int unsigned TL = $clog2(TagDepth);
-  localparam int unsigned RBL = $clog2(RbufCols);
-  localparam int unsigned RSL = $clog2(RbufSlots);
+  // The row buffer is a ring of RbufSlots * RbufCols input vectors; a row step takes as many
+  // entries as it spans (at most RbufCols), and up to Steps steps are in flight.
+  localparam int unsigned RE = RbufSlots * RbufCols;
+  localparam int unsigned REL = $clog2(RE);
+  localparam int unsigned Steps = 16;
+  localparam int unsigned RSL = 4;
   localparam int unsigned AuxDepth = 64;
   localparam logic [1:0] DestAux = 2'd0, DestRow = 2'd1, DestWgt = 2'd2;
   localparam int unsigned AL = $clog2(AbufWords);
@@ -333,6 +337,8 @@ module f8npu_engine #(
   logic [6:0] r_len;
   logic [19:0] r_idx;
   logic [15:0] r_steps;
+  logic r_step_last;
+  logic [19:0] r_step_cols;
   f8npu_walk_r #(.Rows(Rows), .Cols(Cols)) u_walk_row (
     .clk_i, .rst_ni, .clear_i, .start_i(nest_start), .step_i(r_step),
     .mode_i(mode), .cout_i(cout), .cin_i(src_c), .n_i(src_n), .h_i(src_h), .w_i(src_w),
@@ -342,7 +348,7 @@ module f8npu_engine #(
     .sth_sh_i(prod_q[0]), .stw_sw_i(prod_q[1]), .pt_sh_i(prod_q[2]), .pl_sw_i(prod_q[3]),
     .tw_stw_sw_i(prod_q[5]),
     .read_o(r_read), .rd_addr_o(r_addr), .rd_len_o(r_len), .rb_idx_o(r_idx),
-    .step_o(r_steps), .busy_o(r_busy)
+    .step_o(r_steps), .step_last_o(r_step_last), .step_cols_o(r_step_cols), .busy_o(r_busy)
   );
 
   // Weight reader.
@@ -366,7 +372,9 @@ module f8npu_engine #(
   logic [15:0] x_steps_q, x_sets_q;     // row steps / weight sets the executor finished
   logic x_set_done;                     // the executor finishes a weight set this cycle
   logic x_half_w;                       // weight buffer half of the executor's set
-  logic [31:0] r_out_q [RbufSlots];
+  logic [31:0] r_out_q [Steps];
+  logic [31:0] r_base_q, x_base_q;      // ring position of the reader's / executor's step
+  logic [REL-1:0] r_ring;
   logic [16:0] w_blocks_q [2];          // weight blocks landed in each half (current set)
   logic [TL:0] tags_q;                  // reads in flight
   logic [7:0] aux_cred_q;               // aux reads issued and not yet popped
@@ -376,7 +384,7 @@ module f8npu_engine #(
 
   assign r_ahead = r_steps - x_steps_q;
   assign w_ahead = w_sets - x_sets_q;
-  assign r_sync = r_ahead < 16'(RbufSlots);
+  assign r_sync = r_ahead < 16'(Steps) && r_base_q - x_base_q <= 32'(RE - RbufCols);
   assign w_sync = w_ahead < (two_sets ? 16'd2 : 16'd1);
   assign tag_ok = tags_q < (TL+1)'(TagDepth);
   assign a_want = su_q == SRun && a_busy && a_read && aux_cred_q < 8'(AuxDepth);
@@ -400,7 +408,7 @@ module f8npu_engine #(
   logic tag_valid;
   always_comb begin
     if (a_grant) tag_in = {DestAux, RSL'(0), 17'd0, 8'd0, 1'b0};
-    else if (r_grant) tag_in = {DestRow, r_steps[RSL-1:0], 17'(r_idx), 8'd0, 1'b0};
+    else if (r_grant) tag_in = {DestRow, r_steps[RSL-1:0], 17'(r_ring), 8'd0, 1'b0};
     else tag_in = {DestWgt, RSL'(w_half), w_slot, w_lane, w_last_lane};
   end
 
@@ -432,14 +440,14 @@ module f8npu_engine #(
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       tags_q <= '0; aux_cred_q <= '0; w_blocks_q[0] <= '0; w_blocks_q[1] <= '0;
-      for (int h = 0; h < RbufSlots; h++) r_out_q[h] <= '0;
+      for (int h = 0; h < Steps; h++) r_out_q[h] <= '0;
     end else if (clear_i || nest_start) begin
       tags_q <= '0; aux_cred_q <= '0; w_blocks_q[0] <= '0; w_blocks_q[1] <= '0;
-      for (int h = 0; h < RbufSlots; h++) r_out_q[h] <= '0;
+      for (int h = 0; h < Steps; h++) r_out_q[h] <= '0;
     end else begin
       tags_q <= tags_q + (TL+1)'(rd_fire) - (TL+1)'(rsp_pop);
       aux_cred_q <= aux_cred_q + 8'(rd_fire && a_grant) - 8'(aux_pop);
-      for (int h = 0; h < RbufSlots; h++) begin
+      for (int h = 0; h < Steps; h++) begin
         r_out_q[h] <= r_out_q[h] + 32'(rd_fire && r_grant && r_steps[RSL-1:0] == RSL'(h))
                                  - 32'(mrs_valid_i && rsp_dest == DestRow && rsp_half == RSL'(h));
       end
@@ -453,14 +461,30 @@ module f8npu_engine #(
     end
   end
 
+  // Ring positions: the reader's step starts where its previous one ended; the executor
+  // frees a step's entries when it has used them (its last item's column + 1: the same span).
+  assign r_ring = REL'(r_base_q + 32'(r_idx));
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      r_base_q <= '0;
+      x_base_q <= '0;
+    end else if (clear_i || nest_start) begin
+      r_base_q <= '0;
+      x_base_q <= '0;
+    end else begin
+      if (r_step && r_step_last) r_base_q <= r_base_q + 32'(r_step_cols);
+      if (can_step && x_kind == ItIn && x_step_last) x_base_q <= x_base_q + 32'(x_rb_idx) + 32'd1;
+    end
+  end
+
   // ---------------------------------------------------------------- buffers
   // Row buffer: RbufSlots slots of RbufCols input vectors, one row step each, so the
   // row reader runs up to RbufSlots steps ahead of the executor (memory latency).
-  logic [511:0] rbuf [RbufSlots*RbufCols];
+  logic [511:0] rbuf [RE];
   logic [511:0] rbuf_q;
-  logic [RSL+RBL-1:0] rbuf_raddr;
+  logic [REL-1:0] rbuf_raddr;
   always_ff @(posedge clk_i) begin
-    if (mrs_valid_i && rsp_dest == DestRow) rbuf[{rsp_half, rsp_idx[RBL-1:0]}] <= mrs_data_i;
+    if (mrs_valid_i && rsp_dest == DestRow) rbuf[rsp_idx[REL-1:0]] <= mrs_data_i;
     rbuf_q <= rbuf[rbuf_raddr];
   end
 
@@ -537,7 +561,7 @@ module f8npu_engine #(
   assign x_step = can_step;
   assign aux_pop = can_step && (x_kind == ItBias || (x_kind == ItEpi && has_aux));
 
-  assign rbuf_raddr = {x_steps_q[RSL-1:0], x_rb_idx[RBL-1:0]};
+  assign rbuf_raddr = REL'(x_base_q + 32'(x_rb_idx));
   assign wbuf_raddr = WL'(x_slot);
   assign abuf_raddr = AL'(x_x);
 
@@ -701,7 +725,7 @@ module f8npu_engine #(
                     a_nc_rb, a_nc_x, a_nc_lanes, a_nc_d0, a_nc_d1, a_kind, x_nc_read,
                     x_nc_addr, x_nc_len, x_epi_last, w_region[7:4], b_region[7:4],
                     align_src[7:5], align_aux[7:5], tag_valid, aux_head[512], abuf_q[AW-1],
-                    k_i[16], x_slot[16:WL], x_x[15:AL], x_rb_idx[19:RBL], rsp_idx[16:RBL],
+                    k_i[16], x_slot[16:WL], x_x[15:AL], rsp_idx[16:REL],
                     r_idx[19:17], tag_count, aux_count,
                     d_q, dv_rem_q, nblocks[63:17], prod_q[10][63:17], prod_q[9][63:17],
                     prod_q[11][63:24], prod_q[4][63:20], ma_q, dst_c};

@@ -46,6 +46,8 @@ module f8npu_walk_r #(
   output logic [6:0]  rd_len_o,
   output logic [19:0] rb_idx_o,
   output logic [15:0] step_o,          // row steps completely visited (current step index)
+  output logic        step_last_o,     // the current item is the last of its step
+  output logic [19:0] step_cols_o,     // with step_last_o: row buffer entries the step spans
   output logic        busy_o
 );
   localparam int unsigned CL = $clog2(Cols);
@@ -198,5 +200,7 @@ module f8npu_walk_r #(
                          : (esz_src_i[2] ? 7'({lanes, 2'b00}) : 7'(lanes));
   assign rb_idx_o = j_q;
   assign step_o = s_q;
+  assign step_last_o = act_q && j_q + 20'd1 >= xs_q + 20'(kw_i) && x_q == tw_q - 16'd1;
+  assign step_cols_o = j_q + 20'd1;
   assign busy_o = act_q;
 endmodule
