@@ -100,21 +100,20 @@ module f8npu_engine #(
   assign mode = (op == f8npu_pkg::OpConv2d) ? (depthwise ? 2'd1 : 2'd0) : 2'd2;
 
   // Per-tensor views: src (0), aux (1), dst0 (2), dst1 (3).
-  localparam int unsigned TOff [4] = '{f8npu_pkg::DSrc, f8npu_pkg::DAux, f8npu_pkg::DDst0,
-                                       f8npu_pkg::DDst1};
-  logic [63:0] t_base [4];
-  logic [7:0]  t_type [4];
-  logic [63:0] t_sn [4], t_sh [4], t_sw [4];
+  logic [4*64-1:0] t_base, t_sn, t_sh, t_sw;
+  logic [4*8-1:0]  t_type;
   genvar gt;
   for (gt = 0; gt < 4; gt++) begin : g_tensor
+    localparam int unsigned TOff = (gt == 0) ? f8npu_pkg::DSrc : (gt == 1) ? f8npu_pkg::DAux :
+                                   (gt == 2) ? f8npu_pkg::DDst0 : f8npu_pkg::DDst1;
     logic [7:0] region;
-    assign region = db(d_q, TOff[gt] + f8npu_pkg::TRegion);
-    assign t_type[gt] = db(d_q, TOff[gt] + f8npu_pkg::TType);
-    assign t_base[gt] = region_base_i[region[3:0]*64 +: 64] +
-                        64'(dw32(d_q, TOff[gt] + f8npu_pkg::TOffset));
-    assign t_sn[gt] = 64'(dw32(d_q, TOff[gt] + f8npu_pkg::TStrideN));
-    assign t_sh[gt] = 64'(dw32(d_q, TOff[gt] + f8npu_pkg::TStrideH));
-    assign t_sw[gt] = 64'(dw32(d_q, TOff[gt] + f8npu_pkg::TStrideW));
+    assign region = db(d_q, TOff + f8npu_pkg::TRegion);
+    assign t_type[gt*8 +: 8] = db(d_q, TOff + f8npu_pkg::TType);
+    assign t_base[gt*64 +: 64] = region_base_i[region[3:0]*64 +: 64] +
+                        64'(dw32(d_q, TOff + f8npu_pkg::TOffset));
+    assign t_sn[gt*64 +: 64] = 64'(dw32(d_q, TOff + f8npu_pkg::TStrideN));
+    assign t_sh[gt*64 +: 64] = 64'(dw32(d_q, TOff + f8npu_pkg::TStrideH));
+    assign t_sw[gt*64 +: 64] = 64'(dw32(d_q, TOff + f8npu_pkg::TStrideW));
     logic unused_region;
     assign unused_region = ^region[7:4];
   end
@@ -169,15 +168,15 @@ module f8npu_engine #(
     op_a = '0;
     op_b = '0;
     case (pi_q)
-      4'd0: begin op_a = t_sh[0]; op_b = 20'(sth); end                 // sth_sh
-      4'd1: begin op_a = t_sw[0]; op_b = 20'(stw); end                 // stw_sw
-      4'd2: begin op_a = t_sh[0]; op_b = 20'(pt); end                  // pt_sh
-      4'd3: begin op_a = t_sw[0]; op_b = 20'(pl); end                  // pl_sw
+      4'd0: begin op_a = t_sh[0*64 +: 64]; op_b = 20'(sth); end                 // sth_sh
+      4'd1: begin op_a = t_sw[0*64 +: 64]; op_b = 20'(stw); end                 // stw_sw
+      4'd2: begin op_a = t_sh[0*64 +: 64]; op_b = 20'(pt); end                  // pt_sh
+      4'd3: begin op_a = t_sw[0*64 +: 64]; op_b = 20'(pl); end                  // pl_sw
       4'd4: begin op_a = 64'(stw); op_b = 20'(tw_q); end               // tw_stw
-      4'd5: begin op_a = t_sw[0]; op_b = prod_q[4][19:0]; end          // tw_stw_sw
-      4'd6: begin op_a = t_sw[1]; op_b = 20'(tw_q); end                // tw_sw aux
-      4'd7: begin op_a = t_sw[2]; op_b = 20'(tw_q); end                // tw_sw dst0
-      4'd8: begin op_a = t_sw[3]; op_b = 20'(tw_q); end                // tw_sw dst1
+      4'd5: begin op_a = t_sw[0*64 +: 64]; op_b = prod_q[4][19:0]; end          // tw_stw_sw
+      4'd6: begin op_a = t_sw[1*64 +: 64]; op_b = 20'(tw_q); end                // tw_sw aux
+      4'd7: begin op_a = t_sw[2*64 +: 64]; op_b = 20'(tw_q); end                // tw_sw dst0
+      4'd8: begin op_a = t_sw[3*64 +: 64]; op_b = 20'(tw_q); end                // tw_sw dst1
       4'd9: begin op_a = 64'(kh); op_b = 20'(kw); end                  // taps
       4'd10: begin op_a = prod_q[9]; op_b = 20'(cg_cnt); end           // blocks (conv)
       4'd11: begin op_a = (mode == 2'd0) ? 64'(src_c) : 64'd1; op_b = 20'(kw); end // ky step
@@ -263,10 +262,10 @@ module f8npu_engine #(
 
   // ---------------------------------------------------------------- walkers
   logic [3*64-1:0] o_base, o_sn, o_sh, o_sw, o_tw_sw;
-  assign o_base = {t_base[3], t_base[2], t_base[1]};
-  assign o_sn = {t_sn[3], t_sn[2], t_sn[1]};
-  assign o_sh = {t_sh[3], t_sh[2], t_sh[1]};
-  assign o_sw = {t_sw[3], t_sw[2], t_sw[1]};
+  assign o_base = {t_base[3*64 +: 64], t_base[2*64 +: 64], t_base[1*64 +: 64]};
+  assign o_sn = {t_sn[3*64 +: 64], t_sn[2*64 +: 64], t_sn[1*64 +: 64]};
+  assign o_sh = {t_sh[3*64 +: 64], t_sh[2*64 +: 64], t_sh[1*64 +: 64]};
+  assign o_sw = {t_sw[3*64 +: 64], t_sw[2*64 +: 64], t_sw[1*64 +: 64]};
   assign o_tw_sw = {prod_q[8], prod_q[7], prod_q[6]};
 
   logic has_bias, has_aux, has_dst1, relu, src_signed, has_wgt;
@@ -274,7 +273,7 @@ module f8npu_engine #(
   assign has_aux = flags[f8npu_pkg::FlagAux];
   assign has_dst1 = flags[f8npu_pkg::FlagDst1];
   assign relu = flags[f8npu_pkg::FlagRelu];
-  assign src_signed = t_type[0] == f8npu_pkg::TypeS8;
+  assign src_signed = t_type[0*8 +: 8] == f8npu_pkg::TypeS8;
   assign has_wgt = mode != 2'd2;
 
   logic [15:0] cout;
@@ -306,8 +305,8 @@ module f8npu_engine #(
     .mode_i(mode), .bias_i(has_bias), .aux_i(has_aux), .cout_i(cout), .cin_i(src_c),
     .n_i(src_n), .h_i(src_h), .w_i(src_w), .ho_i(ho_q), .wo_i(wo_q), .kh_i(kh), .kw_i(kw),
     .sth_i(sth), .stw_i(stw), .pt_i(pt), .pl_i(pl), .tw_max_i(tw_q),
-    .tw_stw_i(prod_q[4][19:0]), .esz_aux_i(esz(t_type[1])), .esz_d0_i(esz(t_type[2])),
-    .esz_d1_i(esz(t_type[3])), .bias_base_i(b_base), .o_base_i(o_base), .o_sn_i(o_sn),
+    .tw_stw_i(prod_q[4][19:0]), .esz_aux_i(esz(t_type[1*8 +: 8])), .esz_d0_i(esz(t_type[2*8 +: 8])),
+    .esz_d1_i(esz(t_type[3*8 +: 8])), .bias_base_i(b_base), .o_base_i(o_base), .o_sn_i(o_sn),
     .o_sh_i(o_sh), .o_sw_i(o_sw), .o_tw_sw_i(o_tw_sw),
     .kind_o(a_kind), .read_o(a_read), .rd_addr_o(a_addr), .rd_len_o(a_len),
     .present_o(a_nc_present), .first_o(a_nc_first), .step_last_o(a_nc_sl),
@@ -321,8 +320,8 @@ module f8npu_engine #(
     .mode_i(mode), .bias_i(has_bias), .aux_i(has_aux), .cout_i(cout), .cin_i(src_c),
     .n_i(src_n), .h_i(src_h), .w_i(src_w), .ho_i(ho_q), .wo_i(wo_q), .kh_i(kh), .kw_i(kw),
     .sth_i(sth), .stw_i(stw), .pt_i(pt), .pl_i(pl), .tw_max_i(tw_q),
-    .tw_stw_i(prod_q[4][19:0]), .esz_aux_i(esz(t_type[1])), .esz_d0_i(esz(t_type[2])),
-    .esz_d1_i(esz(t_type[3])), .bias_base_i(b_base), .o_base_i(o_base), .o_sn_i(o_sn),
+    .tw_stw_i(prod_q[4][19:0]), .esz_aux_i(esz(t_type[1*8 +: 8])), .esz_d0_i(esz(t_type[2*8 +: 8])),
+    .esz_d1_i(esz(t_type[3*8 +: 8])), .bias_base_i(b_base), .o_base_i(o_base), .o_sn_i(o_sn),
     .o_sh_i(o_sh), .o_sw_i(o_sw), .o_tw_sw_i(o_tw_sw),
     .kind_o(x_kind), .read_o(x_nc_read), .rd_addr_o(x_nc_addr), .rd_len_o(x_nc_len),
     .present_o(x_present), .first_o(x_first), .step_last_o(x_step_last),
@@ -343,8 +342,9 @@ module f8npu_engine #(
     .clk_i, .rst_ni, .clear_i, .start_i(nest_start), .step_i(r_step),
     .mode_i(mode), .cout_i(cout), .cin_i(src_c), .n_i(src_n), .h_i(src_h), .w_i(src_w),
     .ho_i(ho_q), .wo_i(wo_q), .kh_i(kh), .kw_i(kw), .sth_i(sth), .stw_i(stw), .pt_i(pt),
-    .pl_i(pl), .tw_max_i(tw_q), .tw_stw_i(prod_q[4][19:0]), .esz_src_i(esz(t_type[0])),
-    .src_base_i(t_base[0]), .src_sn_i(t_sn[0]), .src_sh_i(t_sh[0]), .src_sw_i(t_sw[0]),
+    .pl_i(pl), .tw_max_i(tw_q), .tw_stw_i(prod_q[4][19:0]), .esz_src_i(esz(t_type[0*8 +: 8])),
+    .src_base_i(t_base[0*64 +: 64]), .src_sn_i(t_sn[0*64 +: 64]), .src_sh_i(t_sh[0*64 +: 64]),
+    .src_sw_i(t_sw[0*64 +: 64]),
     .sth_sh_i(prod_q[0]), .stw_sw_i(prod_q[1]), .pt_sh_i(prod_q[2]), .pl_sw_i(prod_q[3]),
     .tw_stw_sw_i(prod_q[5]),
     .read_o(r_read), .rd_addr_o(r_addr), .rd_len_o(r_len), .rb_idx_o(r_idx),
@@ -596,8 +596,8 @@ module f8npu_engine #(
       e_aux_q <= aux_head[511:0];
       e_d0_q <= x_d0;
       e_d1_q <= x_d1;
-      e_len0_q <= (t_type[2] == f8npu_pkg::TypeS32) ? 7'({x_lanes, 2'b00}) : 7'(x_lanes);
-      e_len1_q <= (t_type[3] == f8npu_pkg::TypeS32) ? 7'({x_lanes, 2'b00}) : 7'(x_lanes);
+      e_len0_q <= (t_type[2*8 +: 8] == f8npu_pkg::TypeS32) ? 7'({x_lanes, 2'b00}) : 7'(x_lanes);
+      e_len1_q <= (t_type[3*8 +: 8] == f8npu_pkg::TypeS32) ? 7'({x_lanes, 2'b00}) : 7'(x_lanes);
       if (can_step && x_kind == ItBias) begin
         for (int i = 0; i < Cols; i++) bias_q[i*32 +: 32] <= (i < 32'(x_lanes)) ?
                                                               aux_head[i*32 +: 32] : 32'd0;
@@ -628,8 +628,8 @@ module f8npu_engine #(
     acc_new[AW-1] = b_present_q || had;
     for (int i = 0; i < Cols; i++) begin
       if (mode != 2'd2) v = 48'($signed(psum[i*32 +: 32]));
-      else if (t_type[0] == f8npu_pkg::TypeU8) v = {40'd0, b_vec[i*8 +: 8]};
-      else if (t_type[0] == f8npu_pkg::TypeS8) v = 48'($signed(b_vec[i*8 +: 8]));
+      else if (t_type[0*8 +: 8] == f8npu_pkg::TypeU8) v = {40'd0, b_vec[i*8 +: 8]};
+      else if (t_type[0*8 +: 8] == f8npu_pkg::TypeS8) v = 48'($signed(b_vec[i*8 +: 8]));
       else v = 48'($signed(b_vec[i*32 +: 32]));
       o = $signed(acc_old[i*48 +: 48]);
       if (is_max) begin
@@ -664,9 +664,9 @@ module f8npu_engine #(
   assign e_acc = abuf_q[Cols*48-1:0];
   f8npu_epilogue #(.Cols(Cols)) u_epilogue (
     .acc_i(e_acc), .bias_i(bias_q), .aux_i(e_aux_q), .aux_en_i(has_aux),
-    .aux_type_i(t_type[1]), .align_src_i(align_src[4:0]), .align_aux_i(align_aux[4:0]),
+    .aux_type_i(t_type[1*8 +: 8]), .align_src_i(align_src[4:0]), .align_aux_i(align_aux[4:0]),
     .relu_i(relu), .shift0_i(db(d_q, f8npu_pkg::DShift0)),
-    .shift1_i(db(d_q, f8npu_pkg::DShift1)), .type0_i(t_type[2]), .type1_i(t_type[3]),
+    .shift1_i(db(d_q, f8npu_pkg::DShift1)), .type0_i(t_type[2*8 +: 8]), .type1_i(t_type[3*8 +: 8]),
     .out0_o(e_out0), .out1_o(e_out1)
   );
 

@@ -128,7 +128,7 @@ module f8npu_walk_r #(
           e_tile = 1'b1;
           if (x0_d >= wo_i) begin
             x0_d = '0;
-            ixt_d = -20'($signed({1'b0, pl_i}));
+            ixt_d = (20'sd0 - 20'($signed({1'b0, pl_i})));
             axt_d = -pl_sw_i;
             y_d = y_q + 16'd1;
             iy0_d = iy0_q + 20'($signed({1'b0, sth_i}));
@@ -137,7 +137,7 @@ module f8npu_walk_r #(
               y_d = '0;
               n_d = n_q + 16'd1;
               an_d = an_q + src_sn_i;
-              iy0_d = -20'($signed({1'b0, pt_i}));
+              iy0_d = (20'sd0 - 20'($signed({1'b0, pt_i})));
               ay_d = an_d - pt_sh_i;
               if (n_d == n_i) begin
                 e_tile = 1'b0;
@@ -157,8 +157,8 @@ module f8npu_walk_r #(
       n_d = '0; y_d = '0; x0_d = '0; ky_d = '0; cg_d = '0; aky_d = '0;
       an_d = src_base_i;
       ay_d = src_base_i - pt_sh_i;
-      iy0_d = -20'($signed({1'b0, pt_i}));
-      ixt_d = -20'($signed({1'b0, pl_i}));
+      iy0_d = (20'sd0 - 20'($signed({1'b0, pt_i})));
+      ixt_d = (20'sd0 - 20'($signed({1'b0, pl_i})));
       axt_d = -pl_sw_i;
       e_tile = 1'b1;
     end

@@ -147,7 +147,7 @@ module f8npu_walk_x #(
       e_tile = 1'b1;
       if (x0_d >= wo_i) begin
         x0_d = '0;
-        ixt_d = -20'($signed({1'b0, pl_i}));
+        ixt_d = (20'sd0 - 20'($signed({1'b0, pl_i})));
         y_d = y_q + 16'd1;
         iy0_d = iy0_q + 20'($signed({1'b0, sth_i}));
         for (int t = 0; t < 3; t++) begin
@@ -157,7 +157,7 @@ module f8npu_walk_x #(
         if (y_d == ho_i) begin
           y_d = '0;
           n_d = n_q + 16'd1;
-          iy0_d = -20'($signed({1'b0, pt_i}));
+          iy0_d = (20'sd0 - 20'($signed({1'b0, pt_i})));
           for (int t = 0; t < 3; t++) begin
             on_d[t*64 +: 64] = on_q[t*64 +: 64] + o_sn_i[t*64 +: 64];
             oy_d[t*64 +: 64] = on_d[t*64 +: 64];
@@ -183,8 +183,8 @@ module f8npu_walk_x #(
     end
     if (e_images) begin
       n_d = '0; y_d = '0; x0_d = '0;
-      iy0_d = -20'($signed({1'b0, pt_i}));
-      ixt_d = -20'($signed({1'b0, pl_i}));
+      iy0_d = (20'sd0 - 20'($signed({1'b0, pt_i})));
+      ixt_d = (20'sd0 - 20'($signed({1'b0, pl_i})));
       on_d = o_base_i;
       oy_d = o_base_i;
       oxt_d = o_base_i;
