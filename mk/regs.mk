@@ -1,6 +1,7 @@
 # The RTL register slave against the functional model's registers (tests/rtl/regs/tb_regs.cpp):
 # `make rtl-regs-test`. Built with non-default parameters; the test bench gets the same values.
 RTL_REGS_DIR  := $(BUILD)/rtl-regs
+RTL_REGS_VLT  := rtl/lint/verilator_waiver.vlt
 RTL_REGS_SV   := rtl/f8npu_pkg.sv rtl/f8npu_regmap_pkg.sv rtl/f8npu_regs.sv
 RTL_REGS_TB   := tests/rtl/regs/tb_regs.cpp
 RTL_REGS_G    := -GRows=8 -GCols=4 -GIbufBytes=32768 -GWbufBytes=8192 -GAbufBytes=2048 -GImpl=1
@@ -10,12 +11,12 @@ VERILATOR     ?= verilator
 
 .PHONY: rtl-regs-test
 
-$(RTL_REGS_DIR)/tb_regs: $(RTL_REGS_SV) $(RTL_REGS_TB) $(BUILD)/libf8npu-sim.a mk/regs.mk
+$(RTL_REGS_DIR)/tb_regs: $(RTL_REGS_VLT) $(RTL_REGS_SV) $(RTL_REGS_TB) $(BUILD)/libf8npu-sim.a mk/regs.mk
 	@mkdir -p $(RTL_REGS_DIR)
 	$(VERILATOR) --cc --exe --build -j 2 -Wall --top-module f8npu_regs $(RTL_REGS_G) \
 	  --Mdir $(RTL_REGS_DIR) -o tb_regs \
 	  -CFLAGS "-Wall -I$(abspath sim/include) -I$(abspath uapi) $(RTL_REGS_D)" \
-	  $(RTL_REGS_SV) $(abspath $(RTL_REGS_TB)) $(abspath $(BUILD)/libf8npu-sim.a) \
+	  $(RTL_REGS_VLT) $(RTL_REGS_SV) $(abspath $(RTL_REGS_TB)) $(abspath $(BUILD)/libf8npu-sim.a) \
 	  >$(RTL_REGS_DIR)/build.log \
 	  || { cat $(RTL_REGS_DIR)/build.log; exit 1; }
 

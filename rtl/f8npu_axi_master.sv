@@ -13,11 +13,14 @@
 // outstanding). Any RRESP != OKAY in a request's beats sets mrs_err_o and zeroes the data.
 //
 // Writes: the request's data is held while its beats go out, each beat built from the
-// current 16-byte slot rotated by the offset and the rest of the previous slot; WSTRB covers
-// exactly the requested bytes. AW goes out at once; W follows through a register. The B
-// responses of a split write are merged into one mws_valid_o; MaxWrites writes may wait for B.
+// current beat-sized slot rotated by the offset and the rest of the previous slot; WSTRB
+// covers exactly the requested bytes. AW goes out at once; W follows through a register. The
+// B responses of a split write are merged into one mws_valid_o; MaxWrites writes may wait.
 //
-// The AXI ports use the standard AXI names (m_axi_*) so that FPGA tools recognise the bus.
+// Throughput: one request per cycle on each stream as long as its beats allow (a 16-byte
+// read at a 16-byte aligned address is one beat, elsewhere two). Bursts are counted, so the
+// length must be 1 .. 64 as docs/rtl.md says. The AXI ports use the standard names (m_axi_*)
+// so that FPGA tools recognise the bus.
 //
 // Parameters:
 //   AxiDataBytes  data bus bytes, a power of two, 8 .. 64 (16: 128-bit bus)
@@ -152,7 +155,8 @@ module f8npu_axi_master #(
   logic [7:0]    ar_len_q, ar_len2_q;
   logic          ri_full, ri_empty, rd_take, r_pop;
   logic [RiW-1:0] ri_mem [MaxReads];
-  logic [RpW-1:0] ri_wr_q, ri_rd_q;
+  logic [RiW-1:0] ri_new, ri_head_q;     // the plan taken now; the oldest plan (registered)
+  logic [RpW-1:0] ri_wr_q, ri_rd_q, ri_rd_next;
   logic [RpW:0]   ri_cnt_q;
 
   assign ri_full     = ri_cnt_q == (RpW+1)'(MaxReads);
@@ -188,20 +192,28 @@ module f8npu_axi_master #(
   assign m_axi_araddr  = ar_addr_q;
   assign m_axi_arlen   = ar_len_q;
 
-  // Storage of the plan FIFO: no reset, so that it maps to distributed RAM.
+  // The plan FIFO: storage without reset (distributed RAM) and a registered head, re-read
+  // every cycle from the entry that will be the oldest. A plan written at one edge is in the
+  // head one edge later, before its first R beat can come (its AR leaves after that edge).
+  assign ri_new     = {mrd_addr_i[Ob-1:0], mrd_len_i, rd_beats};
+  assign ri_rd_next = !r_pop ? ri_rd_q :
+                      (ri_rd_q == RpW'(MaxReads - 1)) ? '0 : ri_rd_q + RpW'(1);
+
   always_ff @(posedge clk_i) begin
-    if (rd_take) ri_mem[ri_wr_q] <= {mrd_addr_i[Ob-1:0], mrd_len_i, rd_beats};
+    if (rd_take) ri_mem[ri_wr_q] <= ri_new;
   end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      ri_wr_q  <= '0;
-      ri_rd_q  <= '0;
-      ri_cnt_q <= '0;
+      ri_wr_q   <= '0;
+      ri_rd_q   <= '0;
+      ri_cnt_q  <= '0;
+      ri_head_q <= '0;
     end else begin
       if (rd_take) ri_wr_q <= (ri_wr_q == RpW'(MaxReads - 1)) ? '0 : ri_wr_q + RpW'(1);
-      if (r_pop)   ri_rd_q <= (ri_rd_q == RpW'(MaxReads - 1)) ? '0 : ri_rd_q + RpW'(1);
-      ri_cnt_q <= ri_cnt_q + (RpW+1)'(rd_take) - (RpW+1)'(r_pop);
+      ri_rd_q   <= ri_rd_next;
+      ri_cnt_q  <= ri_cnt_q + (RpW+1)'(rd_take) - (RpW+1)'(r_pop);
+      ri_head_q <= ri_mem[ri_rd_next];
     end
   end
 
@@ -224,7 +236,7 @@ module f8npu_axi_master #(
   logic [511:0]          asm_q, asm_d;
   logic                  mrs_valid_q, mrs_err_q;
 
-  assign {r_off, r_len, r_beats} = ri_mem[ri_rd_q];
+  assign {r_off, r_len, r_beats} = ri_head_q;
   assign m_axi_rready = !ri_empty;
   assign r_take    = m_axi_rvalid && !ri_empty;
   assign r_first   = r_beat_q == '0;
@@ -284,7 +296,9 @@ module f8npu_axi_master #(
   logic [63:0]             aw_addr_q;
   logic [7:0]              aw_len_q, aw_len2_q;
   logic                    wr_take, wb_full;
-  logic [511:0]            wg_data_q;        // request data, shifted down one slot per beat
+  logic [511:0]            wg_data_q;        // request data
+  logic [Bw-1:0]           wg_idx_q;         // beat of the request going out next
+  logic [BeatBits-1:0]     wg_slot;          // its slot of the data (zero past the end)
   logic [BeatBits-1:0]     wg_prev_q;        // previous slot, rotated
   logic [AxiDataBytes+63:0] wg_strb_q;       // strobes of the remaining beats
   logic [Ob-1:0]           wg_off_q;
@@ -329,7 +343,14 @@ module f8npu_axi_master #(
   assign m_axi_awaddr  = aw_addr_q;
   assign m_axi_awlen   = aw_len_q;
 
-  assign wg_rot2 = {wg_data_q[BeatBits-1:0], wg_data_q[BeatBits-1:0]} << {wg_off_q, 3'b000};
+  always_comb begin
+    wg_slot = '0;
+    for (int s = 0; s < Slots; s++) begin
+      if (wg_idx_q == Bw'(s)) wg_slot = wg_data_q[(s << (Ob + 3)) +: BeatBits];
+    end
+  end
+
+  assign wg_rot2 = {wg_slot, wg_slot} << {wg_off_q, 3'b000};
   assign wg_rot  = wg_rot2[2*BeatBits-1:BeatBits];
   assign wg_hi   = {AxiDataBytes{1'b1}} << wg_off_q;
 
@@ -342,6 +363,7 @@ module f8npu_axi_master #(
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       wg_data_q  <= '0;
+      wg_idx_q   <= '0;
       wg_prev_q  <= '0;
       wg_strb_q  <= '0;
       wg_off_q   <= '0;
@@ -362,13 +384,14 @@ module f8npu_axi_master #(
       end
       if (wr_take) begin
         wg_data_q  <= mwr_data_i;
+        wg_idx_q   <= '0;
         wg_prev_q  <= '0;
         wg_strb_q  <= {{AxiDataBytes{1'b0}}, wr_inlen} << mwr_addr_i[Ob-1:0];
         wg_off_q   <= mwr_addr_i[Ob-1:0];
         wg_left_q  <= wr_beats1;
         wg_left2_q <= wr_beats - wr_beats1;
       end else if (wg_push) begin
-        wg_data_q  <= wg_data_q >> BeatBits;
+        wg_idx_q   <= wg_idx_q + Bw'(1);
         wg_prev_q  <= wg_rot;
         wg_strb_q  <= wg_strb_q >> AxiDataBytes;
         if (wg_left_q == Bw'(1)) begin

@@ -4,7 +4,7 @@
 // One clock, asynchronous active-low reset.
 //
 // Parameters:
-//   Rows, Cols, WbufBlocks, AbufWords, TagDepth   f8npu_core's (docs/rtl.md)
+//   Rows, Cols, WbufBlocks, AbufWords, RbufCols, RbufSlots, TagDepth   f8npu_core's (docs/rtl.md)
 //   AxiDataBytes   AXI4 master data bus bytes, 8 .. 64 (16: 128 bits)
 //   AxiIdWidth     AXI4 master ID width (the IDs are constant zero)
 //   AxiMaxReads    reads in flight on the AXI4 master
@@ -12,9 +12,11 @@
 module f8npu_axi_top #(
   parameter int unsigned Rows         = 16,
   parameter int unsigned Cols         = 16,
-  parameter int unsigned WbufBlocks   = 256,
+  parameter int unsigned WbufBlocks   = 1024,
   parameter int unsigned AbufWords    = 256,
-  parameter int unsigned TagDepth     = 128,
+  parameter int unsigned RbufCols     = 256,
+  parameter int unsigned RbufSlots    = 8,
+  parameter int unsigned TagDepth     = 256,
   parameter int unsigned AxiDataBytes = 16,
   parameter int unsigned AxiIdWidth   = 1,
   parameter int unsigned AxiMaxReads  = 128,
@@ -98,6 +100,8 @@ module f8npu_axi_top #(
     .Cols       (Cols),
     .WbufBlocks (WbufBlocks),
     .AbufWords  (AbufWords),
+    .RbufCols   (RbufCols),
+    .RbufSlots  (RbufSlots),
     .TagDepth   (TagDepth)
   ) u_core (
     .clk_i       (clk_i),

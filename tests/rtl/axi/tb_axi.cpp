@@ -306,7 +306,8 @@ static void slave_writes(void)
 				fail("W beat %u of %u of the burst at 0x%016" PRIx64 ": WLAST %d",
 				     k + 1, a->beats, a->addr, b->last);
 			if (!b->strb)
-				fail("W beat %u of the burst at 0x%016" PRIx64 ": no byte strobed", k, a->addr);
+				fail("W beat %u of the burst at 0x%016" PRIx64 ": no byte strobed", k,
+				     a->addr);
 			if (br)
 				resp = resp > br ? resp : br;
 			else
@@ -501,7 +502,7 @@ static void gen_drive(void)
 		}
 		if (tb.wr_on)
 			for (int i = 0; i < 64; i++)
-				tb.wr_data[i] = (uint8_t)rnd(); /* bytes >= len too: must not be written */
+				tb.wr_data[i] = (uint8_t)rnd(); /* bytes >= len: never written */
 	}
 	t->mrd_valid_i = tb.rd_on;
 	t->mrd_addr_i = tb.rd_on ? tb.rd_addr : rnd();
@@ -655,7 +656,8 @@ static void parse_args(int argc, char **argv, uint64_t *seed, uint32_t *n)
 			err_ranges[0].lo = lo;
 			err_ranges[0].hi = hi;
 		} else if (argv[i][0] != '+') {
-			fprintf(stderr, "usage: tb_axi [seed=N] [n=REQUESTS] [err=LO:HI] [+verilator+...]\n");
+			fprintf(stderr, "usage: tb_axi [seed=N] [n=REQUESTS] [err=LO:HI] "
+				"[+verilator+...]\n");
 			exit(2);
 		}
 	}
