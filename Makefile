@@ -12,13 +12,17 @@ CPPFLAGS_F8 := -std=c11 -D_POSIX_C_SOURCE=200809L -Isim/include -Iuapi -Iruntime
 SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 PYTHON  ?= /usr/bin/python3
+# The training engine (runtime/train/, libf8) uses OpenBLAS, zlib and threads.
+BLAS_CFLAGS = $(shell pkg-config --cflags openblas 2>/dev/null)
+TRAIN_LIBS  = $(shell pkg-config --libs openblas 2>/dev/null || echo -lopenblas) -lz -lpthread -lm
 
 # Functional model and its host-side helpers (sim/), shared by everything.
 SIM_SRCS := sim/f8npu_model.c sim/f8npu_validate.c sim/f8npu_ref.c sim/f8npu_prog.c \
             sim/f8npu_model_host.c sim/f8npu_hostmem.c
-# The f8 command-line tool.
-CLI_SRCS := runtime/cli/f8.c runtime/cli/f8-exec.c runtime/cli/f8-demo.c runtime/cli/f8-bench.c \
-            runtime/cli/f8-job.c runtime/cli/f8-file.c
+# The runtime library libf8: training engine (runtime/train/), one concern per file.
+TRAIN_SRCS := $(sort $(wildcard runtime/train/*.c))
+# The f8 command-line tool: one subcommand per file.
+CLI_SRCS := $(sort $(wildcard runtime/cli/*.c))
 # Unit tests (Check): every tests/unit/*.c file, linked into one runner.
 TEST_SRCS := $(sort $(wildcard tests/unit/*.c))
 
@@ -28,6 +32,8 @@ endef
 
 SIM_OBJS  := $(call objs,$(BUILD),$(SIM_SRCS))
 CLI_OBJS  := $(call objs,$(BUILD),$(CLI_SRCS))
+TRAIN_OBJS := $(call objs,$(BUILD),$(TRAIN_SRCS))
+ASAN_TRAIN_OBJS := $(call objs,$(BUILD)/asan,$(TRAIN_SRCS))
 TEST_OBJS := $(call objs,$(BUILD),$(TEST_SRCS))
 ASAN_SIM_OBJS  := $(call objs,$(BUILD)/asan,$(SIM_SRCS))
 ASAN_TEST_OBJS := $(call objs,$(BUILD)/asan,$(TEST_SRCS))
@@ -42,7 +48,8 @@ help:
 	@echo "make check   deps + build + every test level of docs/testing.md (ends with Check's summary)"
 	@echo "make demo    run a small residual block on the functional model"
 	@echo "make fuzz    mutated command streams against the model under ASan/UBSan"
-	@echo "make bench   functional-model throughput, then the RTL bench (bench/rtl-bench.c)"
+	@echo "make bench   functional-model throughput, training speed against PyTorch, the RTL bench"
+	@echo "make train-cli  f8 train's command-line checks (tests/cli/train-cli.sh; part of check)"
 	@echo "make rtl-check  RTL gates: lint, synthesis, unit benches, co-simulation (part of check)"
 	@echo "make cosim   RTL against the functional model, COSIM_SEED=n COSIM_CASES=n"
 
@@ -51,24 +58,32 @@ deps:
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_F8) $(CFLAGS) $(WARN) -MMD -MP -c $< -o $@
+	$(CC) $(CPPFLAGS_F8) $(BLAS_CFLAGS) $(CFLAGS) $(WARN) -MMD -MP -c $< -o $@
 
 $(BUILD)/asan/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_F8) -O1 -g $(SAN) $(WARN) -MMD -MP -c $< -o $@
+	$(CC) $(CPPFLAGS_F8) $(BLAS_CFLAGS) -O1 -g $(SAN) $(WARN) -MMD -MP -c $< -o $@
+
+# The training kernels are the hot loops: vectorised for this machine's baseline (x86-64-v3).
+$(BUILD)/obj/runtime/train/%.o: CFLAGS += $(TRAIN_OPT)
+TRAIN_OPT ?= -O3 -march=x86-64-v3 -ffp-contract=fast
 
 $(BUILD)/libf8npu-sim.a: $(SIM_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/f8: $(CLI_OBJS) $(BUILD)/libf8npu-sim.a
-	$(CC) $(CFLAGS) -o $@ $^
+$(BUILD)/libf8.a: $(TRAIN_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
 
-$(BUILD)/f8-unit: $(TEST_OBJS) $(BUILD)/libf8npu-sim.a
-	$(CC) $(CFLAGS) -o $@ $^ $(CHECK_LIBS)
+$(BUILD)/f8: $(CLI_OBJS) $(BUILD)/libf8.a $(BUILD)/libf8npu-sim.a
+	$(CC) $(CFLAGS) -o $@ $^ $(TRAIN_LIBS)
 
-$(BUILD)/asan/f8-unit: $(ASAN_TEST_OBJS) $(ASAN_SIM_OBJS)
-	$(CC) -g $(SAN) -o $@ $^ $(CHECK_LIBS)
+$(BUILD)/f8-unit: $(TEST_OBJS) $(BUILD)/libf8.a $(BUILD)/libf8npu-sim.a
+	$(CC) $(CFLAGS) -o $@ $^ $(CHECK_LIBS) $(TRAIN_LIBS)
+
+$(BUILD)/asan/f8-unit: $(ASAN_TEST_OBJS) $(ASAN_TRAIN_OBJS) $(ASAN_SIM_OBJS)
+	$(CC) -g $(SAN) -o $@ $^ $(CHECK_LIBS) $(TRAIN_LIBS)
 
 # The tests read docs/arith.md (test vectors); run them from the top directory.
 unit: $(BUILD)/f8-unit
@@ -139,20 +154,26 @@ check: deps
 	$(MAKE) rtl-check
 	$(MAKE) indep
 	$(MAKE) fuzz
+	$(MAKE) train-cli
 	$(MAKE) unit-asan
 	$(MAKE) unit
 
-demo: deps $(BUILD)/f8
+# Recursive: the build flags (pkg-config) must be read after deps has installed the packages.
+demo: deps
+	$(MAKE) $(BUILD)/f8
 	$(BUILD)/f8 demo
 
-bench: deps $(BUILD)/f8
+bench: deps
+	@scripts/deps.sh bench
+	$(MAKE) $(BUILD)/f8
 	$(BUILD)/f8 bench
+	$(MAKE) bench-train
 	$(MAKE) bench-rtl
 
 clean:
 	rm -rf $(BUILD)
 
 # The RTL's build, tests and bench (each file says what it provides).
-include mk/rtl.mk mk/regs.mk mk/validate.mk mk/axi.mk mk/gates.mk mk/cosim.mk mk/bench.mk
+include mk/rtl.mk mk/regs.mk mk/validate.mk mk/axi.mk mk/gates.mk mk/cosim.mk mk/bench.mk mk/train.mk
 
 -include $(shell find $(BUILD) -name '*.d' -not -path '$(BUILD)/rtl*' 2>/dev/null)

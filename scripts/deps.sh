@@ -3,6 +3,10 @@
 # everything is there; otherwise apt-get as root (or through sudo).
 set -eu
 PKGS="make gcc g++ libc6-dev pkg-config check python3 verilator yosys"
+# The training engine: BLAS, gzip'd datasets, and Fashion-MNIST itself.
+PKGS="$PKGS libopenblas-dev zlib1g-dev dataset-fashion-mnist"
+# `scripts/deps.sh bench`: also the peer framework the training bench compares against.
+[ "${1:-}" = bench ] && PKGS="$PKGS python3-torch python3-torchvision"
 
 missing=""
 for p in $PKGS; do

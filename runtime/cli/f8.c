@@ -17,6 +17,8 @@ static const struct f8_subcommand subcommands[] = {
 	{ "exec", f8_cmd_exec, "run a command stream on the functional model (docs/runner.md)" },
 	{ "demo", f8_cmd_demo, "run a small residual block on the functional model" },
 	{ "bench", f8_cmd_bench, "functional-model speed and cost-model utilisation" },
+	{ "train", f8_cmd_train, "train a float CNN on Fashion-MNIST (docs/train.md)" },
+	{ "model", f8_cmd_model, "layers, parameters and MACs of a model (docs/train.md)" },
 };
 
 static void usage(FILE *f)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "f8-test.h"
+#include "train-test.h"
 
 int main(void)
 {
@@ -21,6 +22,12 @@ int main(void)
 	srunner_add_suite(sr, f8npu_ops_suite());
 	srunner_add_suite(sr, f8npu_stream_suite());
 	srunner_add_suite(sr, f8npu_faults_suite());
+	srunner_add_suite(sr, f8_train_ops_suite());
+	srunner_add_suite(sr, f8_train_net_suite());
+	srunner_add_suite(sr, f8_train_optim_suite());
+	srunner_add_suite(sr, f8_train_data_suite());
+	srunner_add_suite(sr, f8_train_ckpt_suite());
+	srunner_add_suite(sr, f8_train_loop_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

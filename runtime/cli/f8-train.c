@@ -1,0 +1,669 @@
+// SPDX-License-Identifier: MIT
+/*
+ * f8 train: train a float CNN of the zoo (or an architecture file) on Fashion-MNIST
+ * with the libf8 training loop (docs/train.md). After every epoch it writes, in --out:
+ * ckpt.f8c (everything needed to resume), log.csv (the whole history) and curves.svg,
+ * each replaced atomically. Progress goes to stderr, one summary line per epoch to
+ * stdout. --bench-batches times the training step instead (bench/train-bench.sh).
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "f8-cli.h"
+#include "f8-model.h"
+#include "f8-plot.h"
+#include "f8-train.h"
+
+#define F8_PATH_MAX 4096
+
+/* Options; the run-configuration ones are fixed by the checkpoint on --resume. */
+enum {
+	O_MODEL, O_DATA, O_OUT, O_RESUME, O_EPOCHS, O_BATCH, O_LR, O_FINAL_LR, O_WARMUP,
+	O_MOMENTUM, O_WD, O_NO_NESTEROV, O_DECAY_BN, O_THREADS, O_SEED, O_TRAIN_LIMIT,
+	O_TEST_LIMIT, O_NO_AUGMENT, O_CROP_PAD, O_HFLIP, O_NO_HFLIP, O_FORCE, O_BENCH,
+	O_BENCH_WARMUP, O_COUNT
+};
+
+struct opt_def {
+	const char *name;
+	char kind;     /* 'i' integer, 'f' float, 'u' unsigned 64-bit, 's' string, 'b' no value */
+	double lo, hi; /* accepted range of numbers (finer checks: f8_train_cfg_check) */
+	bool run_cfg;  /* stored in the checkpoint: refused with --resume */
+};
+
+static const struct opt_def opt_defs[O_COUNT] = {
+	[O_MODEL] = { "--model", 's', 0, 0, false },
+	[O_DATA] = { "--data", 's', 0, 0, false },
+	[O_OUT] = { "--out", 's', 0, 0, false },
+	[O_RESUME] = { "--resume", 's', 0, 0, false },
+	[O_EPOCHS] = { "--epochs", 'i', 1, 100000, false },
+	[O_BATCH] = { "--batch", 'i', 1, 65536, true },
+	[O_LR] = { "--lr", 'f', 0, 100, true },
+	[O_FINAL_LR] = { "--final-lr", 'f', 0, 100, true },
+	[O_WARMUP] = { "--warmup", 'f', 0, 100000, true },
+	[O_MOMENTUM] = { "--momentum", 'f', 0, 1, true },
+	[O_WD] = { "--wd", 'f', 0, 1, true },
+	[O_NO_NESTEROV] = { "--no-nesterov", 'b', 0, 0, true },
+	[O_DECAY_BN] = { "--decay-bn", 'b', 0, 0, true },
+	[O_THREADS] = { "--threads", 'i', 1, 256, false },
+	[O_SEED] = { "--seed", 'u', 0, 0, true },
+	[O_TRAIN_LIMIT] = { "--train-limit", 'i', 1, 1e9, true },
+	[O_TEST_LIMIT] = { "--test-limit", 'i', 1, 1e9, true },
+	[O_NO_AUGMENT] = { "--no-augment", 'b', 0, 0, true },
+	[O_CROP_PAD] = { "--crop-pad", 'i', 0, 16, true },
+	[O_HFLIP] = { "--hflip", 'b', 0, 0, true },
+	[O_NO_HFLIP] = { "--no-hflip", 'b', 0, 0, true },
+	[O_FORCE] = { "--force", 'b', 0, 0, false },
+	[O_BENCH] = { "--bench-batches", 'i', 1, 1e6, false },
+	[O_BENCH_WARMUP] = { "--bench-warmup", 'i', 0, 1e6, false },
+};
+
+union opt_val {
+	long l;
+	double d;
+	uint64_t u;
+	const char *s;
+};
+
+struct opts {
+	bool given[O_COUNT];
+	union opt_val v[O_COUNT];
+};
+
+/* What the hooks need: output paths, progress display, bench timing. */
+struct train_ui {
+	const struct f8_train_cfg *cfg;
+	const char *model;
+	char ckpt[F8_PATH_MAX], csv[F8_PATH_MAX], svg[F8_PATH_MAX];
+	bool tty;
+	int last_tenth;      /* non-tty: tenths of the epoch already reported */
+	double last_draw;    /* tty: time of the last redraw */
+	double last_batch_t; /* time the last training batch ended (eval time estimate) */
+	double eval_s;       /* the last epoch's evaluation + saving time */
+	long bench_warm, bench_n;
+	double bench_t0, bench_t1;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: f8 train --model NAME|FILE --out DIR [options]\n"
+		"       f8 train --resume DIR/ckpt.f8c [--epochs N] [--threads T] [--data DIR] [--out DIR]\n"
+		"       f8 train --model NAME|FILE --bench-batches N [--bench-warmup W] [options]\n"
+		"Train on Fashion-MNIST; after every epoch DIR holds ckpt.f8c, log.csv, curves.svg.\n"
+		"  --model NAME|FILE   built-in model (f8 model --list) or architecture file\n"
+		"  --data DIR          Fashion-MNIST IDX files (default " F8_FMNIST_DIR ")\n"
+		"  --out DIR           output directory (created; default with --resume: the checkpoint's)\n"
+		"  --epochs N          total epochs of the run (default 30; with --resume: extend)\n"
+		"  --batch B           mini-batch size (default 128)\n"
+		"  --lr X              peak learning rate (default 0.1)\n"
+		"  --final-lr X        cosine decay target (default 0)\n"
+		"  --warmup E          linear warm-up in epochs, may be fractional (default 1)\n"
+		"  --momentum M        SGD momentum (default 0.9)\n"
+		"  --wd W              L2 weight decay (default 5e-4)\n"
+		"  --no-nesterov       classical momentum instead of Nesterov\n"
+		"  --decay-bn          weight decay on BN gamma/beta too\n"
+		"  --threads T         worker threads, caller included (default 2)\n"
+		"  --seed S            initialisation, shuffle and augmentation seed (default 1)\n"
+		"  --train-limit N     use the first N training images only\n"
+		"  --test-limit N      use the first N test images only\n"
+		"  --crop-pad P        random crop after zero padding by P pixels (default 2)\n"
+		"  --hflip, --no-hflip random horizontal flips (default on)\n"
+		"  --no-augment        neither crops nor flips\n"
+		"  --resume CKPT       continue the run stored in CKPT\n"
+		"  --force             overwrite an existing DIR/ckpt.f8c\n"
+		"  --bench-batches N   time N training batches after --bench-warmup W (default 10);\n"
+		"                      no evaluation, no outputs; prints images/s\n");
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* A number must be the whole argument: no blanks, no trailing text, in range. */
+static int parse_value(const struct opt_def *d, const char *s, union opt_val *v)
+{
+	char *end = NULL;
+
+	errno = 0;
+	if (d->kind == 's') {
+		v->s = s;
+		return 0;
+	}
+	/* strtol/strtod would skip blanks and read "inf", "nan" or hex: numbers only. */
+	if (s[0] != '-' && s[0] != '+' && s[0] != '.' && (s[0] < '0' || s[0] > '9'))
+		goto bad;
+	if (strpbrk(s, "xXpP"))
+		goto bad;
+	switch (d->kind) {
+	case 'i': {
+		long l = strtol(s, &end, 10);
+
+		if (errno || *end || (double)l < d->lo || (double)l > d->hi) {
+			fprintf(stderr, "f8 train: %s '%s': expected an integer in [%.0f, %.0f]\n",
+				d->name, s, d->lo, d->hi);
+			return -1;
+		}
+		v->l = l;
+		return 0;
+	}
+	case 'f': {
+		double x = strtod(s, &end);
+
+		if (errno || *end || !isfinite(x) || x < d->lo || x > d->hi) {
+			fprintf(stderr, "f8 train: %s '%s': expected a number in [%g, %g]\n", d->name,
+				s, d->lo, d->hi);
+			return -1;
+		}
+		v->d = x;
+		return 0;
+	}
+	case 'u': {
+		unsigned long long u;
+
+		if (s[0] < '0' || s[0] > '9')
+			goto bad;
+		u = strtoull(s, &end, 10);
+		if (errno || *end)
+			goto bad;
+		v->u = u;
+		return 0;
+	}
+	default:
+		break;
+	}
+bad:
+	fprintf(stderr, "f8 train: %s '%s': not %s\n", d->name, s,
+		d->kind == 'u' ? "a non-negative integer below 2^64" :
+		d->kind == 'i' ? "an integer" : "a number");
+	return -1;
+}
+
+static int parse_args(int argc, char **argv, struct opts *o)
+{
+	int i, k;
+
+	memset(o, 0, sizeof(*o));
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			usage(stdout);
+			return 1;
+		}
+		for (k = 0; k < O_COUNT; k++)
+			if (!strcmp(a, opt_defs[k].name))
+				break;
+		if (k == O_COUNT) {
+			fprintf(stderr, "f8 train: %s '%s' (f8 train --help)\n",
+				a[0] == '-' ? "unknown option" : "unexpected argument", a);
+			return -1;
+		}
+		if (o->given[k]) {
+			fprintf(stderr, "f8 train: %s given twice\n", a);
+			return -1;
+		}
+		o->given[k] = true;
+		if (opt_defs[k].kind == 'b')
+			continue;
+		if (i + 1 >= argc) {
+			fprintf(stderr, "f8 train: %s needs a value\n", a);
+			return -1;
+		}
+		if (opt_defs[k].kind == 's' && !argv[i + 1][0]) {
+			fprintf(stderr, "f8 train: %s: empty value\n", a);
+			return -1;
+		}
+		if (parse_value(&opt_defs[k], argv[++i], &o->v[k]))
+			return -1;
+	}
+	if (o->given[O_HFLIP] && (o->given[O_NO_HFLIP] || o->given[O_NO_AUGMENT])) {
+		fprintf(stderr, "f8 train: --hflip contradicts %s\n",
+			o->given[O_NO_HFLIP] ? "--no-hflip" : "--no-augment");
+		return -1;
+	}
+	if (o->given[O_CROP_PAD] && o->given[O_NO_AUGMENT] && o->v[O_CROP_PAD].l) {
+		fprintf(stderr, "f8 train: --crop-pad %ld contradicts --no-augment\n",
+			o->v[O_CROP_PAD].l);
+		return -1;
+	}
+	if (o->given[O_BENCH_WARMUP] && !o->given[O_BENCH]) {
+		fprintf(stderr, "f8 train: --bench-warmup needs --bench-batches\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* The configuration of a new run: defaults, then the options. */
+static void cfg_from_opts(const struct opts *o, struct f8_train_cfg *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->epochs = o->given[O_EPOCHS] ? (int)o->v[O_EPOCHS].l : 30;
+	c->batch = o->given[O_BATCH] ? (int)o->v[O_BATCH].l : 128;
+	c->threads = o->given[O_THREADS] ? (int)o->v[O_THREADS].l : 2;
+	c->lr = o->given[O_LR] ? (float)o->v[O_LR].d : 0.1f;
+	c->final_lr = o->given[O_FINAL_LR] ? (float)o->v[O_FINAL_LR].d : 0.0f;
+	c->warmup_epochs = o->given[O_WARMUP] ? (float)o->v[O_WARMUP].d : 1.0f;
+	if (c->warmup_epochs > (float)c->epochs && !o->given[O_WARMUP])
+		c->warmup_epochs = (float)c->epochs;
+	c->sgd.momentum = o->given[O_MOMENTUM] ? (float)o->v[O_MOMENTUM].d : 0.9f;
+	c->sgd.weight_decay = o->given[O_WD] ? (float)o->v[O_WD].d : 5e-4f;
+	c->sgd.nesterov = !o->given[O_NO_NESTEROV];
+	c->sgd.decay_bn = o->given[O_DECAY_BN];
+	c->sgd.decay_bias = false;
+	c->sgd.decay_dw = false;
+	c->aug.crop_pad = o->given[O_CROP_PAD] ? (int)o->v[O_CROP_PAD].l : 2;
+	c->aug.hflip = !o->given[O_NO_HFLIP];
+	if (o->given[O_NO_AUGMENT]) {
+		c->aug.crop_pad = 0;
+		c->aug.hflip = false;
+	}
+	c->seed = o->given[O_SEED] ? o->v[O_SEED].u : 1;
+	c->train_limit = o->given[O_TRAIN_LIMIT] ? (int)o->v[O_TRAIN_LIMIT].l : 0;
+	c->test_limit = o->given[O_TEST_LIMIT] ? (int)o->v[O_TEST_LIMIT].l : 0;
+}
+
+/* mkdir -p: every missing component of @dir. */
+static int make_dirs(const char *dir)
+{
+	char buf[F8_PATH_MAX];
+	struct stat st;
+	size_t i, n = strlen(dir);
+
+	if (n >= sizeof(buf)) {
+		fprintf(stderr, "f8 train: --out: path too long\n");
+		return -1;
+	}
+	memcpy(buf, dir, n + 1);
+	for (i = 1; i <= n; i++) {
+		if (buf[i] != '/' && buf[i] != 0)
+			continue;
+		buf[i] = 0;
+		if (mkdir(buf, 0777) < 0 && errno != EEXIST) {
+			fprintf(stderr, "f8 train: cannot create %s: %s\n", buf, strerror(errno));
+			return -1;
+		}
+		buf[i] = i < n ? '/' : 0;
+	}
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "f8 train: --out %s: not a directory\n", dir);
+		return -1;
+	}
+	return 0;
+}
+
+static int join(char *buf, const char *dir, const char *name)
+{
+	int n = snprintf(buf, F8_PATH_MAX, "%s/%s", dir, name);
+
+	if (n < 0 || n >= F8_PATH_MAX) {
+		fprintf(stderr, "f8 train: %s: path too long\n", dir);
+		return -1;
+	}
+	return 0;
+}
+
+static void fmt_time(char *buf, size_t size, double s)
+{
+	long t = s > 0 && s < 1e8 ? lround(s) : 0;
+
+	if (t >= 3600)
+		snprintf(buf, size, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+	else
+		snprintf(buf, size, "%ld:%02ld", t / 60, t % 60);
+}
+
+static void on_progress(void *ctx, const struct f8_train_progress *p)
+{
+	struct train_ui *ui = ctx;
+	const double t = now_s(), per_batch = p->seconds / p->batch;
+	const double epoch_left = (p->batches - p->batch) * per_batch;
+	const double run_left = epoch_left + ui->eval_s +
+				(p->epochs - p->epoch) * (p->batches * per_batch + ui->eval_s);
+	const int tenth = (int)((long)p->batch * 10 / p->batches);
+	char eta[32], run_eta[32], bar[21];
+	int i, fill = (int)((long)p->batch * 20 / p->batches);
+
+	ui->last_batch_t = t;
+	if (ui->bench_n) {
+		/* Bench: time from the end of the warm-up batches to the end of the last one. */
+		if (ui->bench_warm == 0 && p->step == 1)
+			ui->bench_t0 = t - p->seconds;
+		if (p->step == ui->bench_warm)
+			ui->bench_t0 = t;
+		if (p->step == ui->bench_warm + ui->bench_n)
+			ui->bench_t1 = t;
+		return;
+	}
+	if (ui->tty) {
+		if (t - ui->last_draw < 0.1 && p->batch < p->batches)
+			return;
+	} else {
+		if (tenth <= ui->last_tenth)
+			return;
+		ui->last_tenth = tenth;
+	}
+	ui->last_draw = t;
+	fmt_time(eta, sizeof(eta), epoch_left);
+	fmt_time(run_eta, sizeof(run_eta), run_left);
+	for (i = 0; i < 20; i++)
+		bar[i] = i < fill ? '#' : '.';
+	bar[20] = 0;
+	fprintf(stderr,
+		"%sepoch %d/%d [%s] batch %d/%d  loss %.4f  acc %.2f%%  lr %.4g  %.0f img/s  eta %s "
+		"(run %s)%s",
+		ui->tty ? "\r" : "", p->epoch, p->epochs, bar, p->batch, p->batches, p->loss,
+		100 * p->acc, p->lr, p->images_per_s, eta, run_eta, ui->tty ? "\033[K" : "\n");
+	fflush(stderr);
+}
+
+/* Render into memory, then replace @path atomically: readers never see half a file. */
+static int write_report(const char *path, const struct f8_train_state *st, bool svg,
+			const char *title)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int rc;
+
+	if (!f)
+		return -1;
+	rc = svg ? f8_plot_curves_svg(f, st->history, st->epochs_done, title)
+		 : f8_train_write_csv(f, st->history, st->epochs_done);
+	if (fclose(f) != 0)
+		rc = -1;
+	if (!rc)
+		rc = f8_file_write_atomic(path, buf, len);
+	free(buf);
+	return rc;
+}
+
+static int on_epoch_end(void *ctx, const struct f8_net *net, const struct f8_sgd *opt,
+			const struct f8_train_state *st, struct f8_err *err)
+{
+	struct train_ui *ui = ctx;
+	const struct f8_epoch_stats *e = &st->history[st->epochs_done - 1];
+	char title[512];
+	int rc;
+
+	rc = f8_ckpt_save(ui->ckpt, net, opt, ui->cfg, st, err);
+	if (rc)
+		return rc;
+	snprintf(title, sizeof(title), "%s on Fashion-MNIST: batch %d, lr %g, %d epochs", ui->model,
+		 ui->cfg->batch, ui->cfg->lr, ui->cfg->epochs);
+	if (write_report(ui->csv, st, false, NULL) || write_report(ui->svg, st, true, title))
+		return f8_fail(err, F8_ERR_IO, "cannot write %s or %s", ui->csv, ui->svg);
+	if (ui->tty)
+		fputs("\r\033[K", stderr);
+	printf("epoch %3d/%d  lr %.5f  train loss %.4f acc %6.2f%%  test loss %.4f acc %6.2f%%  "
+	       "%.1f s  %.0f img/s\n",
+	       e->epoch, ui->cfg->epochs, e->lr, e->train_loss, 100 * e->train_acc, e->test_loss,
+	       100 * e->test_acc, e->seconds, e->images_per_s);
+	fflush(stdout);
+	ui->eval_s = ui->last_batch_t ? now_s() - ui->last_batch_t : 0;
+	ui->last_tenth = 0;
+	return 0;
+}
+
+static int load_data(const char *dir, const struct f8_train_cfg *c, struct f8_dataset *train,
+		     struct f8_dataset *test)
+{
+	struct f8_err err = { "" };
+	struct stat st;
+
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "f8 train: --data %s: %s (Fashion-MNIST: apt install dataset-fashion-mnist)\n",
+			dir, errno ? strerror(errno) : "not a directory");
+		return -1;
+	}
+	if (f8_fmnist_load(train, dir, true, &err)) {
+		fprintf(stderr, "f8 train: %s\n", err.msg);
+		return -1;
+	}
+	f8_dataset_truncate(train, c->train_limit);
+	if (!test)
+		return 0;
+	if (f8_fmnist_load(test, dir, false, &err)) {
+		fprintf(stderr, "f8 train: %s\n", err.msg);
+		f8_dataset_free(train);
+		return -1;
+	}
+	f8_dataset_truncate(test, c->test_limit);
+	return 0;
+}
+
+/* --resume: the run's configuration comes from the checkpoint; only a few options apply. */
+static int resume_setup(const struct opts *o, struct f8_net **net, struct f8_sgd *opt,
+			struct f8_train_cfg *cfg, struct f8_train_state *st)
+{
+	const char *path = o->v[O_RESUME].s;
+	struct f8_err err = { "" };
+	int k;
+
+	for (k = 0; k < O_COUNT; k++)
+		if (o->given[k] && (opt_defs[k].run_cfg || k == O_BENCH || k == O_FORCE)) {
+			fprintf(stderr,
+				"f8 train: %s cannot be combined with --resume: the run's configuration "
+				"comes from the checkpoint (only --epochs, --threads, --data, --out and "
+				"--model to confirm it)\n",
+				opt_defs[k].name);
+			return -1;
+		}
+	if (f8_ckpt_load(path, net, opt, cfg, st, &err)) {
+		fprintf(stderr, "f8 train: cannot resume from %s: %s\n", path, err.msg);
+		return -1;
+	}
+	if (o->given[O_MODEL]) {
+		char *arch = f8_model_arch("f8 train", o->v[O_MODEL].s);
+		bool same = arch && !strcmp(arch, (*net)->arch);
+
+		free(arch);
+		if (!same) {
+			fprintf(stderr,
+				"f8 train: --model %s conflicts with the checkpoint, which holds a run of "
+				"'%s' (another architecture)\n",
+				o->v[O_MODEL].s, cfg->model);
+			return -1;
+		}
+	}
+	if (o->given[O_EPOCHS]) {
+		if (o->v[O_EPOCHS].l < st->epochs_done) {
+			fprintf(stderr, "f8 train: --epochs %ld: the run has already done %d epochs\n",
+				o->v[O_EPOCHS].l, st->epochs_done);
+			return -1;
+		}
+		cfg->epochs = (int)o->v[O_EPOCHS].l;
+	}
+	if (o->given[O_THREADS])
+		cfg->threads = (int)o->v[O_THREADS].l;
+	return 0;
+}
+
+/* Default --out of a resumed run: the checkpoint's directory. */
+static void dir_of(char *buf, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n = slash ? (size_t)(slash - path) : 0;
+
+	if (!slash) {
+		strcpy(buf, ".");
+		return;
+	}
+	if (n == 0)
+		n = 1; /* "/ckpt.f8c" */
+	if (n >= F8_PATH_MAX)
+		n = F8_PATH_MAX - 1;
+	memcpy(buf, path, n);
+	buf[n] = 0;
+}
+
+int f8_cmd_train(int argc, char **argv)
+{
+	struct f8_train_cfg cfg;
+	struct f8_train_state st = { 0 };
+	struct f8_sgd opt = { 0 };
+	struct f8_dataset train = { 0 }, test = { 0 };
+	struct f8_train_hooks hooks = { 0 };
+	struct f8_net *net = NULL;
+	struct f8_err err = { "" };
+	struct train_ui ui;
+	struct opts o;
+	struct stat sb;
+	const char *data, *model;
+	char out[F8_PATH_MAX];
+	bool bench, resume;
+	int rc = F8_EXIT_USAGE, start_epochs;
+	double t0;
+
+	memset(&ui, 0, sizeof(ui));
+	rc = parse_args(argc, argv, &o);
+	if (rc)
+		return rc > 0 ? F8_EXIT_OK : F8_EXIT_USAGE;
+	rc = F8_EXIT_USAGE;
+	bench = o.given[O_BENCH];
+	resume = o.given[O_RESUME];
+	data = o.given[O_DATA] ? o.v[O_DATA].s : F8_FMNIST_DIR;
+
+	if (resume) {
+		if (resume_setup(&o, &net, &opt, &cfg, &st))
+			goto out;
+		if (o.given[O_OUT])
+			snprintf(out, sizeof(out), "%s", o.v[O_OUT].s);
+		else
+			dir_of(out, o.v[O_RESUME].s);
+	} else {
+		if (!o.given[O_MODEL]) {
+			fprintf(stderr, "f8 train: --model NAME|FILE is required (f8 model --list)\n");
+			goto out;
+		}
+		if (!o.given[O_OUT] && !bench) {
+			fprintf(stderr, "f8 train: --out DIR is required\n");
+			goto out;
+		}
+		cfg_from_opts(&o, &cfg);
+		if (strlen(o.v[O_MODEL].s) >= sizeof(cfg.model)) {
+			fprintf(stderr, "f8 train: --model: name longer than %zu bytes\n",
+				sizeof(cfg.model) - 1);
+			goto out;
+		}
+		strcpy(cfg.model, o.v[O_MODEL].s);
+		snprintf(out, sizeof(out), "%s", o.given[O_OUT] ? o.v[O_OUT].s : ".");
+	}
+	if (f8_train_cfg_check(&cfg, &err)) {
+		fprintf(stderr, "f8 train: %s\n", err.msg);
+		goto out;
+	}
+	model = cfg.model;
+	if (!resume) {
+		net = f8_model_load("f8 train", model);
+		if (!net)
+			goto out;
+		f8_net_init(net, cfg.seed);
+		if (f8_sgd_init(&opt, &cfg.sgd, net)) {
+			fprintf(stderr, "f8 train: out of memory\n");
+			goto out;
+		}
+	}
+	if (!bench) {
+		if (make_dirs(out) || join(ui.ckpt, out, "ckpt.f8c") || join(ui.csv, out, "log.csv") ||
+		    join(ui.svg, out, "curves.svg"))
+			goto out;
+		if (!resume && !o.given[O_FORCE] && stat(ui.ckpt, &sb) == 0) {
+			fprintf(stderr,
+				"f8 train: %s exists: continue it with --resume %s, or pass --force to "
+				"start over\n",
+				ui.ckpt, ui.ckpt);
+			goto out;
+		}
+	}
+	if (load_data(data, &cfg, &train, bench ? NULL : &test))
+		goto out;
+
+	ui.cfg = &cfg;
+	ui.model = model;
+	ui.tty = isatty(2);
+	hooks.ctx = &ui;
+	hooks.progress = on_progress;
+	if (bench) {
+		ui.bench_warm = o.given[O_BENCH_WARMUP] ? o.v[O_BENCH_WARMUP].l : 10;
+		ui.bench_n = o.v[O_BENCH].l;
+		hooks.stop_after = ui.bench_warm + ui.bench_n;
+		/* Enough epochs for the batches asked; no evaluation, no outputs. */
+		cfg.epochs = (int)(hooks.stop_after / f8_train_steps_per_epoch(&cfg, train.n)) + 1;
+		if (cfg.warmup_epochs > (float)cfg.epochs)
+			cfg.warmup_epochs = (float)cfg.epochs;
+	} else {
+		hooks.epoch_end = on_epoch_end;
+	}
+
+	printf("f8 train: %s: %d layers, %zu parameters, %.2f MMACs/image; %d training / %d test "
+	       "images; batch %d (%ld steps/epoch); lr %g -> %g cosine, warm-up %g epochs; SGD%s "
+	       "momentum %g, wd %g%s; crop-pad %d%s; %d threads; seed %llu\n",
+	       model, net->nlayers, net->param_count, (double)f8_net_macs(net) / 1e6, train.n,
+	       bench ? 0 : test.n, cfg.batch, f8_train_steps_per_epoch(&cfg, train.n), cfg.lr,
+	       cfg.final_lr, cfg.warmup_epochs, cfg.sgd.nesterov ? " Nesterov" : "",
+	       cfg.sgd.momentum, cfg.sgd.weight_decay, cfg.sgd.decay_bn ? " (BN too)" : "",
+	       cfg.aug.crop_pad, cfg.aug.hflip ? ", hflip" : "", cfg.threads,
+	       (unsigned long long)cfg.seed);
+	if (resume) {
+		printf("f8 train: resuming %s at epoch %d of %d (step %ld)\n", o.v[O_RESUME].s,
+		       st.epochs_done + 1, cfg.epochs, st.step);
+		if (st.epochs_done >= cfg.epochs) {
+			printf("f8 train: the run is complete; --epochs N extends it\n");
+			rc = F8_EXIT_OK;
+			goto out;
+		}
+	}
+	fflush(stdout);
+
+	start_epochs = st.epochs_done;
+	t0 = now_s();
+	if (f8_train_run(&cfg, net, &opt, &st, &train, bench ? NULL : &test, &hooks, &err)) {
+		if (ui.tty)
+			fputs("\n", stderr);
+		fprintf(stderr, "f8 train: %s\n", err.msg[0] ? err.msg : "training failed");
+		goto out;
+	}
+	if (bench) {
+		double secs = ui.bench_t1 - ui.bench_t0;
+		double ips = secs > 0 ? (double)ui.bench_n * cfg.batch / secs : 0;
+
+		/* Counted as full batches: the default 60000 images hold 468 of 128 first. */
+		printf("bench: %s batch %d threads %d: %ld batches after %ld warm-up in %.3f s: "
+		       "%.1f ms/batch, images_per_s=%.1f\n",
+		       model, cfg.batch, cfg.threads, ui.bench_n, ui.bench_warm, secs,
+		       1e3 * secs / (double)ui.bench_n, ips);
+	} else {
+		const struct f8_epoch_stats *best = NULL;
+		char took[32];
+		int i;
+
+		for (i = 0; i < st.epochs_done; i++)
+			if (!best || st.history[i].test_acc > best->test_acc)
+				best = &st.history[i];
+		fmt_time(took, sizeof(took), now_s() - t0);
+		printf("f8 train: %d epochs in %s; final test acc %.2f%%, best %.2f%% (epoch %d); "
+		       "%s, %s, %s\n",
+		       st.epochs_done - start_epochs, took,
+		       100 * st.history[st.epochs_done - 1].test_acc, best ? 100 * best->test_acc : 0,
+		       best ? best->epoch : 0, ui.ckpt, ui.csv, ui.svg);
+	}
+	rc = F8_EXIT_OK;
+out:
+	f8_dataset_free(&train);
+	f8_dataset_free(&test);
+	f8_sgd_free(&opt);
+	f8_net_free(net);
+	f8_train_state_free(&st);
+	return rc;
+}

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Networks for training: the architecture text format (docs/arch-format.md), the
+ * built-in model zoo, and a planned float network with forward and backward.
+ *
+ *   struct f8_err err;
+ *   char *text = f8_zoo_arch("resnet20", &err);            // or a file's contents
+ *   struct f8_net *net = f8_net_parse(text, &err);         // graph, shapes, parameters
+ *   f8_net_init(net, seed);                                // He init, BN gamma 1 / beta 0
+ *   f8_net_plan(net, batch, &err);                         // every buffer, once
+ *   f8_net_forward(net, x, n, true);                       // x: [n][c][h][w] float
+ *   loss = f8_net_loss(net, labels, n, &correct);          // softmax CE, seeds backward
+ *   f8_net_backward(net, n);                               // net->grad filled
+ *
+ * Layers are kept in topological order (the order of the text); layer 0 is the input.
+ * The last layer's output is the logits (shape classes x 1 x 1); the loss is implicit.
+ * Parameters, their gradients and the BN running statistics live in three flat arrays,
+ * described by struct f8_param entries, so that optimizers and checkpoints see one
+ * vector each.
+ */
+#ifndef F8_NET_H
+#define F8_NET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "f8-err.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define F8_ARCH_VERSION 1     /* the `f8arch <version>` line of the text format */
+#define F8_NAME_MAX 32        /* layer names, including the NUL */
+#define F8_MAX_LAYERS 4096
+
+enum f8_layer_kind {
+	F8_LAYER_INPUT,
+	F8_LAYER_CONV,    /* k, stride, pad, groups (1 or depthwise), out channels, bias */
+	F8_LAYER_BN,
+	F8_LAYER_RELU,
+	F8_LAYER_ADD,     /* two inputs of the same shape */
+	F8_LAYER_MAXPOOL, /* k, stride, pad */
+	F8_LAYER_AVGPOOL, /* k, stride, pad; global when k covers the input */
+	F8_LAYER_LINEAR,  /* flattens its input; out features, bias always */
+	F8_LAYER_COUNT
+};
+
+struct f8_layer {
+	enum f8_layer_kind kind;
+	char name[F8_NAME_MAX];
+	int in[2];     /* producer layer indices; -1 when unused */
+	int c, h, w;   /* output shape of one image */
+	/* CONV, MAXPOOL, AVGPOOL: window; CONV also groups and bias; CONV/LINEAR: out */
+	int k, stride, pad, groups;
+	bool bias;
+	int param[2];  /* indices into net->params (weight/gamma, bias/beta); -1 when none */
+	int state;     /* BN: index into net->states (running mean, then var); else -1 */
+};
+
+enum f8_param_kind {
+	F8_PARAM_CONV_W,   /* [cout][cin/groups][k][k], groups == 1 */
+	F8_PARAM_DW_W,     /* depthwise conv weight [c][1][k][k] */
+	F8_PARAM_BIAS,     /* conv or linear bias */
+	F8_PARAM_BN_GAMMA,
+	F8_PARAM_BN_BETA,
+	F8_PARAM_LINEAR_W, /* [out][in] */
+	F8_PARAM_COUNT
+};
+
+struct f8_param {
+	int layer;
+	enum f8_param_kind kind;
+	size_t off, count; /* floats into net->param / net->grad */
+};
+
+struct f8_state {
+	int layer;
+	size_t off, count; /* floats into net->state: BN running mean [c], running var [c] */
+};
+
+struct f8_net_plan; /* private to f8-net.c: arenas, per-layer buffers */
+
+struct f8_net {
+	char *arch;               /* the architecture text it was parsed from (owned) */
+	int nlayers;
+	struct f8_layer *layers;
+	int nparams;
+	struct f8_param *params;
+	int nstates;
+	struct f8_state *states;
+	size_t param_count, state_count;
+	float *param, *grad;      /* param_count floats each */
+	float *state;             /* state_count floats */
+	float bn_eps, bn_momentum;/* 1e-5, 0.1 unless the text says otherwise */
+	int classes;              /* outputs of the last layer */
+	struct f8_net_plan *plan; /* NULL until f8_net_plan() */
+};
+
+/* Parse architecture text; shapes inferred, parameters allocated (zero). NULL + @err on bad text. */
+struct f8_net *f8_net_parse(const char *text, struct f8_err *err);
+/* The same with the status: F8_OK and *@net, or F8_ERR_FORMAT / _VERSION / _RANGE / _NOMEM
+ * (and MISUSE for a NULL text) with *@net = NULL and the reason in @err. */
+int f8_net_new(const char *text, struct f8_net **net, struct f8_err *err);
+void f8_net_free(struct f8_net *net);
+
+/* Kaiming-normal (fan_out, ReLU gain) conv weights, PyTorch-default linear, BN 1/0,
+ * running mean 0 / var 1, biases 0; deterministic from @seed. */
+void f8_net_init(struct f8_net *net, uint64_t seed);
+
+/* Allocate every activation, gradient and scratch buffer for batches up to @batch.
+ * Call again after f8_par_set_threads() changes the thread count. */
+int f8_net_plan(struct f8_net *net, int batch, struct f8_err *err);
+/* Bytes the plan holds (activations + gradients + scratch), for reports. */
+size_t f8_net_plan_bytes(const struct f8_net *net);
+
+/* Forward @n <= batch images; train selects batch statistics for BN (and updates the
+ * running ones). Returns the logits [n][classes], valid until the next call. */
+const float *f8_net_forward(struct f8_net *net, const float *x, int n, bool train);
+/* Softmax cross-entropy of the last forward; seeds backward. */
+float f8_net_loss(struct f8_net *net, const int *labels, int n, int *correct);
+/* Gradients of the mean loss w.r.t. every parameter into net->grad (overwritten). */
+void f8_net_backward(struct f8_net *net, int n);
+
+/* Forward multiply-accumulates of one image (conv + linear), for reports. */
+uint64_t f8_net_macs(const struct f8_net *net);
+const char *f8_layer_kind_name(enum f8_layer_kind kind);
+const char *f8_param_kind_name(enum f8_param_kind kind);
+/* One line per layer (name, kind, output shape, params, MACs) for `f8 model`. */
+void f8_net_summary(const struct f8_net *net, FILE *out);
+
+/* The model zoo: architecture text of a built-in model (malloc'd), or NULL + @err. */
+char *f8_zoo_arch(const char *name, struct f8_err *err);
+/* NULL-terminated list of built-in names, and a one-line description of each. */
+const char *const *f8_zoo_names(void);
+const char *f8_zoo_describe(const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

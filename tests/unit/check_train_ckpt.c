@@ -1,0 +1,636 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Checkpoints (runtime/train/f8-ckpt.c, docs/checkpoint-format.md).
+ *
+ * A small network with random parameters, BN statistics and momentum (special float
+ * values included), a run configuration and a history go through save and load and
+ * must come back bit for bit. Every prefix of the file, every single-byte corruption
+ * and a wrong major version are refused with the right status; a later minor version
+ * with an unknown section still loads. Saving that fails (missing directory, a write
+ * that hits the file-size limit, an occupied temporary name, a directory in the way)
+ * leaves the previous checkpoint intact and no temporary file behind.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "f8-ckpt.h"
+#include "f8-rng.h"
+#include "train-test.h"
+
+/* Two small architectures (docs/arch-format.md) with different parameter counts. */
+static const char arch_a[] = "f8arch 1\n"
+			     "x = input c=1 h=6 w=6\n"
+			     "c1 = conv out=3 k=3 p=1\n"
+			     "b1 = bn\n"
+			     "r1 = relu\n"
+			     "g = avgpool k=global\n"
+			     "fc = linear out=4\n";
+static const char arch_b[] = "f8arch 1\n"
+			     "x = input c=1 h=6 w=6\n"
+			     "c1 = conv out=5 k=3 p=1\n"
+			     "b1 = bn\n"
+			     "r1 = relu\n"
+			     "g = avgpool k=global\n"
+			     "fc = linear out=4\n";
+
+/*
+ * Check records every passing ck_assert (a write each); the loops over thousands of
+ * files use this form, which costs nothing when the condition holds.
+ */
+#define CHECK(cond, ...)                        \
+	do {                                    \
+		if (!(cond))                    \
+			ck_abort_msg(__VA_ARGS__); \
+	} while (0)
+
+/* ---- temporary directory ---- */
+
+static char tmpdir[64];
+
+static void tmp_setup(void)
+{
+	strcpy(tmpdir, "/tmp/f8-ckpt-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+static void tmp_teardown(void)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "chmod -R u+w '%s'; rm -rf '%s'", tmpdir, tmpdir);
+	if (tmpdir[0] && system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", tmpdir);
+}
+
+static char *tmp_path(const char *name)
+{
+	static char buf[4][256];
+	static int next;
+	char *p = buf[next++ & 3];
+
+	snprintf(p, sizeof(buf[0]), "%s/%s", tmpdir, name);
+	return p;
+}
+
+/* Number of entries in the temporary directory (temporary files show up here). */
+static int dir_entries(void)
+{
+	DIR *d = opendir(tmpdir);
+	struct dirent *e;
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)))
+		n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+	closedir(d);
+	return n;
+}
+
+static uint8_t *read_all(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *p;
+	long len;
+
+	ck_assert_ptr_nonnull(f);
+	fseek(f, 0, SEEK_END);
+	len = ftell(f);
+	rewind(f);
+	p = malloc((size_t)len + 1);
+	ck_assert_uint_eq(fread(p, 1, (size_t)len, f), (size_t)len);
+	fclose(f);
+	*n = (size_t)len;
+	return p;
+}
+
+static void write_all(const char *path, const void *p, size_t n)
+{
+	FILE *f = fopen(path, "wb");
+
+	CHECK(f != NULL, "cannot create %s", path);
+	CHECK(fwrite(p, 1, n, f) == n, "cannot write %s", path);
+	CHECK(fclose(f) == 0, "cannot close %s", path);
+}
+
+/* ---- a run to save ---- */
+
+struct run {
+	struct f8_net *net;
+	struct f8_sgd opt;
+	struct f8_train_cfg cfg;
+	struct f8_train_state st;
+};
+
+/* Random bits, with the float values that round trips get wrong by value copies. */
+static void fill_floats(float *v, size_t n, struct f8_rng *r)
+{
+	static const uint32_t special[] = { 0x80000000u /* -0 */, 0x7fc12345u /* NaN payload */,
+					    0xff800000u /* -inf */, 0x00000001u /* denormal */,
+					    0x7f7fffffu /* FLT_MAX */ };
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		uint32_t u = i < 5 ? special[i] : (uint32_t)f8_rng_u64(r);
+
+		if (i >= 5)
+			u = (u & 0x807fffffu) | (uint32_t)(100 + f8_rng_below(r, 50)) << 23;
+		memcpy(&v[i], &u, 4);
+	}
+}
+
+static void run_make(struct run *run, const char *arch, int epochs, uint64_t seed)
+{
+	struct f8_err err = { "" };
+	struct f8_rng r;
+	int i;
+
+	memset(run, 0, sizeof(*run));
+	f8_rng_init(&r, seed, 0);
+	run->net = f8_net_parse(arch, &err);
+	ck_assert_msg(run->net != NULL, "test architecture refused: %s", err.msg);
+	ck_assert_uint_gt(run->net->param_count, 5);
+	ck_assert_uint_gt(run->net->state_count, 0);
+	fill_floats(run->net->param, run->net->param_count, &r);
+	fill_floats(run->net->state, run->net->state_count, &r);
+
+	strcpy(run->cfg.model, "tests/tiny.arch");
+	run->cfg.epochs = 30;
+	run->cfg.batch = 128;
+	run->cfg.threads = 2;
+	run->cfg.lr = 0.1f;
+	run->cfg.final_lr = 1e-4f;
+	run->cfg.warmup_epochs = 0.5f;
+	run->cfg.sgd = (struct f8_sgd_cfg){ 0.9f, 5e-4f, true, false, true, false };
+	run->cfg.aug = (struct f8_augment){ 2, true };
+	run->cfg.seed = 0xfedcba9876543210ull;
+	run->cfg.train_limit = 6000;
+	run->cfg.test_limit = 0;
+	ck_assert_int_eq(f8_sgd_init(&run->opt, &run->cfg.sgd, run->net), F8_OK);
+	fill_floats(run->opt.velocity, run->opt.count, &r);
+
+	run->st.epochs_done = epochs;
+	run->st.step = 12345678901L;
+	run->st.history = calloc((size_t)epochs + 1, sizeof(*run->st.history));
+	for (i = 0; i < epochs; i++) {
+		struct f8_epoch_stats *e = &run->st.history[i];
+
+		e->epoch = i + 1;
+		e->lr = 0.1 / (i + 1);
+		e->train_loss = 2.302585092994046 - i * 0.1;
+		e->train_acc = 0.1 + i * 0.01;
+		e->test_loss = -0.0;
+		e->test_acc = 1.0 / 3.0;
+		e->seconds = 1e300;
+		e->images_per_s = 5e-324;
+	}
+}
+
+static void run_free(struct run *run)
+{
+	f8_net_free(run->net);
+	f8_sgd_free(&run->opt);
+	f8_train_state_free(&run->st);
+}
+
+static void save_ok(const char *path, const struct run *run)
+{
+	struct f8_err err = { "" };
+	int rc = f8_ckpt_save(path, run->net, &run->opt, &run->cfg, &run->st, &err);
+
+	ck_assert_msg(rc == F8_OK, "save %s: %s", path, err.msg);
+}
+
+/* Load must fail with @status and return nothing. */
+static int load_fails(const char *path, int status, const char *what)
+{
+	struct f8_net *net = (struct f8_net *)&net; /* must be reset to NULL */
+	struct f8_sgd opt = { .count = 77 };
+	struct f8_train_cfg cfg;
+	struct f8_train_state st = { .epochs_done = 99 };
+	struct f8_err err = { "" };
+	int rc = f8_ckpt_load(path, &net, &opt, &cfg, &st, &err);
+
+	CHECK(rc == status, "%s: status %d (%s), want %d (%s); %s", what, rc, f8_status_str(rc),
+	      status, f8_status_str(status), err.msg);
+	CHECK(err.msg[0], "%s: no message", what);
+	CHECK(net == NULL && opt.count == 77 && st.epochs_done == 99,
+	      "%s: outputs changed on failure", what);
+	return rc;
+}
+
+static void check_same(const struct run *a, const struct f8_net *net, const struct f8_sgd *opt,
+		       const struct f8_train_cfg *cfg, const struct f8_train_state *st)
+{
+	ck_assert_str_eq(net->arch, a->net->arch);
+	ck_assert_uint_eq(net->param_count, a->net->param_count);
+	ck_assert_uint_eq(net->state_count, a->net->state_count);
+	ck_assert(memcmp(net->param, a->net->param, 4 * net->param_count) == 0);
+	ck_assert(memcmp(net->state, a->net->state, 4 * net->state_count) == 0);
+	ck_assert_uint_eq(opt->count, a->opt.count);
+	ck_assert(memcmp(opt->velocity, a->opt.velocity, 4 * opt->count) == 0);
+	ck_assert(memcmp(&opt->cfg, &a->cfg.sgd, sizeof(opt->cfg)) == 0);
+	/* Both configurations started zeroed: padding and the name's tail compare too. */
+	ck_assert_str_eq(cfg->model, a->cfg.model);
+	ck_assert(memcmp(cfg, &a->cfg, sizeof(*cfg)) == 0);
+	ck_assert_int_eq(st->epochs_done, a->st.epochs_done);
+	ck_assert_int_eq(st->step, a->st.step);
+	ck_assert(memcmp(st->history, a->st.history,
+			 (size_t)st->epochs_done * sizeof(*st->history)) == 0);
+}
+
+START_TEST(test_round_trip)
+{
+	static const int epochs[] = { 0, 1, 3 };
+	size_t k;
+
+	for (k = 0; k < sizeof(epochs) / sizeof(epochs[0]); k++) {
+		struct run a;
+		struct f8_net *net = NULL;
+		struct f8_sgd opt;
+		struct f8_train_cfg cfg;
+		struct f8_train_state st;
+		struct f8_err err = { "" };
+		uint8_t *f1, *f2;
+		size_t n1, n2;
+		int rc;
+
+		run_make(&a, arch_a, epochs[k], 100 + k);
+		save_ok(tmp_path("run.ckpt"), &a);
+		ck_assert_int_eq(dir_entries(), 1); /* no temporary file left */
+		rc = f8_ckpt_load(tmp_path("run.ckpt"), &net, &opt, &cfg, &st, &err);
+		ck_assert_msg(rc == F8_OK, "load: %s", err.msg);
+		check_same(&a, net, &opt, &cfg, &st);
+		ck_assert_ptr_null(net->plan);
+
+		/* Saving what was loaded gives the same bytes (the format is deterministic). */
+		f1 = read_all(tmp_path("run.ckpt"), &n1);
+		ck_assert_int_eq(f8_ckpt_save(tmp_path("again.ckpt"), net, &opt, &cfg, &st, &err), F8_OK);
+		f2 = read_all(tmp_path("again.ckpt"), &n2);
+		ck_assert_uint_eq(n1, n2);
+		ck_assert(memcmp(f1, f2, n1) == 0);
+		ck_assert_int_eq(unlink(tmp_path("again.ckpt")), 0);
+		free(f1);
+		free(f2);
+		f8_net_free(net);
+		f8_sgd_free(&opt);
+		f8_train_state_free(&st);
+		run_free(&a);
+	}
+}
+END_TEST
+
+/* Overwriting an existing checkpoint replaces it; the other run's values come back. */
+START_TEST(test_overwrite)
+{
+	struct run a, b;
+	struct f8_net *net = NULL;
+	struct f8_sgd opt;
+	struct f8_train_cfg cfg;
+	struct f8_train_state st;
+	struct f8_err err = { "" };
+
+	run_make(&a, arch_a, 2, 1);
+	run_make(&b, arch_b, 4, 2);
+	save_ok(tmp_path("x.ckpt"), &a);
+	save_ok(tmp_path("x.ckpt"), &b);
+	ck_assert_int_eq(dir_entries(), 1);
+	ck_assert_msg(f8_ckpt_load(tmp_path("x.ckpt"), &net, &opt, &cfg, &st, &err) == F8_OK, "%s", err.msg);
+	check_same(&b, net, &opt, &cfg, &st);
+	f8_net_free(net);
+	f8_sgd_free(&opt);
+	f8_train_state_free(&st);
+	run_free(&a);
+	run_free(&b);
+}
+END_TEST
+
+/* Proper prefixes of the file are refused as corrupt, one byte more as trailing bytes. */
+START_TEST(test_truncation)
+{
+	struct run a;
+	uint8_t *f;
+	size_t n, len;
+
+	run_make(&a, arch_a, 2, 3);
+	save_ok(tmp_path("full.ckpt"), &a);
+	f = read_all(tmp_path("full.ckpt"), &n);
+	ck_assert_uint_gt(n, 64);
+	/* Every length through the header and the first sections, then every 5th. */
+	for (len = 0; len < n; len += len < 512 ? 1 : 5) {
+		char what[64];
+
+		snprintf(what, sizeof(what), "prefix of %zu of %zu bytes", len, n);
+		write_all(tmp_path("cut.ckpt"), f, len);
+		load_fails(tmp_path("cut.ckpt"), F8_ERR_CORRUPT, what);
+	}
+	write_all(tmp_path("cut.ckpt"), f, n - 1);
+	load_fails(tmp_path("cut.ckpt"), F8_ERR_CORRUPT, "one byte short");
+	f[n] = 0;
+	write_all(tmp_path("cut.ckpt"), f, n + 1);
+	load_fails(tmp_path("cut.ckpt"), F8_ERR_FORMAT, "one trailing byte");
+	load_fails(tmp_path("missing.ckpt"), F8_ERR_IO, "missing file");
+	load_fails(tmpdir, F8_ERR_IO, "a directory");
+	free(f);
+	run_free(&a);
+}
+END_TEST
+
+/*
+ * Single-byte corruptions are refused: in the magic as not a checkpoint, in the major
+ * version as another version, anywhere else by a CRC. Every byte of the header and the
+ * first sections with two different flips, then every 7th byte (a stride that walks
+ * through every position of the 4-byte floats).
+ */
+START_TEST(test_corruption)
+{
+	static const uint8_t flips[] = { 0x01, 0xa4 };
+	struct run a;
+	uint8_t *f;
+	size_t n, i, k;
+
+	run_make(&a, arch_a, 1, 4);
+	save_ok(tmp_path("good.ckpt"), &a);
+	f = read_all(tmp_path("good.ckpt"), &n);
+	for (i = 0; i < n; i += i < 512 ? 1 : 7) {
+		for (k = 0; k < (i < 512 ? sizeof(flips) : 1); k++) {
+			char what[64];
+			int want = i < 8 ? F8_ERR_FORMAT : i < 10 ? F8_ERR_VERSION : F8_ERR_CORRUPT;
+
+			f[i] ^= flips[k];
+			snprintf(what, sizeof(what), "byte %zu of %zu ^ 0x%02x", i, n, flips[k]);
+			write_all(tmp_path("bad.ckpt"), f, n);
+			load_fails(tmp_path("bad.ckpt"), want, what);
+			f[i] ^= flips[k];
+		}
+	}
+	/* The last byte too (the end of the velocity). */
+	f[n - 1] ^= 0x80;
+	write_all(tmp_path("bad.ckpt"), f, n);
+	load_fails(tmp_path("bad.ckpt"), F8_ERR_CORRUPT, "last byte");
+	f[n - 1] ^= 0x80;
+	free(f);
+	run_free(&a);
+}
+END_TEST
+
+/* Rewrite the header of @f (n bytes) with @major.@minor and correct CRCs. */
+static void reseal(uint8_t *f, size_t n, unsigned int major, unsigned int minor)
+{
+	uint32_t crc = (uint32_t)crc32_z(crc32(0L, Z_NULL, 0), f + 32, n - 32), hcrc;
+	uint64_t plen = n - 32;
+	int i;
+
+	f[8] = (uint8_t)major;
+	f[9] = (uint8_t)(major >> 8);
+	f[10] = (uint8_t)minor;
+	f[11] = (uint8_t)(minor >> 8);
+	for (i = 0; i < 8; i++)
+		f[16 + i] = (uint8_t)(plen >> (8 * i));
+	for (i = 0; i < 4; i++)
+		f[24 + i] = (uint8_t)(crc >> (8 * i));
+	hcrc = (uint32_t)crc32(crc32(0L, Z_NULL, 0), f, 28);
+	for (i = 0; i < 4; i++)
+		f[28 + i] = (uint8_t)(hcrc >> (8 * i));
+}
+
+/* Offset of section @tag in the payload of @f, or 0. */
+static size_t find_section(const uint8_t *f, size_t n, const char *tag)
+{
+	size_t off = 32;
+
+	while (off + 12 <= n) {
+		uint64_t len = 0;
+		int i;
+
+		for (i = 0; i < 8; i++)
+			len |= (uint64_t)f[off + 4 + i] << (8 * i);
+		if (!memcmp(f + off, tag, 4))
+			return off;
+		off += 12 + len;
+	}
+	return 0;
+}
+
+START_TEST(test_versions)
+{
+	struct run a;
+	struct f8_net *net = NULL;
+	struct f8_sgd opt;
+	struct f8_train_cfg cfg;
+	struct f8_train_state st;
+	struct f8_err err = { "" };
+	uint8_t *f, *g;
+	size_t n, off;
+	/* An unknown section: what a later minor version may add. */
+	static const uint8_t extra[] = { 'X', 'T', 'R', 'A', 3, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3 };
+
+	run_make(&a, arch_a, 2, 5);
+	save_ok(tmp_path("v.ckpt"), &a);
+	f = read_all(tmp_path("v.ckpt"), &n);
+	ck_assert(memcmp(f, "\x89" "F8CKPT\n", 8) == 0);
+	ck_assert_uint_eq(f[8] | f[9] << 8, F8_CKPT_VERSION_MAJOR);
+	ck_assert_uint_eq(f[10] | f[11] << 8, F8_CKPT_VERSION_MINOR);
+
+	/* Another major version, correctly sealed: refused as a version mismatch. */
+	reseal(f, n, 2, 0);
+	write_all(tmp_path("v2.ckpt"), f, n);
+	ck_assert_int_eq(load_fails(tmp_path("v2.ckpt"), F8_ERR_VERSION, "major 2"), F8_ERR_VERSION);
+	reseal(f, n, 0, 7);
+	write_all(tmp_path("v0.ckpt"), f, n);
+	load_fails(tmp_path("v0.ckpt"), F8_ERR_VERSION, "major 0");
+
+	/* Same major, later minor, an unknown section appended: loads. */
+	g = malloc(n + sizeof(extra));
+	memcpy(g, f, n);
+	memcpy(g + n, extra, sizeof(extra));
+	reseal(g, n + sizeof(extra), F8_CKPT_VERSION_MAJOR, F8_CKPT_VERSION_MINOR + 1);
+	write_all(tmp_path("v1x.ckpt"), g, n + sizeof(extra));
+	ck_assert_msg(f8_ckpt_load(tmp_path("v1x.ckpt"), &net, &opt, &cfg, &st, &err) == F8_OK,
+		      "%s", err.msg);
+	check_same(&a, net, &opt, &cfg, &st);
+	f8_net_free(net);
+	f8_sgd_free(&opt);
+	f8_train_state_free(&st);
+
+	/* A known section missing (renamed) or twice: a layout error, even with good CRCs. */
+	memcpy(g, f, n);
+	off = find_section(g, n, "PROG");
+	ck_assert_uint_gt(off, 0);
+	g[off] = 'Q';
+	reseal(g, n, F8_CKPT_VERSION_MAJOR, F8_CKPT_VERSION_MINOR);
+	write_all(tmp_path("noprog.ckpt"), g, n);
+	load_fails(tmp_path("noprog.ckpt"), F8_ERR_FORMAT, "PROG missing");
+	memcpy(g, f, n);
+	off = find_section(g, n, "BNST");
+	memcpy(g + off, "VELO", 4);
+	reseal(g, n, F8_CKPT_VERSION_MAJOR, F8_CKPT_VERSION_MINOR);
+	write_all(tmp_path("twice.ckpt"), g, n);
+	load_fails(tmp_path("twice.ckpt"), F8_ERR_FORMAT, "VELO twice");
+	/* A section length beyond the file, sealed. */
+	memcpy(g, f, n);
+	off = find_section(g, n, "HIST");
+	g[off + 4 + 5] = 1;
+	reseal(g, n, F8_CKPT_VERSION_MAJOR, F8_CKPT_VERSION_MINOR);
+	write_all(tmp_path("long.ckpt"), g, n);
+	load_fails(tmp_path("long.ckpt"), F8_ERR_FORMAT, "HIST overruns");
+	/* A boolean that is neither 0 nor 1, sealed. */
+	memcpy(g, f, n);
+	off = find_section(g, n, "CONF");
+	ck_assert_uint_eq(g[off + 12 + 4 + 256 + 32], 1); /* nesterov */
+	g[off + 12 + 4 + 256 + 32] = 2;
+	reseal(g, n, F8_CKPT_VERSION_MAJOR, F8_CKPT_VERSION_MINOR);
+	write_all(tmp_path("bool.ckpt"), g, n);
+	load_fails(tmp_path("bool.ckpt"), F8_ERR_FORMAT, "nesterov = 2");
+	free(g);
+	free(f);
+	run_free(&a);
+}
+END_TEST
+
+/* The stored architecture decides the counts: arrays of another size are refused. */
+START_TEST(test_arch_mismatch)
+{
+	struct run a;
+	char *saved;
+	char junk[] = "this is not an architecture\n";
+
+	run_make(&a, arch_a, 1, 6);
+	saved = a.net->arch;
+	a.net->arch = (char *)arch_b; /* more parameters than the arrays hold */
+	save_ok(tmp_path("m.ckpt"), &a);
+	load_fails(tmp_path("m.ckpt"), F8_ERR_FORMAT, "PARM count");
+	a.net->arch = junk;
+	save_ok(tmp_path("j.ckpt"), &a);
+	load_fails(tmp_path("j.ckpt"), F8_ERR_FORMAT, "bad architecture");
+	a.net->arch = saved;
+	run_free(&a);
+}
+END_TEST
+
+/* The previous checkpoint must be byte-identical after a failed save. */
+static void check_intact(const uint8_t *want, size_t n, const char *what)
+{
+	size_t m;
+	uint8_t *got = read_all(tmp_path("keep.ckpt"), &m);
+
+	ck_assert_msg(m == n && memcmp(got, want, n) == 0, "%s: previous checkpoint changed", what);
+	free(got);
+}
+
+START_TEST(test_save_failures)
+{
+	struct run a, b;
+	struct f8_err err = { "" };
+	struct rlimit old, lim;
+	uint8_t *keep;
+	size_t n;
+	char path[300];
+	int rc;
+
+	run_make(&a, arch_a, 1, 7);
+	run_make(&b, arch_b, 3, 8);
+	save_ok(tmp_path("keep.ckpt"), &a);
+	keep = read_all(tmp_path("keep.ckpt"), &n);
+
+	/* A directory that does not exist. */
+	snprintf(path, sizeof(path), "%s/no/such/dir/x.ckpt", tmpdir);
+	rc = f8_ckpt_save(path, b.net, &b.opt, &b.cfg, &b.st, &err);
+	ck_assert_int_eq(rc, F8_ERR_IO);
+	ck_assert_ptr_nonnull(strstr(err.msg, "no/such/dir"));
+
+	/* The write fails half way (file-size limit): old file intact, temporary gone. */
+	ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, SIG_IGN);
+	lim = old;
+	lim.rlim_cur = n / 2;
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	rc = f8_ckpt_save(tmp_path("keep.ckpt"), b.net, &b.opt, &b.cfg, &b.st, &err);
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, SIG_DFL);
+	ck_assert_msg(rc == F8_ERR_IO, "size limit: status %d: %s", rc, err.msg);
+	check_intact(keep, n, "write failure");
+	ck_assert_int_eq(dir_entries(), 1);
+
+	/* The temporary name is taken by a directory: creation fails, nothing else moves. */
+	snprintf(path, sizeof(path), "%s.tmp.%ld", tmp_path("keep.ckpt"), (long)getpid());
+	ck_assert_int_eq(mkdir(path, 0700), 0);
+	rc = f8_ckpt_save(tmp_path("keep.ckpt"), b.net, &b.opt, &b.cfg, &b.st, &err);
+	ck_assert_int_eq(rc, F8_ERR_IO);
+	check_intact(keep, n, "temporary name taken");
+	ck_assert_int_eq(rmdir(path), 0);
+	ck_assert_int_eq(dir_entries(), 1);
+
+	/* The destination is a non-empty directory: the rename fails, the temporary goes. */
+	ck_assert_int_eq(mkdir(tmp_path("d.ckpt"), 0700), 0);
+	write_all(tmp_path("d.ckpt/inside"), "x", 1);
+	rc = f8_ckpt_save(tmp_path("d.ckpt"), b.net, &b.opt, &b.cfg, &b.st, &err);
+	ck_assert_int_eq(rc, F8_ERR_IO);
+	ck_assert_int_eq(dir_entries(), 2);
+
+	/* A read-only directory (meaningless for root, who may write anyway). */
+	if (geteuid() != 0) {
+		ck_assert_int_eq(chmod(tmpdir, 0500), 0);
+		rc = f8_ckpt_save(tmp_path("keep.ckpt"), b.net, &b.opt, &b.cfg, &b.st, &err);
+		ck_assert_int_eq(chmod(tmpdir, 0700), 0);
+		ck_assert_int_eq(rc, F8_ERR_IO);
+		check_intact(keep, n, "read-only directory");
+		ck_assert_int_eq(dir_entries(), 2);
+	}
+
+	/* Misuse is caught before any file is touched. */
+	b.opt.count--;
+	rc = f8_ckpt_save(tmp_path("keep.ckpt"), b.net, &b.opt, &b.cfg, &b.st, &err);
+	b.opt.count++;
+	ck_assert_int_eq(rc, F8_ERR_MISUSE);
+	check_intact(keep, n, "misuse");
+	ck_assert_int_eq(f8_ckpt_save("", b.net, &b.opt, &b.cfg, &b.st, &err), F8_ERR_MISUSE);
+	ck_assert_int_eq(f8_ckpt_save(tmp_path("keep.ckpt"), NULL, &b.opt, &b.cfg, &b.st, &err),
+			 F8_ERR_MISUSE);
+	ck_assert_int_eq(dir_entries(), 2);
+
+	/* And the intact file still loads as the first run. */
+	{
+		struct f8_net *net = NULL;
+		struct f8_sgd opt;
+		struct f8_train_cfg cfg;
+		struct f8_train_state st;
+
+		ck_assert_int_eq(f8_ckpt_load(tmp_path("keep.ckpt"), &net, &opt, &cfg, &st, &err),
+				 F8_OK);
+		check_same(&a, net, &opt, &cfg, &st);
+		f8_net_free(net);
+		f8_sgd_free(&opt);
+		f8_train_state_free(&st);
+	}
+	free(keep);
+	run_free(&a);
+	run_free(&b);
+}
+END_TEST
+
+Suite *f8_train_ckpt_suite(void)
+{
+	Suite *s = suite_create("train_ckpt");
+	TCase *tc = tcase_create("ckpt");
+
+	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_round_trip);
+	tcase_add_test(tc, test_overwrite);
+	tcase_add_test(tc, test_truncation);
+	tcase_add_test(tc, test_corruption);
+	tcase_add_test(tc, test_versions);
+	tcase_add_test(tc, test_arch_mismatch);
+	tcase_add_test(tc, test_save_failures);
+	suite_add_tcase(s, tc);
+	return s;
+}
