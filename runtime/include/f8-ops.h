@@ -59,10 +59,17 @@ void f8_bn_fwd_eval(int n, int c, int hw, const float *x, const float *gamma, co
 void f8_bn_bwd(int n, int c, int hw, const float *x, const float *dy, const float *gamma,
 	       const float *save_mean, const float *save_invstd, float *dx, float *dgamma,
 	       float *dbeta);
+/* The same with dx OVERWRITTEN (dx != NULL): for the first writer of an input gradient,
+ * which then needs no zeroing pass. */
+void f8_bn_bwd_set(int n, int c, int hw, const float *x, const float *dy, const float *gamma,
+		   const float *save_mean, const float *save_invstd, float *dx, float *dgamma,
+		   float *dbeta);
 
 /* Elementwise over @count floats. ReLU's backward reads its output y (y > 0 passes dy). */
 void f8_relu_fwd(size_t count, const float *x, float *y);
 void f8_relu_bwd(size_t count, const float *y, const float *dy, float *dx);
+/* dx = (overwritten), as f8_bn_bwd_set. */
+void f8_relu_bwd_set(size_t count, const float *y, const float *dy, float *dx);
 /* y = a + b; backward: da += dy, db += dy. */
 void f8_add_fwd(size_t count, const float *a, const float *b, float *y);
 void f8_add_bwd(size_t count, const float *dy, float *da, float *db);

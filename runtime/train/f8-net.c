@@ -473,6 +473,7 @@ void f8_net_backward(struct f8_net *net, int n)
 {
 	struct f8_net_plan *p = net->plan;
 	int i, k;
+	bool set;
 
 	F8_ASSERT(p && p->nfwd == n && p->have_loss); /* forward, then loss, then backward */
 	F8_ASSERT(f8_par_threads() <= p->threads);
@@ -485,8 +486,11 @@ void f8_net_backward(struct f8_net *net, int n)
 		const float *w = param_of(net, l, 0, net->param);
 		float *dw = param_of(net, l, 0, net->grad), *dbias = param_of(net, l, 1, net->grad);
 
-		/* An input gradient is born at its last consumer's backward: zero it there. */
-		for (k = 0; k < 2; k++) {
+		/* An input gradient is born at its last consumer's backward: zero it there,
+		 * or let BN and ReLU, single-input, overwrite it (saves a pass over memory). */
+		set = l->in[0] > 0 && p->last_use[l->in[0]] == i && l->in[1] <= 0 &&
+		      (l->kind == F8_LAYER_BN || l->kind == F8_LAYER_RELU);
+		for (k = set ? 1 : 0; k < 2; k++) {
 			int q = l->in[k];
 
 			if (q > 0 && p->last_use[q] == i && (k == 0 || q != l->in[0]))
@@ -503,12 +507,13 @@ void f8_net_backward(struct f8_net *net, int n)
 			break;
 		}
 		case F8_LAYER_BN:
-			f8_bn_bwd(n, l->c, l->h * l->w, a, dy, w, p->save_mean[i], p->save_invstd[i], da,
-				  dw, dbias);
+			(set ? f8_bn_bwd_set : f8_bn_bwd)(n, l->c, l->h * l->w, a, dy, w,
+							  p->save_mean[i], p->save_invstd[i], da, dw,
+							  dbias);
 			break;
 		case F8_LAYER_RELU:
 			if (da)
-				f8_relu_bwd(count, p->y[i], dy, da);
+				(set ? f8_relu_bwd_set : f8_relu_bwd)(count, p->y[i], dy, da);
 			break;
 		case F8_LAYER_ADD:
 			if (da || db)

@@ -5,6 +5,7 @@
  * them in place (y == x, y == a), which the loops allow since each element is read
  * before it is written; gcc still vectorises them behind a runtime overlap check.
  */
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "f8-ops.h"
@@ -17,6 +18,7 @@ struct elem_job {
 	size_t count;
 	const float *a, *b;
 	float *y, *z;
+	bool set;	/* backward: overwrite dx instead of accumulating */
 };
 
 static size_t elem_tasks(size_t count)
@@ -59,13 +61,24 @@ static void relu_bwd_task(void *ctx, size_t t, int thread)
 
 	(void)thread;
 	elem_range(j, t, &lo, &hi);
-	for (i = lo; i < hi; i++)
-		dx[i] += y[i] > 0.0f ? dy[i] : 0.0f;
+	if (j->set)
+		for (i = lo; i < hi; i++)
+			dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+	else
+		for (i = lo; i < hi; i++)
+			dx[i] += y[i] > 0.0f ? dy[i] : 0.0f;
 }
 
 void f8_relu_bwd(size_t count, const float *y, const float *dy, float *dx)
 {
 	struct elem_job j = { .count = count, .a = y, .b = dy, .y = dx };
+
+	f8_par_for(elem_tasks(count), relu_bwd_task, &j);
+}
+
+void f8_relu_bwd_set(size_t count, const float *y, const float *dy, float *dx)
+{
+	struct elem_job j = { .count = count, .a = y, .b = dy, .y = dx, .set = true };
 
 	f8_par_for(elem_tasks(count), relu_bwd_task, &j);
 }

@@ -264,6 +264,18 @@ static const struct conv_case conv_cases[] = {
 	{ 17, 3, 4, 4, 2, 1, 1, 0, 1 },	  /* 1x1 on chunks: through im2col after all */
 	{ 40, 2, 3, 3, 3, 3, 2, 1, 1 },	  /* chunks of 4 images */
 	{ 18, 1, 28, 28, 2, 3, 1, 1, 1 },  /* single images, more than the 16 dW partials */
+	{ 3, 2, 28, 27, 3, 3, 2, 1, 1 },  /* stride 2, rows over 8 (AVX2: full vectors + tail) */
+	{ 2, 3, 19, 21, 2, 1, 2, 0, 1 },  /* 1x1 stride 2, odd widths */
+	{ 9, 2, 14, 13, 3, 3, 1, 1, 1 },  /* stride 1, rows of 13, chunks of images */
+	{ 2, 2, 12, 20, 2, 5, 1, 2, 1 },  /* k 5 pad 2, rows of 20 */
+	{ 2, 2, 10, 11, 2, 3, 1, 0, 1 },  /* stride 1 unpadded: ow < w */
+	/* the direct 3x3 kernel (AVX-512 machines): forward and dx */
+	{ 1, 16, 28, 28, 16, 3, 1, 1, 1 }, /* 16 channels x rows of 28 */
+	{ 1, 32, 14, 14, 32, 3, 1, 1, 1 }, /* 32 x 14 */
+	{ 2, 64, 7, 7, 64, 3, 1, 1, 1 },   /* 64 x 7 */
+	{ 1, 128, 7, 7, 64, 3, 1, 1, 1 },  /* dx in two blocks of 64 channels */
+	{ 1, 16, 28, 28, 8, 3, 1, 1, 1 },  /* direct dx only */
+	{ 2, 8, 14, 14, 32, 3, 1, 1, 1 },  /* direct forward only */
 	{ 2, 4, 7, 7, 4, 3, 1, 1, 4 },	  /* depthwise */
 	{ 1, 3, 9, 8, 3, 3, 2, 1, 3 },
 	{ 2, 2, 7, 7, 2, 5, 2, 2, 2 },
@@ -383,6 +395,81 @@ START_TEST(test_conv)
 	free(b);
 	free(dy);
 	free(dx0);
+}
+END_TEST
+
+/*
+ * Batches large enough for chunks of several images (the direct 3x3 kernel sums dW over
+ * a chunk in registers): the batch equals its images run one by one, y and dx bit for
+ * bit, dw and dbias to rounding. The single-image runs are what test_conv checks against
+ * finite differences. Shapes: the direct kernel's 64 x 7 and 32 x 14, and a GEMM one.
+ */
+START_TEST(test_conv_chunks)
+{
+	static const struct conv_case cases[] = {
+		{ 16, 64, 7, 7, 64, 3, 1, 1, 1 },
+		{ 16, 32, 14, 14, 32, 3, 1, 1, 1 },
+		{ 32, 3, 7, 7, 5, 3, 1, 1, 1 },
+	};
+	const struct conv_case *cc = &cases[_i];
+	struct f8_conv_geom g = { .n = cc->n, .cin = cc->cin, .h = cc->h, .w = cc->w,
+				  .cout = cc->cout, .k = cc->k, .stride = cc->stride, .pad = cc->pad,
+				  .groups = cc->groups };
+	struct f8_conv_geom g1;
+	struct f8_rng r;
+	size_t xs1, ys1, wsz, q;
+	float *x, *w, *b, *dy, *dx0;
+	double *dws, *dbs, scale = 0.0;
+	struct conv_run all, one;
+	int i;
+
+	ck_assert_int_eq(f8_conv_geom_finish(&g), F8_OK);
+	g1 = g;
+	g1.n = 1;
+	ck_assert_int_eq(f8_conv_geom_finish(&g1), F8_OK);
+	xs1 = (size_t)g.cin * g.h * g.w;
+	ys1 = (size_t)g.cout * g.oh * g.ow;
+	wsz = (size_t)g.cout * g.cin * g.k * g.k;
+	rng_for(&r, "conv_chunks", _i);
+	x = fvec(xs1 * g.n);
+	dx0 = fvec(xs1 * g.n);
+	dy = fvec(ys1 * g.n);
+	w = fvec(wsz);
+	b = fvec((size_t)g.cout);
+	frand(&r, x, xs1 * g.n, -1, 1);
+	frand(&r, dx0, xs1 * g.n, -1, 1);
+	frand(&r, dy, ys1 * g.n, -1, 1);
+	frand(&r, w, wsz, -1, 1);
+	frand(&r, b, (size_t)g.cout, -1, 1);
+	dws = calloc(wsz, sizeof(*dws));
+	dbs = calloc((size_t)g.cout, sizeof(*dbs));
+	ck_assert(dws && dbs);
+	conv_run(&g, 2, x, w, b, dy, dx0, true, &all);
+	for (i = 0; i < g.n; i++) {
+		conv_run(&g1, 1, x + i * xs1, w, b, dy + i * ys1, dx0 + i * xs1, true, &one);
+		ck_assert(memcmp(one.y, all.y + i * ys1, sizeof(float) * ys1) == 0);
+		ck_assert(memcmp(one.dx, all.dx + i * xs1, sizeof(float) * xs1) == 0);
+		for (q = 0; q < wsz; q++)
+			dws[q] += one.dw[q];
+		for (q = 0; q < (size_t)g.cout; q++)
+			dbs[q] += one.db[q];
+		conv_run_free(&one);
+	}
+	for (q = 0; q < wsz; q++)
+		scale = fmax(scale, fabs(dws[q]));
+	for (q = 0; q < wsz; q++)
+		EXPECT(fabs(all.dw[q] - dws[q]) <= 1e-5 * scale, "case %d: dw[%zu] %g, images %g", _i,
+		       q, (double)all.dw[q], dws[q]);
+	for (q = 0; q < (size_t)g.cout; q++)
+		EXPECT(fabs(all.db[q] - dbs[q]) <= 1e-5 * (1 + fabs(dbs[q])), "case %d: db[%zu]", _i, q);
+	conv_run_free(&all);
+	free(x);
+	free(dx0);
+	free(dy);
+	free(w);
+	free(b);
+	free(dws);
+	free(dbs);
 }
 END_TEST
 
@@ -518,6 +605,21 @@ START_TEST(test_bn_train)
 		}
 		f8_bn_fwd_train(n, c, hw, x, gamma, beta, eps, mo, rm[t], rv[t], sm[t], si[t], out[t]);
 		f8_bn_bwd(n, c, hw, x, dy, gamma, sm[t], si[t], dx[t], dg[t], db[t]);
+		{
+			/* the overwriting variant: what accumulating into zeros gives */
+			float *acc = fvec(cnt), *set = fvec(cnt);
+			size_t e;
+
+			memset(acc, 0, sizeof(*acc) * cnt);
+			fnan(set, cnt);
+			f8_bn_bwd(n, c, hw, x, dy, gamma, sm[t], si[t], acc, dg[t], db[t]);
+			f8_bn_bwd_set(n, c, hw, x, dy, gamma, sm[t], si[t], set, dg[t], db[t]);
+			for (e = 0; e < cnt; e++)
+				EXPECT(set[e] == acc[e], "bn_bwd_set[%zu] %g, accumulated %g", e, set[e],
+				       acc[e]);
+			free(acc);
+			free(set);
+		}
 	}
 
 	m.n = n;
@@ -684,6 +786,11 @@ START_TEST(test_relu_add)
 			EXPECT(fabs(dx[i] - dx0[i] - fd * dy[i]) <= 1e-6, "drelu[%zu]: %g + %g, fd %g",
 			       i, dx0[i], dx[i] - dx0[i], fd * dy[i]);
 		}
+		/* the overwriting variant */
+		fnan(dx, cnt);
+		f8_relu_bwd_set(cnt, y, dy, dx);
+		for (i = 0; i < cnt; i++)
+			EXPECT(dx[i] == (x[i] > 0 ? dy[i] : 0.0f), "relu_bwd_set[%zu] %g", i, dx[i]);
 		f8_add_fwd(cnt, x, b, y);
 		for (i = 0; i < cnt; i++)
 			EXPECT(y[i] == x[i] + b[i], "add[%zu]", i);
@@ -1104,6 +1211,7 @@ Suite *f8_train_ops_suite(void)
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, test_conv, 0, (int)(sizeof(conv_cases) / sizeof(conv_cases[0])));
+	tcase_add_loop_test(tc, test_conv_chunks, 0, 3);
 	tcase_add_test(tc, test_conv_geom);
 	tcase_add_loop_test(tc, test_bn_train, 0, (int)(sizeof(bn_cases) / sizeof(bn_cases[0])));
 	tcase_add_test(tc, test_bn_running_by_hand);
