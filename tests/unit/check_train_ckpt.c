@@ -54,37 +54,15 @@ static const char arch_b[] = "f8arch 1\n"
 
 /* ---- temporary directory ---- */
 
-static char tmpdir[64];
-
 static void tmp_setup(void)
 {
-	strcpy(tmpdir, "/tmp/f8-ckpt-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-static void tmp_teardown(void)
-{
-	char cmd[256];
-
-	snprintf(cmd, sizeof(cmd), "chmod -R u+w '%s'; rm -rf '%s'", tmpdir, tmpdir);
-	if (tmpdir[0] && system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", tmpdir);
-}
-
-static char *tmp_path(const char *name)
-{
-	static char buf[4][256];
-	static int next;
-	char *p = buf[next++ & 3];
-
-	snprintf(p, sizeof(buf[0]), "%s/%s", tmpdir, name);
-	return p;
+	f8tt_tmpdir_make("f8-ckpt");
 }
 
 /* Number of entries in the temporary directory (temporary files show up here). */
 static int dir_entries(void)
 {
-	DIR *d = opendir(tmpdir);
+	DIR *d = opendir(f8tt_tmpdir);
 	struct dirent *e;
 	int n = 0;
 
@@ -93,32 +71,6 @@ static int dir_entries(void)
 		n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
 	closedir(d);
 	return n;
-}
-
-static uint8_t *read_all(const char *path, size_t *n)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *p;
-	long len;
-
-	ck_assert_ptr_nonnull(f);
-	fseek(f, 0, SEEK_END);
-	len = ftell(f);
-	rewind(f);
-	p = malloc((size_t)len + 1);
-	ck_assert_uint_eq(fread(p, 1, (size_t)len, f), (size_t)len);
-	fclose(f);
-	*n = (size_t)len;
-	return p;
-}
-
-static void write_all(const char *path, const void *p, size_t n)
-{
-	FILE *f = fopen(path, "wb");
-
-	CHECK(f != NULL, "cannot create %s", path);
-	CHECK(fwrite(p, 1, n, f) == n, "cannot write %s", path);
-	CHECK(fclose(f) == 0, "cannot close %s", path);
 }
 
 /* ---- a run to save ---- */
@@ -264,20 +216,20 @@ START_TEST(test_round_trip)
 		int rc;
 
 		run_make(&a, arch_a, epochs[k], 100 + k);
-		save_ok(tmp_path("run.ckpt"), &a);
+		save_ok(f8tt_path("run.ckpt"), &a);
 		ck_assert_int_eq(dir_entries(), 1); /* no temporary file left */
-		rc = f8_ckpt_load(tmp_path("run.ckpt"), &net, &opt, &cfg, &st, &err);
+		rc = f8_ckpt_load(f8tt_path("run.ckpt"), &net, &opt, &cfg, &st, &err);
 		ck_assert_msg(rc == F8_OK, "load: %s", err.msg);
 		check_same(&a, net, &opt, &cfg, &st);
 		ck_assert_ptr_null(net->plan);
 
 		/* Saving what was loaded gives the same bytes (the format is deterministic). */
-		f1 = read_all(tmp_path("run.ckpt"), &n1);
-		ck_assert_int_eq(f8_ckpt_save(tmp_path("again.ckpt"), net, &opt, &cfg, &st, &err), F8_OK);
-		f2 = read_all(tmp_path("again.ckpt"), &n2);
+		f1 = f8tt_read_file(f8tt_path("run.ckpt"), &n1);
+		ck_assert_int_eq(f8_ckpt_save(f8tt_path("again.ckpt"), net, &opt, &cfg, &st, &err), F8_OK);
+		f2 = f8tt_read_file(f8tt_path("again.ckpt"), &n2);
 		ck_assert_uint_eq(n1, n2);
 		ck_assert(memcmp(f1, f2, n1) == 0);
-		ck_assert_int_eq(unlink(tmp_path("again.ckpt")), 0);
+		ck_assert_int_eq(unlink(f8tt_path("again.ckpt")), 0);
 		free(f1);
 		free(f2);
 		f8_net_free(net);
@@ -300,10 +252,10 @@ START_TEST(test_overwrite)
 
 	run_make(&a, arch_a, 2, 1);
 	run_make(&b, arch_b, 4, 2);
-	save_ok(tmp_path("x.ckpt"), &a);
-	save_ok(tmp_path("x.ckpt"), &b);
+	save_ok(f8tt_path("x.ckpt"), &a);
+	save_ok(f8tt_path("x.ckpt"), &b);
 	ck_assert_int_eq(dir_entries(), 1);
-	ck_assert_msg(f8_ckpt_load(tmp_path("x.ckpt"), &net, &opt, &cfg, &st, &err) == F8_OK, "%s", err.msg);
+	ck_assert_msg(f8_ckpt_load(f8tt_path("x.ckpt"), &net, &opt, &cfg, &st, &err) == F8_OK, "%s", err.msg);
 	check_same(&b, net, &opt, &cfg, &st);
 	f8_net_free(net);
 	f8_sgd_free(&opt);
@@ -321,24 +273,24 @@ START_TEST(test_truncation)
 	size_t n, len;
 
 	run_make(&a, arch_a, 2, 3);
-	save_ok(tmp_path("full.ckpt"), &a);
-	f = read_all(tmp_path("full.ckpt"), &n);
+	save_ok(f8tt_path("full.ckpt"), &a);
+	f = f8tt_read_file(f8tt_path("full.ckpt"), &n);
 	ck_assert_uint_gt(n, 64);
 	/* Every length through the header and the first sections, then every 5th. */
 	for (len = 0; len < n; len += len < 512 ? 1 : 5) {
 		char what[64];
 
 		snprintf(what, sizeof(what), "prefix of %zu of %zu bytes", len, n);
-		write_all(tmp_path("cut.ckpt"), f, len);
-		load_fails(tmp_path("cut.ckpt"), F8_ERR_CORRUPT, what);
+		f8tt_write_file(f8tt_path("cut.ckpt"), f, len);
+		load_fails(f8tt_path("cut.ckpt"), F8_ERR_CORRUPT, what);
 	}
-	write_all(tmp_path("cut.ckpt"), f, n - 1);
-	load_fails(tmp_path("cut.ckpt"), F8_ERR_CORRUPT, "one byte short");
+	f8tt_write_file(f8tt_path("cut.ckpt"), f, n - 1);
+	load_fails(f8tt_path("cut.ckpt"), F8_ERR_CORRUPT, "one byte short");
 	f[n] = 0;
-	write_all(tmp_path("cut.ckpt"), f, n + 1);
-	load_fails(tmp_path("cut.ckpt"), F8_ERR_FORMAT, "one trailing byte");
-	load_fails(tmp_path("missing.ckpt"), F8_ERR_IO, "missing file");
-	load_fails(tmpdir, F8_ERR_IO, "a directory");
+	f8tt_write_file(f8tt_path("cut.ckpt"), f, n + 1);
+	load_fails(f8tt_path("cut.ckpt"), F8_ERR_FORMAT, "one trailing byte");
+	load_fails(f8tt_path("missing.ckpt"), F8_ERR_IO, "missing file");
+	load_fails(f8tt_tmpdir, F8_ERR_IO, "a directory");
 	free(f);
 	run_free(&a);
 }
@@ -358,8 +310,8 @@ START_TEST(test_corruption)
 	size_t n, i, k;
 
 	run_make(&a, arch_a, 1, 4);
-	save_ok(tmp_path("good.ckpt"), &a);
-	f = read_all(tmp_path("good.ckpt"), &n);
+	save_ok(f8tt_path("good.ckpt"), &a);
+	f = f8tt_read_file(f8tt_path("good.ckpt"), &n);
 	for (i = 0; i < n; i += i < 512 ? 1 : 7) {
 		for (k = 0; k < (i < 512 ? sizeof(flips) : 1); k++) {
 			char what[64];
@@ -367,15 +319,15 @@ START_TEST(test_corruption)
 
 			f[i] ^= flips[k];
 			snprintf(what, sizeof(what), "byte %zu of %zu ^ 0x%02x", i, n, flips[k]);
-			write_all(tmp_path("bad.ckpt"), f, n);
-			load_fails(tmp_path("bad.ckpt"), want, what);
+			f8tt_write_file(f8tt_path("bad.ckpt"), f, n);
+			load_fails(f8tt_path("bad.ckpt"), want, what);
 			f[i] ^= flips[k];
 		}
 	}
 	/* The last byte too (the end of the velocity). */
 	f[n - 1] ^= 0x80;
-	write_all(tmp_path("bad.ckpt"), f, n);
-	load_fails(tmp_path("bad.ckpt"), F8_ERR_CORRUPT, "last byte");
+	f8tt_write_file(f8tt_path("bad.ckpt"), f, n);
+	load_fails(f8tt_path("bad.ckpt"), F8_ERR_CORRUPT, "last byte");
 	f[n - 1] ^= 0x80;
 	free(f);
 	run_free(&a);
@@ -434,27 +386,27 @@ START_TEST(test_versions)
 	static const uint8_t extra[] = { 'X', 'T', 'R', 'A', 3, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3 };
 
 	run_make(&a, arch_a, 2, 5);
-	save_ok(tmp_path("v.ckpt"), &a);
-	f = read_all(tmp_path("v.ckpt"), &n);
+	save_ok(f8tt_path("v.ckpt"), &a);
+	f = f8tt_read_file(f8tt_path("v.ckpt"), &n);
 	ck_assert(memcmp(f, "\x89" "F8CKPT\n", 8) == 0);
 	ck_assert_uint_eq(f[8] | f[9] << 8, F8_CKPT_VERSION_MAJOR);
 	ck_assert_uint_eq(f[10] | f[11] << 8, F8_CKPT_VERSION_MINOR);
 
 	/* Another major version, correctly sealed: refused as a version mismatch. */
 	reseal(f, n, 2, 0);
-	write_all(tmp_path("v2.ckpt"), f, n);
-	ck_assert_int_eq(load_fails(tmp_path("v2.ckpt"), F8_ERR_VERSION, "major 2"), F8_ERR_VERSION);
+	f8tt_write_file(f8tt_path("v2.ckpt"), f, n);
+	ck_assert_int_eq(load_fails(f8tt_path("v2.ckpt"), F8_ERR_VERSION, "major 2"), F8_ERR_VERSION);
 	reseal(f, n, 0, 7);
-	write_all(tmp_path("v0.ckpt"), f, n);
-	load_fails(tmp_path("v0.ckpt"), F8_ERR_VERSION, "major 0");
+	f8tt_write_file(f8tt_path("v0.ckpt"), f, n);
+	load_fails(f8tt_path("v0.ckpt"), F8_ERR_VERSION, "major 0");
 
 	/* Same major, later minor, an unknown section appended: loads. */
 	g = malloc(n + sizeof(extra));
 	memcpy(g, f, n);
 	memcpy(g + n, extra, sizeof(extra));
 	reseal(g, n + sizeof(extra), F8_CKPT_VERSION_MAJOR, F8_CKPT_VERSION_MINOR + 1);
-	write_all(tmp_path("v1x.ckpt"), g, n + sizeof(extra));
-	ck_assert_msg(f8_ckpt_load(tmp_path("v1x.ckpt"), &net, &opt, &cfg, &st, &err) == F8_OK,
+	f8tt_write_file(f8tt_path("v1x.ckpt"), g, n + sizeof(extra));
+	ck_assert_msg(f8_ckpt_load(f8tt_path("v1x.ckpt"), &net, &opt, &cfg, &st, &err) == F8_OK,
 		      "%s", err.msg);
 	check_same(&a, net, &opt, &cfg, &st);
 	f8_net_free(net);
@@ -467,29 +419,29 @@ START_TEST(test_versions)
 	ck_assert_uint_gt(off, 0);
 	g[off] = 'Q';
 	reseal(g, n, F8_CKPT_VERSION_MAJOR, F8_CKPT_VERSION_MINOR);
-	write_all(tmp_path("noprog.ckpt"), g, n);
-	load_fails(tmp_path("noprog.ckpt"), F8_ERR_FORMAT, "PROG missing");
+	f8tt_write_file(f8tt_path("noprog.ckpt"), g, n);
+	load_fails(f8tt_path("noprog.ckpt"), F8_ERR_FORMAT, "PROG missing");
 	memcpy(g, f, n);
 	off = find_section(g, n, "BNST");
 	memcpy(g + off, "VELO", 4);
 	reseal(g, n, F8_CKPT_VERSION_MAJOR, F8_CKPT_VERSION_MINOR);
-	write_all(tmp_path("twice.ckpt"), g, n);
-	load_fails(tmp_path("twice.ckpt"), F8_ERR_FORMAT, "VELO twice");
+	f8tt_write_file(f8tt_path("twice.ckpt"), g, n);
+	load_fails(f8tt_path("twice.ckpt"), F8_ERR_FORMAT, "VELO twice");
 	/* A section length beyond the file, sealed. */
 	memcpy(g, f, n);
 	off = find_section(g, n, "HIST");
 	g[off + 4 + 5] = 1;
 	reseal(g, n, F8_CKPT_VERSION_MAJOR, F8_CKPT_VERSION_MINOR);
-	write_all(tmp_path("long.ckpt"), g, n);
-	load_fails(tmp_path("long.ckpt"), F8_ERR_FORMAT, "HIST overruns");
+	f8tt_write_file(f8tt_path("long.ckpt"), g, n);
+	load_fails(f8tt_path("long.ckpt"), F8_ERR_FORMAT, "HIST overruns");
 	/* A boolean that is neither 0 nor 1, sealed. */
 	memcpy(g, f, n);
 	off = find_section(g, n, "CONF");
 	ck_assert_uint_eq(g[off + 12 + 4 + 256 + 32], 1); /* nesterov */
 	g[off + 12 + 4 + 256 + 32] = 2;
 	reseal(g, n, F8_CKPT_VERSION_MAJOR, F8_CKPT_VERSION_MINOR);
-	write_all(tmp_path("bool.ckpt"), g, n);
-	load_fails(tmp_path("bool.ckpt"), F8_ERR_FORMAT, "nesterov = 2");
+	f8tt_write_file(f8tt_path("bool.ckpt"), g, n);
+	load_fails(f8tt_path("bool.ckpt"), F8_ERR_FORMAT, "nesterov = 2");
 	free(g);
 	free(f);
 	run_free(&a);
@@ -506,11 +458,11 @@ START_TEST(test_arch_mismatch)
 	run_make(&a, arch_a, 1, 6);
 	saved = a.net->arch;
 	a.net->arch = (char *)arch_b; /* more parameters than the arrays hold */
-	save_ok(tmp_path("m.ckpt"), &a);
-	load_fails(tmp_path("m.ckpt"), F8_ERR_FORMAT, "PARM count");
+	save_ok(f8tt_path("m.ckpt"), &a);
+	load_fails(f8tt_path("m.ckpt"), F8_ERR_FORMAT, "PARM count");
 	a.net->arch = junk;
-	save_ok(tmp_path("j.ckpt"), &a);
-	load_fails(tmp_path("j.ckpt"), F8_ERR_FORMAT, "bad architecture");
+	save_ok(f8tt_path("j.ckpt"), &a);
+	load_fails(f8tt_path("j.ckpt"), F8_ERR_FORMAT, "bad architecture");
 	a.net->arch = saved;
 	run_free(&a);
 }
@@ -520,7 +472,7 @@ END_TEST
 static void check_intact(const uint8_t *want, size_t n, const char *what)
 {
 	size_t m;
-	uint8_t *got = read_all(tmp_path("keep.ckpt"), &m);
+	uint8_t *got = f8tt_read_file(f8tt_path("keep.ckpt"), &m);
 
 	ck_assert_msg(m == n && memcmp(got, want, n) == 0, "%s: previous checkpoint changed", what);
 	free(got);
@@ -538,11 +490,11 @@ START_TEST(test_save_failures)
 
 	run_make(&a, arch_a, 1, 7);
 	run_make(&b, arch_b, 3, 8);
-	save_ok(tmp_path("keep.ckpt"), &a);
-	keep = read_all(tmp_path("keep.ckpt"), &n);
+	save_ok(f8tt_path("keep.ckpt"), &a);
+	keep = f8tt_read_file(f8tt_path("keep.ckpt"), &n);
 
 	/* A directory that does not exist. */
-	snprintf(path, sizeof(path), "%s/no/such/dir/x.ckpt", tmpdir);
+	snprintf(path, sizeof(path), "%s/no/such/dir/x.ckpt", f8tt_tmpdir);
 	rc = f8_ckpt_save(path, b.net, &b.opt, &b.cfg, &b.st, &err);
 	ck_assert_int_eq(rc, F8_ERR_IO);
 	ck_assert_ptr_nonnull(strstr(err.msg, "no/such/dir"));
@@ -553,7 +505,7 @@ START_TEST(test_save_failures)
 	lim = old;
 	lim.rlim_cur = n / 2;
 	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
-	rc = f8_ckpt_save(tmp_path("keep.ckpt"), b.net, &b.opt, &b.cfg, &b.st, &err);
+	rc = f8_ckpt_save(f8tt_path("keep.ckpt"), b.net, &b.opt, &b.cfg, &b.st, &err);
 	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
 	signal(SIGXFSZ, SIG_DFL);
 	ck_assert_msg(rc == F8_ERR_IO, "size limit: status %d: %s", rc, err.msg);
@@ -561,26 +513,26 @@ START_TEST(test_save_failures)
 	ck_assert_int_eq(dir_entries(), 1);
 
 	/* The temporary name is taken by a directory: creation fails, nothing else moves. */
-	snprintf(path, sizeof(path), "%s.tmp.%ld", tmp_path("keep.ckpt"), (long)getpid());
+	snprintf(path, sizeof(path), "%s.tmp.%ld", f8tt_path("keep.ckpt"), (long)getpid());
 	ck_assert_int_eq(mkdir(path, 0700), 0);
-	rc = f8_ckpt_save(tmp_path("keep.ckpt"), b.net, &b.opt, &b.cfg, &b.st, &err);
+	rc = f8_ckpt_save(f8tt_path("keep.ckpt"), b.net, &b.opt, &b.cfg, &b.st, &err);
 	ck_assert_int_eq(rc, F8_ERR_IO);
 	check_intact(keep, n, "temporary name taken");
 	ck_assert_int_eq(rmdir(path), 0);
 	ck_assert_int_eq(dir_entries(), 1);
 
 	/* The destination is a non-empty directory: the rename fails, the temporary goes. */
-	ck_assert_int_eq(mkdir(tmp_path("d.ckpt"), 0700), 0);
-	write_all(tmp_path("d.ckpt/inside"), "x", 1);
-	rc = f8_ckpt_save(tmp_path("d.ckpt"), b.net, &b.opt, &b.cfg, &b.st, &err);
+	ck_assert_int_eq(mkdir(f8tt_path("d.ckpt"), 0700), 0);
+	f8tt_write_file(f8tt_path("d.ckpt/inside"), "x", 1);
+	rc = f8_ckpt_save(f8tt_path("d.ckpt"), b.net, &b.opt, &b.cfg, &b.st, &err);
 	ck_assert_int_eq(rc, F8_ERR_IO);
 	ck_assert_int_eq(dir_entries(), 2);
 
 	/* A read-only directory (meaningless for root, who may write anyway). */
 	if (geteuid() != 0) {
-		ck_assert_int_eq(chmod(tmpdir, 0500), 0);
-		rc = f8_ckpt_save(tmp_path("keep.ckpt"), b.net, &b.opt, &b.cfg, &b.st, &err);
-		ck_assert_int_eq(chmod(tmpdir, 0700), 0);
+		ck_assert_int_eq(chmod(f8tt_tmpdir, 0500), 0);
+		rc = f8_ckpt_save(f8tt_path("keep.ckpt"), b.net, &b.opt, &b.cfg, &b.st, &err);
+		ck_assert_int_eq(chmod(f8tt_tmpdir, 0700), 0);
 		ck_assert_int_eq(rc, F8_ERR_IO);
 		check_intact(keep, n, "read-only directory");
 		ck_assert_int_eq(dir_entries(), 2);
@@ -588,12 +540,12 @@ START_TEST(test_save_failures)
 
 	/* Misuse is caught before any file is touched. */
 	b.opt.count--;
-	rc = f8_ckpt_save(tmp_path("keep.ckpt"), b.net, &b.opt, &b.cfg, &b.st, &err);
+	rc = f8_ckpt_save(f8tt_path("keep.ckpt"), b.net, &b.opt, &b.cfg, &b.st, &err);
 	b.opt.count++;
 	ck_assert_int_eq(rc, F8_ERR_MISUSE);
 	check_intact(keep, n, "misuse");
 	ck_assert_int_eq(f8_ckpt_save("", b.net, &b.opt, &b.cfg, &b.st, &err), F8_ERR_MISUSE);
-	ck_assert_int_eq(f8_ckpt_save(tmp_path("keep.ckpt"), NULL, &b.opt, &b.cfg, &b.st, &err),
+	ck_assert_int_eq(f8_ckpt_save(f8tt_path("keep.ckpt"), NULL, &b.opt, &b.cfg, &b.st, &err),
 			 F8_ERR_MISUSE);
 	ck_assert_int_eq(dir_entries(), 2);
 
@@ -604,7 +556,7 @@ START_TEST(test_save_failures)
 		struct f8_train_cfg cfg;
 		struct f8_train_state st;
 
-		ck_assert_int_eq(f8_ckpt_load(tmp_path("keep.ckpt"), &net, &opt, &cfg, &st, &err),
+		ck_assert_int_eq(f8_ckpt_load(f8tt_path("keep.ckpt"), &net, &opt, &cfg, &st, &err),
 				 F8_OK);
 		check_same(&a, net, &opt, &cfg, &st);
 		f8_net_free(net);
@@ -622,7 +574,7 @@ Suite *f8_train_ckpt_suite(void)
 	Suite *s = suite_create("train_ckpt");
 	TCase *tc = tcase_create("ckpt");
 
-	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
+	tcase_add_checked_fixture(tc, tmp_setup, f8tt_tmpdir_remove);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_round_trip);
 	tcase_add_test(tc, test_overwrite);

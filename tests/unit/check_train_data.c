@@ -22,41 +22,9 @@
 
 /* ---- temporary directory and IDX writers ---- */
 
-static char tmpdir[64];
-
 static void tmp_setup(void)
 {
-	strcpy(tmpdir, "/tmp/f8-data-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-static void tmp_teardown(void)
-{
-	char cmd[256];
-
-	/* The directory holds only files this suite wrote. */
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	if (tmpdir[0] && system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", tmpdir);
-}
-
-static char *tmp_path(const char *name)
-{
-	static char buf[4][256];
-	static int next;
-	char *p = buf[next++ & 3];
-
-	snprintf(p, sizeof(buf[0]), "%s/%s", tmpdir, name);
-	return p;
-}
-
-static void write_file(const char *path, const void *data, size_t n)
-{
-	FILE *f = fopen(path, "wb");
-
-	ck_assert_ptr_nonnull(f);
-	ck_assert_uint_eq(fwrite(data, 1, n, f), n);
-	ck_assert_int_eq(fclose(f), 0);
+	f8tt_tmpdir_make("f8-data");
 }
 
 static void write_gz(const char *path, const void *data, size_t n)
@@ -66,23 +34,6 @@ static void write_gz(const char *path, const void *data, size_t n)
 	ck_assert_ptr_nonnull(f);
 	ck_assert_int_eq(gzwrite(f, data, (unsigned int)n), (int)n);
 	ck_assert_int_eq(gzclose(f), Z_OK);
-}
-
-static uint8_t *read_file(const char *path, size_t *n)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *p;
-	long len;
-
-	ck_assert_ptr_nonnull(f);
-	fseek(f, 0, SEEK_END);
-	len = ftell(f);
-	rewind(f);
-	p = malloc((size_t)len + 1);
-	ck_assert_uint_eq(fread(p, 1, (size_t)len, f), (size_t)len);
-	fclose(f);
-	*n = (size_t)len;
-	return p;
 }
 
 /* An IDX image: header (magic type rank, dims) and @body bytes, in a growable buffer. */
@@ -166,14 +117,14 @@ START_TEST(test_idx_good)
 	good_images(&im);
 	good_labels(&lb);
 	/* Plain, gzip'd, and one of each. */
-	write_file(tmp_path("im"), im.b, im.n);
-	write_file(tmp_path("lb"), lb.b, lb.n);
-	write_gz(tmp_path("im.gz"), im.b, im.n);
-	write_gz(tmp_path("lb.gz"), lb.b, lb.n);
-	ck_assert_int_eq(f8_idx_load(&ds, tmp_path("im"), tmp_path("lb"), GCLASSES, &err), F8_OK);
+	f8tt_write_file(f8tt_path("im"), im.b, im.n);
+	f8tt_write_file(f8tt_path("lb"), lb.b, lb.n);
+	write_gz(f8tt_path("im.gz"), im.b, im.n);
+	write_gz(f8tt_path("lb.gz"), lb.b, lb.n);
+	ck_assert_int_eq(f8_idx_load(&ds, f8tt_path("im"), f8tt_path("lb"), GCLASSES, &err), F8_OK);
 	check_good(&ds);
 	f8_dataset_free(&ds);
-	ck_assert_int_eq(f8_idx_load(&ds, tmp_path("im.gz"), tmp_path("lb.gz"), GCLASSES, &err),
+	ck_assert_int_eq(f8_idx_load(&ds, f8tt_path("im.gz"), f8tt_path("lb.gz"), GCLASSES, &err),
 			 F8_OK);
 	check_good(&ds);
 	f8_dataset_truncate(&ds, 2);
@@ -184,14 +135,14 @@ START_TEST(test_idx_good)
 	ck_assert_int_eq(ds.n, 2);
 	f8_dataset_free(&ds);
 	ck_assert_ptr_null(ds.pixels);
-	ck_assert_int_eq(f8_idx_load(&ds, tmp_path("im.gz"), tmp_path("lb"), GCLASSES, &err), F8_OK);
+	ck_assert_int_eq(f8_idx_load(&ds, f8tt_path("im.gz"), f8tt_path("lb"), GCLASSES, &err), F8_OK);
 	check_good(&ds);
 	f8_dataset_free(&ds);
 	f8_dataset_free(&ds); /* idempotent */
 	/* Labels must lie below classes: 3 classes used, 2 declared. */
-	ck_assert_int_eq(f8_idx_load(&ds, tmp_path("im"), tmp_path("lb"), 2, &err), F8_ERR_FORMAT);
-	ck_assert_int_eq(f8_idx_load(&ds, tmp_path("im"), tmp_path("lb"), 0, &err), F8_ERR_MISUSE);
-	ck_assert_int_eq(f8_idx_load(&ds, tmp_path("im"), tmp_path("lb"), 257, &err), F8_ERR_MISUSE);
+	ck_assert_int_eq(f8_idx_load(&ds, f8tt_path("im"), f8tt_path("lb"), 2, &err), F8_ERR_FORMAT);
+	ck_assert_int_eq(f8_idx_load(&ds, f8tt_path("im"), f8tt_path("lb"), 0, &err), F8_ERR_MISUSE);
+	ck_assert_int_eq(f8_idx_load(&ds, f8tt_path("im"), f8tt_path("lb"), 257, &err), F8_ERR_MISUSE);
 }
 END_TEST
 
@@ -300,7 +251,7 @@ static void break_packed(const struct bad_case *c, const char *path)
 
 	if (strncmp(c->name, "gzip-", 5))
 		return;
-	p = read_file(path, &n);
+	p = f8tt_read_file(path, &n);
 	ck_assert_uint_gt(n, 20);
 	if (!strcmp(c->name, "gzip-bad-block"))
 		p[10] = 0x07;          /* BFINAL 1, BTYPE 11: an invalid deflate block type */
@@ -310,7 +261,7 @@ static void break_packed(const struct bad_case *c, const char *path)
 		n = n / 2;
 	else if (!strcmp(c->name, "gzip-no-trailer"))
 		n -= 8;
-	write_file(path, p, n);
+	f8tt_write_file(path, p, n);
 	free(p);
 }
 
@@ -331,15 +282,15 @@ START_TEST(test_idx_bad)
 	break_raw(c, x);
 	snprintf(imname, sizeof(imname), "%s-images%s", c->name, c->pack == GZ && c->which == IMAGES ? ".gz" : "");
 	snprintf(lbname, sizeof(lbname), "%s-labels%s", c->name, c->pack == GZ && c->which == LABELS ? ".gz" : "");
-	(c->pack == GZ && c->which == IMAGES ? write_gz : write_file)(tmp_path(imname), im.b, im.n);
-	(c->pack == GZ && c->which == LABELS ? write_gz : write_file)(tmp_path(lbname), lb.b, lb.n);
-	bad = tmp_path(c->which == IMAGES ? imname : lbname);
+	(c->pack == GZ && c->which == IMAGES ? write_gz : f8tt_write_file)(f8tt_path(imname), im.b, im.n);
+	(c->pack == GZ && c->which == LABELS ? write_gz : f8tt_write_file)(f8tt_path(lbname), lb.b, lb.n);
+	bad = f8tt_path(c->which == IMAGES ? imname : lbname);
 	break_packed(c, bad);
 	if (!strcmp(c->name, "missing-file"))
 		ck_assert_int_eq(unlink(bad), 0);
 
 	ds.n = 12345;
-	rc = f8_idx_load(&ds, tmp_path(imname), tmp_path(lbname), GCLASSES, &err);
+	rc = f8_idx_load(&ds, f8tt_path(imname), f8tt_path(lbname), GCLASSES, &err);
 	ck_assert_msg(rc == c->status, "%s: status %d (%s), want %d; message: %s", c->name, rc,
 		      f8_status_str(rc), c->status, err.msg);
 	ck_assert_msg(strstr(err.msg, bad) != NULL, "%s: message does not name %s: %s", c->name,
@@ -393,7 +344,7 @@ START_TEST(test_fmnist_test)
 
 	check_fmnist(false, 10000);
 	/* A directory without the files: F8_ERR_IO naming the file. */
-	ck_assert_int_eq(f8_fmnist_load(&ds, tmpdir, false, &err), F8_ERR_IO);
+	ck_assert_int_eq(f8_fmnist_load(&ds, f8tt_tmpdir, false, &err), F8_ERR_IO);
 	ck_assert_ptr_nonnull(strstr(err.msg, "t10k-images-idx3-ubyte"));
 }
 END_TEST
@@ -409,9 +360,9 @@ START_TEST(test_fmnist_plain_dir)
 	good_images(&im);
 	idx_header(&lb, 0x08, 1, dims);
 	idx_body(&lb, (const uint8_t[]){ 9, 8, 7, 6, 5 }, GN);
-	write_file(tmp_path("t10k-images-idx3-ubyte"), im.b, im.n);
-	write_gz(tmp_path("t10k-labels-idx1-ubyte.gz"), lb.b, lb.n);
-	ck_assert_msg(f8_fmnist_load(&ds, tmpdir, false, &err) == F8_OK, "%s", err.msg);
+	f8tt_write_file(f8tt_path("t10k-images-idx3-ubyte"), im.b, im.n);
+	write_gz(f8tt_path("t10k-labels-idx1-ubyte.gz"), lb.b, lb.n);
+	ck_assert_msg(f8_fmnist_load(&ds, f8tt_tmpdir, false, &err) == F8_OK, "%s", err.msg);
 	ck_assert_int_eq(ds.n, GN);
 	ck_assert_uint_eq(ds.labels[0], 9);
 	f8_dataset_free(&ds);
@@ -654,12 +605,12 @@ Suite *f8_train_data_suite(void)
 	Suite *s = suite_create("train_data");
 	TCase *tc = tcase_create("idx");
 
-	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
+	tcase_add_checked_fixture(tc, tmp_setup, f8tt_tmpdir_remove);
 	tcase_add_test(tc, test_idx_good);
 	tcase_add_loop_test(tc, test_idx_bad, 0, (int)(sizeof(bad_cases) / sizeof(bad_cases[0])));
 	suite_add_tcase(s, tc);
 	tc = tcase_create("fmnist");
-	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
+	tcase_add_checked_fixture(tc, tmp_setup, f8tt_tmpdir_remove);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_fmnist_train);
 	tcase_add_test(tc, test_fmnist_test);

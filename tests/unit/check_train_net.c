@@ -50,14 +50,6 @@ static struct f8_net *zoo_net(const char *name)
 	return net;
 }
 
-static void fill_uniform(struct f8_rng *r, float *p, size_t n, double lo, double hi)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		p[i] = (float)(lo + (hi - lo) * f8_rng_uniform(r));
-}
-
 /* ---- the zoo ---- */
 
 /*
@@ -523,15 +515,15 @@ static void grad_check(const char *text, int n, uint64_t seed, int max_check, bo
 	ck_assert(x && lab);
 	f8_net_init(net, seed);
 	f8_rng_init(&r, seed, 99);
-	fill_uniform(&r, x, xn, -1.0, 1.0);
+	f8tt_fill_uniform(&r, x, xn, -1.0, 1.0);
 	/* Non-trivial BN affine parameters and biases. */
 	for (i = 0; i < (size_t)net->nparams; i++) {
 		const struct f8_param *p = &net->params[i];
 
 		if (p->kind == F8_PARAM_BN_GAMMA)
-			fill_uniform(&r, net->param + p->off, p->count, 0.5, 1.5);
+			f8tt_fill_uniform(&r, net->param + p->off, p->count, 0.5, 1.5);
 		else if (p->kind == F8_PARAM_BN_BETA || p->kind == F8_PARAM_BIAS)
-			fill_uniform(&r, net->param + p->off, p->count, -0.3, 0.3);
+			f8tt_fill_uniform(&r, net->param + p->off, p->count, -0.3, 0.3);
 	}
 	for (i = 0; i < (size_t)n; i++)
 		lab[i] = (int)f8_rng_below(&r, (uint32_t)net->classes);
@@ -753,7 +745,7 @@ START_TEST(test_plan_reuse)
 
 	ck_assert(x && l1 && g1 && s1);
 	f8_rng_init(&r, 3, 0);
-	fill_uniform(&r, x, xn, 0.0, 1.0);
+	f8tt_fill_uniform(&r, x, xn, 0.0, 1.0);
 	f8_net_init(net, 42);
 	ck_assert_int_eq(f8_net_plan(net, n, &err), F8_OK);
 	/* Forward twice: the same logits, bit for bit. */

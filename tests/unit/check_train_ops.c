@@ -63,14 +63,6 @@ static double *dvec(size_t n)
 	return p;
 }
 
-static void frand(struct f8_rng *r, float *p, size_t n, double lo, double hi)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		p[i] = (float)(lo + (hi - lo) * f8_rng_uniform(r));
-}
-
 static void fnan(float *p, size_t n)
 {
 	size_t i;
@@ -350,11 +342,11 @@ START_TEST(test_conv)
 	b = fvec((size_t)g.cout);
 	dy = fvec(ys);
 	dx0 = fvec(xs);
-	frand(&r, x, xs, -1, 1);
-	frand(&r, w, wsz, -1, 1);
-	frand(&r, b, (size_t)g.cout, -1, 1);
-	frand(&r, dy, ys, -1, 1);
-	frand(&r, dx0, xs, -2, 2);
+	f8tt_fill_uniform(&r, x, xs, -1, 1);
+	f8tt_fill_uniform(&r, w, wsz, -1, 1);
+	f8tt_fill_uniform(&r, b, (size_t)g.cout, -1, 1);
+	f8tt_fill_uniform(&r, dy, ys, -1, 1);
+	f8tt_fill_uniform(&r, dx0, xs, -2, 2);
 
 	conv_run(&g, 1, x, w, has_bias ? b : NULL, dy, dx0, want_dx, &o1);
 	conv_run(&g, 2, x, w, has_bias ? b : NULL, dy, dx0, want_dx, &o2);
@@ -436,11 +428,11 @@ START_TEST(test_conv_chunks)
 	dy = fvec(ys1 * g.n);
 	w = fvec(wsz);
 	b = fvec((size_t)g.cout);
-	frand(&r, x, xs1 * g.n, -1, 1);
-	frand(&r, dx0, xs1 * g.n, -1, 1);
-	frand(&r, dy, ys1 * g.n, -1, 1);
-	frand(&r, w, wsz, -1, 1);
-	frand(&r, b, (size_t)g.cout, -1, 1);
+	f8tt_fill_uniform(&r, x, xs1 * g.n, -1, 1);
+	f8tt_fill_uniform(&r, dx0, xs1 * g.n, -1, 1);
+	f8tt_fill_uniform(&r, dy, ys1 * g.n, -1, 1);
+	f8tt_fill_uniform(&r, w, wsz, -1, 1);
+	f8tt_fill_uniform(&r, b, (size_t)g.cout, -1, 1);
 	dws = calloc(wsz, sizeof(*dws));
 	dbs = calloc((size_t)g.cout, sizeof(*dbs));
 	ck_assert(dws && dbs);
@@ -579,10 +571,10 @@ START_TEST(test_bn_train)
 			for (q = 0; q < hw; q++)
 				x[((size_t)k * c + ch) * hw + q] = (float)(off + sd * f8_rng_normal(&r));
 	}
-	frand(&r, gamma, (size_t)c, 0.5, 1.5);
-	frand(&r, beta, (size_t)c, -1, 1);
-	frand(&r, dy, cnt, -1, 1);
-	frand(&r, dx0, cnt, -1, 1);
+	f8tt_fill_uniform(&r, gamma, (size_t)c, 0.5, 1.5);
+	f8tt_fill_uniform(&r, beta, (size_t)c, -1, 1);
+	f8tt_fill_uniform(&r, dy, cnt, -1, 1);
+	f8tt_fill_uniform(&r, dx0, cnt, -1, 1);
 	for (t = 0; t < 2; t++) {
 		ck_assert_int_eq(f8_par_set_threads(t + 1), 0);
 		out[t] = fvec(cnt);
@@ -722,11 +714,11 @@ START_TEST(test_bn_eval)
 	int ch;
 
 	rng_for(&r, "bn_eval", 0);
-	frand(&r, x, cnt, -3, 3);
-	frand(&r, gamma, 5, 0.5, 1.5);
-	frand(&r, beta, 5, -1, 1);
-	frand(&r, rm, 5, -1, 1);
-	frand(&r, rv, 5, 0.2, 3);
+	f8tt_fill_uniform(&r, x, cnt, -3, 3);
+	f8tt_fill_uniform(&r, gamma, 5, 0.5, 1.5);
+	f8tt_fill_uniform(&r, beta, 5, -1, 1);
+	f8tt_fill_uniform(&r, rm, 5, -1, 1);
+	f8tt_fill_uniform(&r, rv, 5, 0.2, 3);
 	memcpy(rm0, rm, sizeof(rm));
 	memcpy(rv0, rv, sizeof(rv));
 	for (i = 0; i < cnt; i++) {
@@ -764,9 +756,9 @@ START_TEST(test_relu_add)
 		/* away from the kink, so that ReLU's gradient is defined */
 		x[i] = (float)(0.01 + f8_rng_uniform(&r)) * (f8_rng_below(&r, 2) ? 1 : -1);
 	}
-	frand(&r, b, cnt, -1, 1);
-	frand(&r, dy, cnt, -1, 1);
-	frand(&r, dx0, cnt, -1, 1);
+	f8tt_fill_uniform(&r, b, cnt, -1, 1);
+	f8tt_fill_uniform(&r, dy, cnt, -1, 1);
+	f8tt_fill_uniform(&r, dx0, cnt, -1, 1);
 	for (t = 1; t <= 2; t++) {
 		ck_assert_int_eq(f8_par_set_threads(t), 0);
 		fnan(y, cnt);
@@ -900,8 +892,8 @@ static void pool_case(int tc, bool max)
 		x[i] = x[j];
 		x[j] = tmp;
 	}
-	frand(&r, dy, ys, -1, 1);
-	frand(&r, dx0, xs, -1, 1);
+	f8tt_fill_uniform(&r, dy, ys, -1, 1);
+	f8tt_fill_uniform(&r, dx0, xs, -1, 1);
 	for (t = 0; t < 2; t++) {
 		ck_assert_int_eq(f8_par_set_threads(t + 1), 0);
 		y[t] = fvec(ys);
@@ -1021,11 +1013,11 @@ START_TEST(test_linear)
 	int t;
 
 	rng_for(&r, "linear", _i);
-	frand(&r, x, xs, -1, 1);
-	frand(&r, w, wsz, -1, 1);
-	frand(&r, b, (size_t)out, -1, 1);
-	frand(&r, dy, ys, -1, 1);
-	frand(&r, dx0, xs, -1, 1);
+	f8tt_fill_uniform(&r, x, xs, -1, 1);
+	f8tt_fill_uniform(&r, w, wsz, -1, 1);
+	f8tt_fill_uniform(&r, b, (size_t)out, -1, 1);
+	f8tt_fill_uniform(&r, dy, ys, -1, 1);
+	f8tt_fill_uniform(&r, dx0, xs, -1, 1);
 	for (t = 0; t < 2; t++) {
 		ck_assert_int_eq(f8_par_set_threads(t + 1), 0);
 		y[t] = fvec(ys);
@@ -1120,7 +1112,7 @@ START_TEST(test_xent)
 
 	ck_assert_ptr_nonnull(labels);
 	rng_for(&r, "xent", _i);
-	frand(&r, z, cnt, -4, 4);
+	f8tt_fill_uniform(&r, z, cnt, -4, 4);
 	for (i = 0; i < n; i++) {
 		int best = 0;
 

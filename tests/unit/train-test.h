@@ -4,6 +4,10 @@
 #define F8_TRAIN_TEST_H
 
 #include <check.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "f8-rng.h"
 
 Suite *f8_train_ops_suite(void);   /* check_train_ops.c: kernels against float64 finite differences */
 Suite *f8_train_net_suite(void);   /* check_train_net.c: text format, zoo, whole-net gradients */
@@ -11,5 +15,15 @@ Suite *f8_train_optim_suite(void); /* check_train_optim.c: SGD steps and schedul
 Suite *f8_train_data_suite(void);  /* check_train_data.c: IDX loader, bad files, augmentation */
 Suite *f8_train_ckpt_suite(void);  /* check_train_ckpt.c: round trip, truncation, corruption */
 Suite *f8_train_loop_suite(void);  /* check_train_loop.c: a short run whose loss falls, resume */
+
+/* Shared helpers (train-test.c). The temporary directory lives for one test (a checked
+ * fixture calls make/remove); f8tt_path() names a file in it (4 rotating buffers). */
+extern char f8tt_tmpdir[64];
+void f8tt_tmpdir_make(const char *tag);
+void f8tt_tmpdir_remove(void);
+char *f8tt_path(const char *name);
+uint8_t *f8tt_read_file(const char *path, size_t *n); /* malloc'd, asserts on failure */
+void f8tt_write_file(const char *path, const void *data, size_t n);
+void f8tt_fill_uniform(struct f8_rng *r, float *p, size_t n, double lo, double hi);
 
 #endif
