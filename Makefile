@@ -38,7 +38,7 @@ TEST_OBJS := $(call objs,$(BUILD),$(TEST_SRCS))
 ASAN_SIM_OBJS  := $(call objs,$(BUILD)/asan,$(SIM_SRCS))
 ASAN_TEST_OBJS := $(call objs,$(BUILD)/asan,$(TEST_SRCS))
 
-.PHONY: all deps check regs regs-check freestanding unit unit-asan fuzz fuzz-libfuzzer indep demo bench \
+.PHONY: all deps check regs regs-check freestanding unit unit-asan unit-blas-cores fuzz fuzz-libfuzzer indep demo bench \
         rtl-check clean help
 all: $(BUILD)/f8 $(BUILD)/f8-unit
 
@@ -50,6 +50,7 @@ help:
 	@echo "make fuzz    mutated command streams against the model under ASan/UBSan"
 	@echo "make bench   functional-model throughput, training speed against PyTorch, the RTL bench"
 	@echo "make train-cli  f8 train's command-line checks (tests/cli/train-cli.sh; part of check)"
+	@echo "make unit-blas-cores  the training suites under each OpenBLAS core type (part of check)"
 	@echo "make rtl-check  RTL gates: lint, synthesis, unit benches, co-simulation (part of check)"
 	@echo "make cosim   RTL against the functional model, COSIM_SEED=n COSIM_CASES=n"
 
@@ -91,6 +92,11 @@ unit: $(BUILD)/f8-unit
 
 unit-asan: $(BUILD)/asan/f8-unit
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 CK_FORK=no $(BUILD)/asan/f8-unit
+
+# The training suites once per OpenBLAS core type this CPU executes, and with
+# OPENBLAS_CORETYPE unset: no test may pass under one BLAS kernel only (docs/train.md).
+unit-blas-cores: $(BUILD)/f8-unit
+	scripts/blas-cores.sh $(BUILD)/f8-unit
 
 # The register map has one source (uapi/f8npu_regs.map); the C header is generated from it.
 regs:
@@ -156,6 +162,7 @@ check: deps
 	$(MAKE) fuzz
 	$(MAKE) train-cli
 	$(MAKE) unit-asan
+	$(MAKE) unit-blas-cores
 	$(MAKE) unit
 
 # Recursive: the build flags (pkg-config) must be read after deps has installed the packages.
