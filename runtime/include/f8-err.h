@@ -12,6 +12,7 @@
 #ifndef F8_ERR_H
 #define F8_ERR_H
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -35,8 +36,19 @@ struct f8_err {
 	char msg[512];
 };
 
-/* Fill @e (may be NULL) with a printf-style message; returns @status for `return f8_fail(...)`. */
+/* Fill @e (may be NULL) with a printf-style message made safe to print (f8_str_safe);
+ * returns @status for `return f8_fail(...)`. */
 int f8_fail(struct f8_err *e, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/*
+ * Copy @src into @dst (@size bytes, always NUL-terminated, cut if too long) so that it is
+ * safe to print on a terminal: printable ASCII and well-formed UTF-8 (no C1 controls) are
+ * kept, every other byte (control characters such as ESC, DEL, broken UTF-8) becomes
+ * "\xNN". f8_fail() passes every message through it, so a reason that quotes untrusted
+ * text (a file name, an architecture token, a checkpoint's model name) never carries a
+ * terminal escape. Returns the length written.
+ */
+size_t f8_str_safe(char *dst, size_t size, const char *src);
 
 /* A short name for a status code ("format error", ...). */
 const char *f8_status_str(int status);

@@ -16,7 +16,11 @@
 extern "C" {
 #endif
 
-/* Start (or resize) the pool to @n threads in all, the caller included; n >= 1. 0 on success. */
+/* Threads of the pool at most, the caller included (f8-par.c's F8_PAR_MAX). */
+#define F8_PAR_MAX_THREADS 64
+
+/* Start (or resize) the pool to @n threads in all, the caller included; 1 <= n <=
+ * F8_PAR_MAX_THREADS. 0 on success. */
 int f8_par_set_threads(int n);
 int f8_par_threads(void);
 

@@ -25,10 +25,22 @@
 #include "f8-err.h"
 #include "f8-net.h"
 #include "f8-optim.h"
+#include "f8-par.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/*
+ * Limits of a run's configuration (f8_train_cfg_check), the one table that `f8 train`'s
+ * options, f8_train_run and the checkpoint loader all check against.
+ */
+#define F8_TRAIN_EPOCHS_MAX 100000
+#define F8_TRAIN_BATCH_MAX 65536
+#define F8_TRAIN_THREADS_MAX F8_PAR_MAX_THREADS
+#define F8_TRAIN_LR_MAX 100.0
+#define F8_TRAIN_CROP_PAD_MAX 16
+#define F8_TRAIN_LIMIT_MAX 1000000000 /* --train-limit, --test-limit */
 
 /* Where the training part of an epoch is, passed to the progress hook after every batch. */
 struct f8_train_progress {

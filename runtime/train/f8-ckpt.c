@@ -6,14 +6,22 @@
  * a payload of tagged, length-prefixed sections, all little-endian, encoded field by
  * field (never a struct image, so padding and ABI never leak into the file).
  *
- * Saving streams the payload into <path>.tmp.<pid> in the destination's directory,
- * rewrites the header once the CRC is known, fsyncs, renames over <path> and fsyncs
- * the directory: readers see the old file or the new one, never a mix. Loading reads
- * the file whole, checks header, length and CRC before it decodes anything, checks
- * every section length against what is left, and rebuilds the network from the stored
- * architecture text so that the parameter and state counts can be checked.
+ * Saving streams the payload into <path>.tmp.<pid> in the destination's directory
+ * (f8-fs.h: created exclusively, temporaries of dead writers removed first), rewrites
+ * the header once the CRC is known, fsyncs, renames over <path> and fsyncs the
+ * directory: readers see the old file or the new one, never a mix.
+ *
+ * Loading is one sequential pass under a running CRC, and no size the file announces
+ * drives an allocation on its own: the header's length must be the file's size, the
+ * small sections have fixed bounds, ARCH comes first and the network it describes fixes
+ * the exact size of the float arrays, which are read straight into the network. A
+ * layout or range error found on the way is held back until the CRC has been checked,
+ * so a damaged file is always reported as corrupt; nothing is returned before the CRC
+ * and every decoded value (configuration, progress, history) have been checked.
  */
 #include <errno.h>
+#include <float.h>
+#include <math.h>
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -25,6 +33,8 @@
 #include <zlib.h>
 
 #include "f8-ckpt.h"
+#include "f8-fs.h"
+#include "f8-train.h"
 
 /* "\x89" keeps 7-bit channels and text-mode transfers from passing a mangled file. */
 static const uint8_t f8_ckpt_magic[8] = { 0x89, 'F', '8', 'C', 'K', 'P', 'T', '\n' };
@@ -33,6 +43,10 @@ static const uint8_t f8_ckpt_magic[8] = { 0x89, 'F', '8', 'C', 'K', 'P', 'T', '\
 #define F8_CKPT_SEC_HDR 12 /* tag (4) + length (u64) */
 /* Larger than any model libf8 trains (and a bound on what a corrupt length can ask for). */
 #define F8_CKPT_MAX_BYTES (1ull << 36)
+/* Bounds of the sections read into memory whole (the float arrays are sized by ARCH). */
+#define F8_CKPT_ARCH_MAX (1u << 24)      /* architecture text: 16 MiB */
+#define F8_CKPT_SMALL_MAX (1u << 16)     /* CONF, PROG of a later minor version */
+#define F8_CKPT_HIST_ENTRY_MAX 4096u     /* one HIST entry of a later minor version */
 #define F8_CKPT_MODEL_MAX ((int)sizeof(((struct f8_train_cfg *)0)->model))
 
 /* Section tags, in the order the writer emits them. */
@@ -263,32 +277,6 @@ static void f8_ckpt_header(uint8_t *h, uint64_t payload, uint32_t crc)
 	f8_put32(h + 28, (uint32_t)crc32(crc32(0L, Z_NULL, 0), h, 28));
 }
 
-/* fsync the directory holding @path, so that the rename itself is durable. */
-static int f8_fsync_dir(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char *dir;
-	int fd, rc = 0;
-
-	if (!slash)
-		dir = strdup(".");
-	else if (slash == path)
-		dir = strdup("/");
-	else
-		dir = strndup(path, (size_t)(slash - path));
-	if (!dir)
-		return ENOMEM;
-	fd = open(dir, O_RDONLY | O_DIRECTORY);
-	free(dir);
-	if (fd < 0)
-		return errno;
-	/* Some file systems cannot fsync a directory; the rename is as durable as they allow. */
-	if (fsync(fd) != 0 && errno != EINVAL && errno != ENOTSUP)
-		rc = errno;
-	close(fd);
-	return rc;
-}
-
 static int f8_ckpt_check_save(const struct f8_net *net, const struct f8_sgd *opt,
 			      const struct f8_train_cfg *cfg, const struct f8_train_state *st,
 			      struct f8_err *err)
@@ -318,7 +306,6 @@ int f8_ckpt_save(const char *path, const struct f8_net *net, const struct f8_sgd
 	struct f8_ckw *w = NULL;
 	uint8_t hdr[F8_CKPT_HDR];
 	char *tmp = NULL;
-	size_t tlen;
 	FILE *f = NULL;
 	int fd, rc, e;
 
@@ -327,22 +314,20 @@ int f8_ckpt_save(const char *path, const struct f8_net *net, const struct f8_sgd
 	rc = f8_ckpt_check_save(net, opt, cfg, st, err);
 	if (rc)
 		return rc;
-	tlen = strlen(path) + 32;
-	tmp = malloc(tlen);
-	w = malloc(sizeof(*w));
-	if (!tmp || !w) {
-		free(tmp);
-		free(w);
-		return f8_fail(err, F8_ERR_NOMEM, "%s: out of memory", path);
-	}
-	snprintf(tmp, tlen, "%s.tmp.%ld", path, (long)getpid());
-
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0666);
-	if (fd < 0) {
-		rc = f8_fail(err, F8_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
-		free(tmp);
-		free(w);
+	/* A checkpoint is a regular file: a link, directory, device or FIFO is never replaced. */
+	rc = f8_fs_target(path, err);
+	if (rc < 0)
 		return rc;
+	if (rc == F8_FS_SPECIAL)
+		return f8_fail(err, F8_ERR_IO, "%s: not a regular file: a checkpoint is not written there",
+			       path);
+	w = malloc(sizeof(*w));
+	if (!w)
+		return f8_fail(err, F8_ERR_NOMEM, "%s: out of memory", path);
+	fd = f8_fs_tmp_create(path, &tmp, err);
+	if (fd < 0) {
+		free(w);
+		return fd;
 	}
 	f = fdopen(fd, "wb");
 	if (!f) {
@@ -377,18 +362,11 @@ int f8_ckpt_save(const char *path, const struct f8_net *net, const struct f8_sgd
 		rc = f8_fail(err, F8_ERR_IO, "%s: close failed: %s", tmp, strerror(errno));
 		goto fail;
 	}
-	if (rename(tmp, path) != 0) {
-		rc = f8_fail(err, F8_ERR_IO, "%s: cannot rename %s over it: %s", path, tmp,
-			     strerror(errno));
-		goto fail;
-	}
-	e = f8_fsync_dir(path);
+	/* On a failed rename the temporary is removed; a failed directory sync is reported. */
+	rc = f8_fs_commit(tmp, path, err);
 	free(tmp);
 	free(w);
-	if (e)
-		return f8_fail(err, F8_ERR_IO, "%s: written, but its directory could not be synced: %s",
-			       path, strerror(e));
-	return F8_OK;
+	return rc;
 fail:
 	if (f)
 		fclose(f);
@@ -398,7 +376,276 @@ fail:
 	return rc;
 }
 
-/* ---- reader ---- */
+/* ---- reader: one pass under a running CRC ---- */
+
+enum { SEC_ARCH, SEC_CONF, SEC_PROG, SEC_HIST, SEC_PARM, SEC_BNST, SEC_VELO, SEC_COUNT };
+
+static const uint32_t f8_sec_tags[SEC_COUNT] = { F8_SEC_ARCH, F8_SEC_CONF, F8_SEC_PROG, F8_SEC_HIST,
+						 F8_SEC_PARM, F8_SEC_BNST, F8_SEC_VELO };
+static const char *const f8_sec_names[SEC_COUNT] = { "ARCH", "CONF", "PROG", "HIST",
+						     "PARM", "BNST", "VELO" };
+
+struct f8_ckin {
+	const char *path;
+	int fd;
+	uLong crc;       /* of the payload consumed so far */
+	uint64_t left;   /* payload bytes not consumed yet */
+	uint64_t unread; /* payload bytes not read from the file yet */
+	uint16_t minor;  /* of the file */
+	size_t pos, fill; /* buf[pos, fill) read but not consumed */
+	uint8_t buf[65536];
+};
+
+/* The next @n <= in->left payload bytes into @dst (NULL: through the CRC only). */
+static int f8_ckin_read(struct f8_ckin *in, void *dst, uint64_t n, struct f8_err *err)
+{
+	uint8_t *d = dst;
+
+	F8_ASSERT(n <= in->left);
+	while (n) {
+		uint8_t *p;
+		size_t k;
+		ssize_t r;
+
+		if (in->pos < in->fill) {
+			/* Buffered bytes first. */
+			k = in->fill - in->pos < n ? in->fill - in->pos : (size_t)n;
+			p = in->buf + in->pos;
+			in->pos += k;
+			r = (ssize_t)k;
+		} else {
+			/* Large reads go straight to their destination; the rest through buf. */
+			const bool direct = d && n >= sizeof(in->buf);
+			const uint64_t cap = direct ? (1u << 30) : sizeof(in->buf);
+
+			k = (size_t)(in->unread < cap ? in->unread : cap);
+			p = direct ? d : in->buf;
+			r = k ? read(in->fd, p, k) : 0;
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r < 0)
+				return f8_fail(err, F8_ERR_IO, "%s: read failed: %s", in->path,
+					       strerror(errno));
+			if (r == 0)
+				return f8_fail(err, F8_ERR_CORRUPT,
+					       "%s: truncated while reading (the file shrank)", in->path);
+			in->unread -= (uint64_t)r;
+			if (!direct) {
+				in->pos = 0;
+				in->fill = (size_t)r;
+				continue;
+			}
+		}
+		in->crc = crc32_z(in->crc, p, (size_t)r);
+		if (d) {
+			if (p != d)
+				memcpy(d, p, (size_t)r);
+			d += r;
+		}
+		in->left -= (uint64_t)r;
+		n -= (uint64_t)r;
+	}
+	return F8_OK;
+}
+
+/* Checks 1-7 of docs/checkpoint-format.md: the file, the header, the payload length. */
+static int f8_ckin_open(struct f8_ckin *in, const char *path, uint32_t *crc, struct f8_err *err)
+{
+	uint8_t h[F8_CKPT_HDR];
+	uint64_t size = 0, plen;
+	uint16_t major;
+	size_t got = 0;
+	int rc;
+
+	in->path = path;
+	in->crc = crc32(0L, Z_NULL, 0);
+	in->fd = f8_fs_open_regular(path, &size, err);
+	if (in->fd < 0)
+		return in->fd;
+	if (size < F8_CKPT_HDR)
+		return f8_fail(err, F8_ERR_CORRUPT, "%s: truncated: %llu bytes, shorter than the header",
+			       path, (unsigned long long)size);
+	while (got < sizeof(h)) {
+		ssize_t r = read(in->fd, h + got, sizeof(h) - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return f8_fail(err, F8_ERR_IO, "%s: read failed", path);
+		got += (size_t)r;
+	}
+	if (memcmp(h, f8_ckpt_magic, 8) != 0)
+		return f8_fail(err, F8_ERR_FORMAT, "%s: not an f8 checkpoint (bad magic)", path);
+	/* Magic and major sit at fixed offsets in every version: check the version first. */
+	major = (uint16_t)(h[8] | h[9] << 8);
+	in->minor = (uint16_t)(h[10] | h[11] << 8);
+	if (major != F8_CKPT_VERSION_MAJOR)
+		return f8_fail(err, F8_ERR_VERSION, "%s: checkpoint version %u.%u, this build reads %d.x",
+			       path, major, in->minor, F8_CKPT_VERSION_MAJOR);
+	if (f8_get32(h + 28) != (uint32_t)crc32(crc32(0L, Z_NULL, 0), h, 28))
+		return f8_fail(err, F8_ERR_CORRUPT, "%s: header checksum mismatch", path);
+	if (f8_get32(h + 12) != 0)
+		return f8_fail(err, F8_ERR_FORMAT, "%s: unknown header flags 0x%08x", path,
+			       f8_get32(h + 12));
+	plen = f8_get64(h + 16);
+	if (plen != size - F8_CKPT_HDR) {
+		rc = plen > size - F8_CKPT_HDR ? F8_ERR_CORRUPT : F8_ERR_FORMAT;
+		return f8_fail(err, rc, "%s: %s: the header announces %llu payload bytes, the file holds %llu",
+			       path, rc == F8_ERR_CORRUPT ? "truncated" : "trailing bytes",
+			       (unsigned long long)plen, (unsigned long long)(size - F8_CKPT_HDR));
+	}
+	if (plen > F8_CKPT_MAX_BYTES)
+		return f8_fail(err, F8_ERR_RANGE, "%s: %llu bytes, above the limit of %llu", path,
+			       (unsigned long long)plen, F8_CKPT_MAX_BYTES);
+	in->left = in->unread = plen;
+	in->pos = in->fill = 0;
+	*crc = f8_get32(h + 24);
+	return F8_OK;
+}
+
+/* What the pass collects: the small sections' bytes, the network and the optimiser. */
+struct f8_ckpt_doc {
+	bool seen[SEC_COUNT];
+	uint8_t *body[SEC_COUNT]; /* CONF, PROG, HIST: malloc'd */
+	uint64_t len[SEC_COUNT];
+	uint16_t minor;           /* of the file */
+	struct f8_net *net;       /* from ARCH */
+	struct f8_sgd opt;        /* velocity from VELO */
+};
+
+static void f8_ckpt_doc_free(struct f8_ckpt_doc *doc)
+{
+	int i;
+
+	for (i = 0; i < SEC_COUNT; i++)
+		free(doc->body[i]);
+	f8_sgd_free(&doc->opt);
+	f8_net_free(doc->net);
+	memset(doc, 0, sizeof(*doc));
+}
+
+/* ARCH: at most F8_CKPT_ARCH_MAX bytes, no NUL, a text f8_net_parse accepts. */
+static int f8_ckpt_arch(struct f8_ckin *in, uint64_t len, struct f8_ckpt_doc *doc,
+			struct f8_err *err)
+{
+	struct f8_err perr = { "" };
+	char *text;
+	int rc;
+
+	if (len > F8_CKPT_ARCH_MAX)
+		return f8_fail(err, F8_ERR_RANGE, "%s: architecture text of %llu bytes, above the limit of %u",
+			       in->path, (unsigned long long)len, F8_CKPT_ARCH_MAX);
+	text = malloc((size_t)len + 1);
+	if (!text)
+		return f8_fail(err, F8_ERR_NOMEM, "%s: out of memory", in->path);
+	rc = f8_ckin_read(in, text, len, err);
+	if (rc) {
+		free(text);
+		return rc;
+	}
+	text[len] = 0;
+	if (memchr(text, 0, (size_t)len)) {
+		free(text);
+		return f8_fail(err, F8_ERR_FORMAT, "%s: NUL byte in the architecture text", in->path);
+	}
+	doc->net = f8_net_parse(text, &perr);
+	free(text);
+	if (!doc->net)
+		return f8_fail(err, F8_ERR_FORMAT, "%s: stored architecture refused: %s", in->path,
+			       perr.msg);
+	return F8_OK;
+}
+
+/* A float array: exactly a u64 count and @count floats, the count the network fixes. */
+static int f8_ckpt_array(struct f8_ckin *in, int sec, uint64_t len, struct f8_ckpt_doc *doc,
+			 struct f8_err *err)
+{
+	const char *name = f8_sec_names[sec];
+	size_t count = sec == SEC_BNST ? doc->net->state_count : doc->net->param_count;
+	uint8_t cnt[8];
+	uint8_t *bytes;
+	float *dst;
+	size_t i;
+	int rc;
+
+	/* Float arrays never grow: exact length whatever the minor version. */
+	if (len != 8 + 4 * (uint64_t)count)
+		return f8_fail(err, F8_ERR_FORMAT,
+			       "%s: section %s holds %llu bytes, the stored architecture needs %llu (%zu values)",
+			       in->path, name, (unsigned long long)len,
+			       (unsigned long long)(8 + 4 * (uint64_t)count), count);
+	rc = f8_ckin_read(in, cnt, 8, err);
+	if (rc)
+		return rc;
+	if (f8_get64(cnt) != count)
+		return f8_fail(err, F8_ERR_FORMAT,
+			       "%s: section %s holds %llu values, the stored architecture needs %zu",
+			       in->path, name, (unsigned long long)f8_get64(cnt), count);
+	if (sec == SEC_VELO) {
+		struct f8_sgd_cfg none = { 0 };
+
+		/* The optimiser's configuration comes from CONF once it has been checked. */
+		rc = f8_sgd_init(&doc->opt, &none, doc->net);
+		if (rc)
+			return f8_fail(err, rc, "%s: cannot set up the optimiser", in->path);
+		dst = doc->opt.velocity;
+	} else {
+		dst = sec == SEC_PARM ? doc->net->param : doc->net->state;
+	}
+	/* Straight into the destination, then decoded in place (little-endian bit patterns). */
+	bytes = (uint8_t *)dst;
+	rc = f8_ckin_read(in, bytes, 4 * (uint64_t)count, err);
+	if (rc)
+		return rc;
+	for (i = 0; i < count; i++)
+		dst[i] = f8_u2f(f8_get32(bytes + 4 * i));
+	return F8_OK;
+}
+
+/* One known section, just after its header; the bound of each comes before its bytes. */
+static int f8_ckpt_section(struct f8_ckin *in, int sec, uint64_t len, struct f8_ckpt_doc *doc,
+			   struct f8_err *err)
+{
+	const bool newer = in->minor > F8_CKPT_VERSION_MINOR;
+	uint64_t need = sec == SEC_CONF ? F8_CONF_BYTES : sec == SEC_PROG ? F8_PROG_BYTES : 0;
+	uint64_t max = need;
+
+	switch (sec) {
+	case SEC_ARCH:
+		return f8_ckpt_arch(in, len, doc, err);
+	case SEC_PARM:
+	case SEC_BNST:
+	case SEC_VELO:
+		return f8_ckpt_array(in, sec, len, doc, err);
+	case SEC_HIST:
+		/* u32 count (epochs done, at most F8_TRAIN_EPOCHS_MAX), then the entries. */
+		need = 4;
+		max = 4 + (uint64_t)F8_TRAIN_EPOCHS_MAX * (newer ? F8_CKPT_HIST_ENTRY_MAX : F8_HIST_ENTRY);
+		break;
+	default:
+		/* A later minor version may append fields to CONF and PROG. */
+		if (newer)
+			max = F8_CKPT_SMALL_MAX;
+		break;
+	}
+	if (len < need || len > max) {
+		if (need == max)
+			return f8_fail(err, F8_ERR_FORMAT, "%s: section %s holds %llu bytes, want %llu",
+				       in->path, f8_sec_names[sec], (unsigned long long)len,
+				       (unsigned long long)need);
+		return f8_fail(err, F8_ERR_FORMAT, "%s: section %s holds %llu bytes, want %llu to %llu",
+			       in->path, f8_sec_names[sec], (unsigned long long)len,
+			       (unsigned long long)need, (unsigned long long)max);
+	}
+
+	doc->body[sec] = malloc((size_t)len + 1);
+	if (!doc->body[sec])
+		return f8_fail(err, F8_ERR_NOMEM, "%s: out of memory", in->path);
+	doc->len[sec] = len;
+	return f8_ckin_read(in, doc->body[sec], len, err);
+}
+
+/* ---- decoding the small sections, every value range-checked ---- */
 
 struct f8_ckr {
 	const uint8_t *p;
@@ -434,350 +681,270 @@ static int f8_ckr_bool(struct f8_ckr *r, bool *b)
 	return v <= 1;
 }
 
-struct f8_ckpt_secs {
-	struct f8_ckr s[7]; /* ARCH CONF PROG HIST PARM BNST VELO */
-	bool seen[7];
-};
-
-static const uint32_t f8_sec_tags[7] = { F8_SEC_ARCH, F8_SEC_CONF, F8_SEC_PROG, F8_SEC_HIST,
-					 F8_SEC_PARM, F8_SEC_BNST, F8_SEC_VELO };
-static const char *const f8_sec_names[7] = { "ARCH", "CONF", "PROG", "HIST",
-					     "PARM", "BNST", "VELO" };
-
-/* Read @path whole; check header, length and CRC. *payload malloc'd. */
-static int f8_ckpt_read(const char *path, uint8_t **payload, size_t *len, uint16_t *minor,
+static int f8_ckpt_conf(const char *path, const struct f8_ckpt_doc *doc, struct f8_train_cfg *cfg,
 			struct f8_err *err)
 {
-	uint8_t h[F8_CKPT_HDR];
-	struct stat sb;
-	uint64_t plen;
-	uint16_t major;
-	uint8_t *buf = NULL;
-	FILE *f;
-	int rc;
+	struct f8_ckr r = { doc->body[SEC_CONF], (size_t)doc->len[SEC_CONF] };
+	struct f8_err cerr = { "" };
+	uint32_t model_len;
+	const uint8_t *model;
+	bool ok = true;
 
-	f = fopen(path, "rb");
-	if (!f)
-		return f8_fail(err, F8_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-	if (fstat(fileno(f), &sb) != 0) {
-		rc = f8_fail(err, F8_ERR_IO, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(sb.st_mode)) {
-		rc = f8_fail(err, F8_ERR_IO, "%s: not a regular file", path);
-		goto out;
-	}
-	if (sb.st_size < F8_CKPT_HDR) {
-		rc = f8_fail(err, F8_ERR_CORRUPT, "%s: truncated: %lld bytes, shorter than the header",
-			     path, (long long)sb.st_size);
-		goto out;
-	}
-	if (fread(h, 1, sizeof(h), f) != sizeof(h)) {
-		rc = f8_fail(err, F8_ERR_IO, "%s: read failed", path);
-		goto out;
-	}
-	if (memcmp(h, f8_ckpt_magic, 8) != 0) {
-		rc = f8_fail(err, F8_ERR_FORMAT, "%s: not an f8 checkpoint (bad magic)", path);
-		goto out;
-	}
-	/* Magic and major sit at fixed offsets in every version: check the version first. */
-	major = (uint16_t)(h[8] | h[9] << 8);
-	*minor = (uint16_t)(h[10] | h[11] << 8);
-	if (major != F8_CKPT_VERSION_MAJOR) {
-		rc = f8_fail(err, F8_ERR_VERSION,
-			     "%s: checkpoint version %u.%u, this build reads %d.x", path, major,
-			     *minor, F8_CKPT_VERSION_MAJOR);
-		goto out;
-	}
-	if (f8_get32(h + 28) != (uint32_t)crc32(crc32(0L, Z_NULL, 0), h, 28)) {
-		rc = f8_fail(err, F8_ERR_CORRUPT, "%s: header checksum mismatch", path);
-		goto out;
-	}
-	if (f8_get32(h + 12) != 0) {
-		rc = f8_fail(err, F8_ERR_FORMAT, "%s: unknown header flags 0x%08x", path,
-			     f8_get32(h + 12));
-		goto out;
-	}
-	plen = f8_get64(h + 16);
-	if (plen != (uint64_t)sb.st_size - F8_CKPT_HDR) {
-		rc = f8_fail(err, plen > (uint64_t)sb.st_size - F8_CKPT_HDR ? F8_ERR_CORRUPT
-									 : F8_ERR_FORMAT,
-			     "%s: %s: the header announces %llu payload bytes, the file holds %lld",
-			     path,
-			     plen > (uint64_t)sb.st_size - F8_CKPT_HDR ? "truncated" : "trailing bytes",
-			     (unsigned long long)plen, (long long)sb.st_size - F8_CKPT_HDR);
-		goto out;
-	}
-	if (plen > F8_CKPT_MAX_BYTES) {
-		rc = f8_fail(err, F8_ERR_RANGE, "%s: %llu bytes, above the limit", path,
-			     (unsigned long long)plen);
-		goto out;
-	}
-	buf = malloc(plen + 1);
-	if (!buf) {
-		rc = f8_fail(err, F8_ERR_NOMEM, "%s: cannot allocate %llu bytes", path,
-			     (unsigned long long)plen);
-		goto out;
-	}
-	if (fread(buf, 1, plen, f) != plen) {
-		rc = f8_fail(err, F8_ERR_CORRUPT, "%s: truncated while reading", path);
-		goto out;
-	}
-	if (f8_get32(h + 24) != (uint32_t)crc32_z(crc32(0L, Z_NULL, 0), buf, plen)) {
-		rc = f8_fail(err, F8_ERR_CORRUPT, "%s: checksum mismatch (corrupt checkpoint)", path);
-		goto out;
-	}
-	*payload = buf;
-	*len = plen;
-	buf = NULL;
-	rc = F8_OK;
-out:
-	free(buf);
-	fclose(f);
-	return rc;
-}
-
-/* Split the payload into sections; every length is checked against what is left. */
-static int f8_ckpt_sections(const char *path, const uint8_t *p, size_t len,
-			    struct f8_ckpt_secs *secs, struct f8_err *err)
-{
-	int i;
-
-	memset(secs, 0, sizeof(*secs));
-	while (len) {
-		uint32_t tag;
-		uint64_t slen;
-
-		if (len < F8_CKPT_SEC_HDR)
-			return f8_fail(err, F8_ERR_FORMAT, "%s: %zu stray bytes after the last section",
-				       path, len);
-		tag = f8_get32(p);
-		slen = f8_get64(p + 4);
-		p += F8_CKPT_SEC_HDR;
-		len -= F8_CKPT_SEC_HDR;
-		if (slen > len)
-			return f8_fail(err, F8_ERR_FORMAT,
-				       "%s: section 0x%08x of %llu bytes overruns the file (%zu left)",
-				       path, tag, (unsigned long long)slen, len);
-		for (i = 0; i < 7; i++) {
-			if (tag != f8_sec_tags[i])
-				continue;
-			if (secs->seen[i])
-				return f8_fail(err, F8_ERR_FORMAT, "%s: section %s appears twice",
-					       path, f8_sec_names[i]);
-			secs->seen[i] = true;
-			secs->s[i].p = p;
-			secs->s[i].left = (size_t)slen;
-		}
-		/* Unknown tags: sections a later minor version added; skipped. */
-		p += slen;
-		len -= (size_t)slen;
-	}
-	for (i = 0; i < 7; i++)
-		if (!secs->seen[i])
-			return f8_fail(err, F8_ERR_FORMAT, "%s: section %s missing", path,
-				       f8_sec_names[i]);
+	memset(cfg, 0, sizeof(*cfg));
+	model_len = f8_ckr_u32(&r);
+	model = f8_ckr_take(&r, F8_CKPT_MODEL_MAX);
+	if (model_len >= (uint32_t)F8_CKPT_MODEL_MAX || memchr(model, 0, model_len))
+		return f8_fail(err, F8_ERR_FORMAT, "%s: bad model name in the configuration", path);
+	memcpy(cfg->model, model, model_len);
+	cfg->epochs = (int32_t)f8_ckr_u32(&r);
+	cfg->batch = (int32_t)f8_ckr_u32(&r);
+	cfg->threads = (int32_t)f8_ckr_u32(&r);
+	cfg->lr = f8_u2f(f8_ckr_u32(&r));
+	cfg->final_lr = f8_u2f(f8_ckr_u32(&r));
+	cfg->warmup_epochs = f8_u2f(f8_ckr_u32(&r));
+	cfg->sgd.momentum = f8_u2f(f8_ckr_u32(&r));
+	cfg->sgd.weight_decay = f8_u2f(f8_ckr_u32(&r));
+	ok &= f8_ckr_bool(&r, &cfg->sgd.nesterov);
+	ok &= f8_ckr_bool(&r, &cfg->sgd.decay_bn);
+	ok &= f8_ckr_bool(&r, &cfg->sgd.decay_bias);
+	ok &= f8_ckr_bool(&r, &cfg->sgd.decay_dw);
+	cfg->aug.crop_pad = (int32_t)f8_ckr_u32(&r);
+	ok &= f8_ckr_bool(&r, &cfg->aug.hflip);
+	cfg->seed = f8_ckr_u64(&r);
+	cfg->train_limit = (int32_t)f8_ckr_u32(&r);
+	cfg->test_limit = (int32_t)f8_ckr_u32(&r);
+	if (!ok)
+		return f8_fail(err, F8_ERR_FORMAT, "%s: a flag of the configuration is neither 0 nor 1",
+			       path);
+	/* The same limits as a new run's options: a stored value never escapes them. */
+	if (f8_train_cfg_check(cfg, &cerr))
+		return f8_fail(err, F8_ERR_FORMAT, "%s: configuration out of range: %s", path, cerr.msg);
 	return F8_OK;
 }
 
 /*
- * A section holds at least @need bytes; more only from a later minor version, which
- * may append fields (ignored here).
+ * Most optimiser steps @epochs epochs can take: ceil(images / batch) per epoch, with at
+ * most train_limit images (or F8 IDX's 2^31 - 1).
  */
-static int f8_ckpt_size(const char *path, const struct f8_ckr *s, const char *name, uint64_t need,
-			uint16_t minor, struct f8_err *err)
+static int64_t f8_ckpt_max_steps(const struct f8_train_cfg *cfg, int epochs)
 {
-	if (s->left < need || (s->left > need && minor <= F8_CKPT_VERSION_MINOR))
-		return f8_fail(err, F8_ERR_FORMAT, "%s: section %s holds %zu bytes, want %llu", path,
-			       name, s->left, (unsigned long long)need);
+	const int64_t images = cfg->train_limit ? cfg->train_limit : INT32_MAX;
+
+	return (int64_t)epochs * ((images + cfg->batch - 1) / cfg->batch);
+}
+
+/* One history entry's values, as the training loop can produce them. */
+static int f8_ckpt_entry(const char *path, int i, const struct f8_epoch_stats *e, struct f8_err *err)
+{
+	const char *bad = NULL;
+	double v = 0;
+
+#define F8_RANGE(x, ok)                    \
+	do {                               \
+		if (!bad && !(ok)) {       \
+			bad = #x;          \
+			v = e->x;          \
+		}                          \
+	} while (0)
+	if (e->epoch != i + 1)
+		return f8_fail(err, F8_ERR_FORMAT, "%s: history entry %d is for epoch %d", path, i + 1,
+			       e->epoch);
+	/* Train losses are means of finite float losses; a test loss may have diverged. */
+	F8_RANGE(lr, e->lr >= 0 && e->lr <= F8_TRAIN_LR_MAX);
+	F8_RANGE(train_loss, e->train_loss >= 0 && e->train_loss <= FLT_MAX);
+	F8_RANGE(train_acc, e->train_acc >= 0 && e->train_acc <= 1);
+	F8_RANGE(test_loss, isnan(e->test_loss) || e->test_loss >= 0);
+	F8_RANGE(test_acc, e->test_acc >= 0 && e->test_acc <= 1);
+	F8_RANGE(seconds, e->seconds >= 0 && isfinite(e->seconds));
+	F8_RANGE(images_per_s, e->images_per_s >= 0 && isfinite(e->images_per_s));
+#undef F8_RANGE
+	if (bad)
+		return f8_fail(err, F8_ERR_FORMAT, "%s: history of epoch %d: %s %g is out of range", path,
+			       i + 1, bad, v);
 	return F8_OK;
 }
 
-static int f8_ckpt_conf(const char *path, struct f8_ckr *r, uint16_t minor,
-			struct f8_train_cfg *cfg, struct f8_err *err)
+static int f8_ckpt_progress(const char *path, const struct f8_ckpt_doc *doc,
+			    const struct f8_train_cfg *cfg, struct f8_train_state *st,
+			    struct f8_err *err)
 {
-	uint32_t model_len;
-	const uint8_t *model;
-	bool ok = true;
-	int rc = f8_ckpt_size(path, r, "CONF", F8_CONF_BYTES, minor, err);
-
-	if (rc)
-		return rc;
-	memset(cfg, 0, sizeof(*cfg));
-	model_len = f8_ckr_u32(r);
-	model = f8_ckr_take(r, F8_CKPT_MODEL_MAX);
-	if (model_len >= (uint32_t)F8_CKPT_MODEL_MAX || memchr(model, 0, model_len))
-		return f8_fail(err, F8_ERR_FORMAT, "%s: bad model name in the configuration", path);
-	memcpy(cfg->model, model, model_len);
-	cfg->epochs = (int32_t)f8_ckr_u32(r);
-	cfg->batch = (int32_t)f8_ckr_u32(r);
-	cfg->threads = (int32_t)f8_ckr_u32(r);
-	cfg->lr = f8_u2f(f8_ckr_u32(r));
-	cfg->final_lr = f8_u2f(f8_ckr_u32(r));
-	cfg->warmup_epochs = f8_u2f(f8_ckr_u32(r));
-	cfg->sgd.momentum = f8_u2f(f8_ckr_u32(r));
-	cfg->sgd.weight_decay = f8_u2f(f8_ckr_u32(r));
-	ok &= f8_ckr_bool(r, &cfg->sgd.nesterov);
-	ok &= f8_ckr_bool(r, &cfg->sgd.decay_bn);
-	ok &= f8_ckr_bool(r, &cfg->sgd.decay_bias);
-	ok &= f8_ckr_bool(r, &cfg->sgd.decay_dw);
-	cfg->aug.crop_pad = (int32_t)f8_ckr_u32(r);
-	ok &= f8_ckr_bool(r, &cfg->aug.hflip);
-	cfg->seed = f8_ckr_u64(r);
-	cfg->train_limit = (int32_t)f8_ckr_u32(r);
-	cfg->test_limit = (int32_t)f8_ckr_u32(r);
-	if (!ok)
-		return f8_fail(err, F8_ERR_FORMAT, "%s: a flag of the configuration is neither 0 nor 1",
-			       path);
-	if (cfg->epochs < 0 || cfg->batch < 0 || cfg->threads < 0 || cfg->aug.crop_pad < 0 ||
-	    cfg->train_limit < 0 || cfg->test_limit < 0)
-		return f8_fail(err, F8_ERR_FORMAT, "%s: negative count in the configuration", path);
-	return F8_OK;
-}
-
-static int f8_ckpt_progress(const char *path, struct f8_ckpt_secs *secs, uint16_t minor,
-			    struct f8_train_state *st, struct f8_err *err)
-{
-	struct f8_ckr *r = &secs->s[2], *hr = &secs->s[3];
+	struct f8_ckr r = { doc->body[SEC_PROG], (size_t)doc->len[SEC_PROG] };
+	struct f8_ckr hr = { doc->body[SEC_HIST], (size_t)doc->len[SEC_HIST] };
+	const size_t known = doc->len[SEC_HIST] - 4;
+	int64_t step;
 	uint32_t n;
 	int32_t i;
-	int rc = f8_ckpt_size(path, r, "PROG", F8_PROG_BYTES, minor, err);
+	int rc;
 
-	if (rc)
-		return rc;
 	memset(st, 0, sizeof(*st));
-	st->epochs_done = (int32_t)f8_ckr_u32(r);
-	st->step = (long)(int64_t)f8_ckr_u64(r);
-	if (st->epochs_done < 0 || st->step < 0)
-		return f8_fail(err, F8_ERR_FORMAT, "%s: negative progress (%d epochs, step %ld)",
-			       path, st->epochs_done, st->step);
-	if (hr->left < 4)
-		return f8_fail(err, F8_ERR_FORMAT, "%s: section HIST too short", path);
-	n = f8_ckr_u32(hr);
+	st->epochs_done = (int32_t)f8_ckr_u32(&r);
+	step = (int64_t)f8_ckr_u64(&r);
+	if (st->epochs_done < 0 || st->epochs_done > cfg->epochs)
+		return f8_fail(err, F8_ERR_FORMAT, "%s: %d epochs done, outside [0, %d] (the run's epochs)",
+			       path, st->epochs_done, cfg->epochs);
+	/* Every epoch takes at least one step and at most ceil(images / batch). */
+	if (step < st->epochs_done || step > f8_ckpt_max_steps(cfg, st->epochs_done))
+		return f8_fail(err, F8_ERR_FORMAT,
+			       "%s: step %lld does not fit %d epochs of batch %d (at most %lld steps)",
+			       path, (long long)step, st->epochs_done, cfg->batch,
+			       (long long)f8_ckpt_max_steps(cfg, st->epochs_done));
+	st->step = (long)step;
+	n = f8_ckr_u32(&hr);
 	if (n != (uint32_t)st->epochs_done)
 		return f8_fail(err, F8_ERR_FORMAT, "%s: %u history entries for %d epochs done", path,
 			       n, st->epochs_done);
 	/* Entry size may grow in a later minor version; each entry's known prefix is read. */
-	if (n ? hr->left % n != 0 || hr->left / n < F8_HIST_ENTRY ||
-			(hr->left / n > F8_HIST_ENTRY && minor <= F8_CKPT_VERSION_MINOR)
-	      : hr->left != 0)
+	if (n ? known % n != 0 || known / n < F8_HIST_ENTRY ||
+			(known / n > F8_HIST_ENTRY && doc->minor <= F8_CKPT_VERSION_MINOR)
+	      : known != 0)
 		return f8_fail(err, F8_ERR_FORMAT, "%s: section HIST holds %zu bytes for %u entries",
-			       path, hr->left + 4, n);
+			       path, known + 4, n);
 	st->history = calloc(n + 1, sizeof(*st->history));
 	if (!st->history)
 		return f8_fail(err, F8_ERR_NOMEM, "%s: out of memory", path);
 	for (i = 0; i < (int32_t)n; i++) {
 		struct f8_epoch_stats *e = &st->history[i];
-		size_t entry = hr->left / (n - (uint32_t)i);
+		const size_t entry = known / n;
 
-		e->epoch = (int32_t)f8_ckr_u32(hr);
-		e->lr = f8_u2d(f8_ckr_u64(hr));
-		e->train_loss = f8_u2d(f8_ckr_u64(hr));
-		e->train_acc = f8_u2d(f8_ckr_u64(hr));
-		e->test_loss = f8_u2d(f8_ckr_u64(hr));
-		e->test_acc = f8_u2d(f8_ckr_u64(hr));
-		e->seconds = f8_u2d(f8_ckr_u64(hr));
-		e->images_per_s = f8_u2d(f8_ckr_u64(hr));
-		f8_ckr_take(hr, entry - F8_HIST_ENTRY);
+		e->epoch = (int32_t)f8_ckr_u32(&hr);
+		e->lr = f8_u2d(f8_ckr_u64(&hr));
+		e->train_loss = f8_u2d(f8_ckr_u64(&hr));
+		e->train_acc = f8_u2d(f8_ckr_u64(&hr));
+		e->test_loss = f8_u2d(f8_ckr_u64(&hr));
+		e->test_acc = f8_u2d(f8_ckr_u64(&hr));
+		e->seconds = f8_u2d(f8_ckr_u64(&hr));
+		e->images_per_s = f8_u2d(f8_ckr_u64(&hr));
+		f8_ckr_take(&hr, entry - F8_HIST_ENTRY);
+		rc = f8_ckpt_entry(path, i, e, err);
+		if (rc) {
+			free(st->history);
+			st->history = NULL;
+			return rc;
+		}
 	}
-	return F8_OK;
-}
-
-/* A float array section of exactly @count floats into @dst. */
-static int f8_ckpt_floats(const char *path, struct f8_ckr *r, const char *name, size_t count,
-			  float *dst, struct f8_err *err)
-{
-	uint64_t n;
-	size_t i;
-
-	if (r->left < 8)
-		return f8_fail(err, F8_ERR_FORMAT, "%s: section %s too short", path, name);
-	n = f8_ckr_u64(r);
-	if (n != count)
-		return f8_fail(err, F8_ERR_FORMAT,
-			       "%s: section %s holds %llu values, the stored architecture needs %zu",
-			       path, name, (unsigned long long)n, count);
-	/* Float arrays never grow: exact length whatever the minor version. */
-	if (r->left != 4 * (uint64_t)count)
-		return f8_fail(err, F8_ERR_FORMAT, "%s: section %s holds %zu bytes for %zu values",
-			       path, name, r->left + 8, count);
-	for (i = 0; i < count; i++)
-		dst[i] = f8_u2f(f8_ckr_u32(r));
 	return F8_OK;
 }
 
 int f8_ckpt_load(const char *path, struct f8_net **netp, struct f8_sgd *opt,
 		 struct f8_train_cfg *cfg, struct f8_train_state *st, struct f8_err *err)
 {
+	struct f8_ckin *in;
+	struct f8_ckpt_doc doc;
 	struct f8_train_cfg c;
 	struct f8_train_state s = { 0 };
-	struct f8_sgd o = { 0 };
-	struct f8_ckpt_secs secs;
-	struct f8_net *net = NULL;
-	struct f8_err perr;
-	uint8_t *payload = NULL;
-	char *arch = NULL;
-	size_t len = 0;
-	uint16_t minor = 0;
-	int rc;
+	struct f8_err later = { "" };
+	uint32_t want_crc = 0;
+	int rc, held = F8_OK, i;
 
 	if (!path || !netp || !opt || !cfg || !st)
 		return f8_fail(err, F8_ERR_MISUSE, "checkpoint: NULL argument");
 	*netp = NULL;
-	rc = f8_ckpt_read(path, &payload, &len, &minor, err);
+	memset(&doc, 0, sizeof(doc));
+	in = malloc(sizeof(*in));
+	if (!in)
+		return f8_fail(err, F8_ERR_NOMEM, "%s: out of memory", path);
+	rc = f8_ckin_open(in, path, &want_crc, err);
 	if (rc)
-		return rc;
-	rc = f8_ckpt_sections(path, payload, len, &secs, err);
-	if (rc)
-		goto fail;
-	rc = f8_ckpt_conf(path, &secs.s[1], minor, &c, err);
-	if (rc)
-		goto fail;
-	rc = f8_ckpt_progress(path, &secs, minor, &s, err);
-	if (rc)
-		goto fail;
+		goto out;
+	doc.minor = in->minor;
 
-	if (memchr(secs.s[0].p, 0, secs.s[0].left)) {
-		rc = f8_fail(err, F8_ERR_FORMAT, "%s: NUL byte in the architecture text", path);
-		goto fail;
+	/*
+	 * The sections, in one pass. A layout or range problem is held back (and the rest
+	 * only read through the CRC, nothing more allocated): a damaged file must come out
+	 * as corrupt, whatever its damage looks like.
+	 */
+	while (in->left && !held) {
+		uint8_t h[F8_CKPT_SEC_HDR];
+		uint32_t tag;
+		uint64_t len;
+		int sec;
+
+		if (in->left < F8_CKPT_SEC_HDR) {
+			held = f8_fail(&later, F8_ERR_FORMAT, "%s: %llu stray bytes after the last section",
+				       path, (unsigned long long)in->left);
+			break;
+		}
+		rc = f8_ckin_read(in, h, sizeof(h), err);
+		if (rc)
+			goto out;
+		tag = f8_get32(h);
+		len = f8_get64(h + 4);
+		for (i = 0; i < 4 && h[i] > 0x20 && h[i] < 0x7f; i++)
+			;
+		if (i < 4) {
+			held = f8_fail(&later, F8_ERR_FORMAT,
+				       "%s: section tag %02x %02x %02x %02x is not four ASCII characters",
+				       path, h[0], h[1], h[2], h[3]);
+			break;
+		}
+		if (len > in->left) {
+			held = f8_fail(&later, F8_ERR_FORMAT,
+				       "%s: section 0x%08x of %llu bytes overruns the file (%llu left)",
+				       path, tag, (unsigned long long)len, (unsigned long long)in->left);
+			break;
+		}
+		for (sec = 0; sec < SEC_COUNT && tag != f8_sec_tags[sec]; sec++)
+			;
+		/* ARCH first: the network it describes sizes the float arrays before they come. */
+		if (!doc.seen[SEC_ARCH] && sec != SEC_ARCH) {
+			held = f8_fail(&later, F8_ERR_FORMAT, "%s: the first section is not ARCH", path);
+			break;
+		}
+		if (sec == SEC_COUNT) {
+			/* A section a later minor version added: skipped, through the CRC. */
+			rc = f8_ckin_read(in, NULL, len, err);
+			if (rc)
+				goto out;
+			continue;
+		}
+		if (doc.seen[sec]) {
+			held = f8_fail(&later, F8_ERR_FORMAT, "%s: section %s appears twice", path,
+				       f8_sec_names[sec]);
+			break;
+		}
+		doc.seen[sec] = true;
+		held = f8_ckpt_section(in, sec, len, &doc, &later);
+		if (held == F8_ERR_IO || held == F8_ERR_NOMEM || held == F8_ERR_CORRUPT) {
+			rc = f8_fail(err, held, "%s", later.msg);
+			goto out;
+		}
 	}
-	arch = strndup((const char *)secs.s[0].p, secs.s[0].left);
-	if (!arch) {
-		rc = f8_fail(err, F8_ERR_NOMEM, "%s: out of memory", path);
-		goto fail;
+	if (in->left) {
+		rc = f8_ckin_read(in, NULL, in->left, err);
+		if (rc)
+			goto out;
 	}
-	perr.msg[0] = 0;
-	net = f8_net_parse(arch, &perr);
-	if (!net) {
-		rc = f8_fail(err, F8_ERR_FORMAT, "%s: stored architecture refused: %s", path,
-			     perr.msg);
-		goto fail;
+	if ((uint32_t)in->crc != want_crc) {
+		rc = f8_fail(err, F8_ERR_CORRUPT, "%s: checksum mismatch (corrupt checkpoint)", path);
+		goto out;
 	}
-	rc = f8_sgd_init(&o, &c.sgd, net);
-	if (rc) {
-		rc = f8_fail(err, rc, "%s: cannot set up the optimiser", path);
-		goto fail;
+	if (held) {
+		rc = f8_fail(err, held, "%s", later.msg);
+		goto out;
 	}
-	rc = f8_ckpt_floats(path, &secs.s[4], "PARM", net->param_count, net->param, err);
+	for (i = 0; i < SEC_COUNT; i++)
+		if (!doc.seen[i]) {
+			rc = f8_fail(err, F8_ERR_FORMAT, "%s: section %s missing", path, f8_sec_names[i]);
+			goto out;
+		}
+	rc = f8_ckpt_conf(path, &doc, &c, err);
 	if (!rc)
-		rc = f8_ckpt_floats(path, &secs.s[5], "BNST", net->state_count, net->state, err);
-	if (!rc)
-		rc = f8_ckpt_floats(path, &secs.s[6], "VELO", o.count, o.velocity, err);
+		rc = f8_ckpt_progress(path, &doc, &c, &s, err);
 	if (rc)
-		goto fail;
-	free(arch);
-	free(payload);
-	*netp = net;
-	*opt = o;
+		goto out;
+	doc.opt.cfg = c.sgd;
+	*netp = doc.net;
+	*opt = doc.opt;
 	*cfg = c;
 	*st = s;
-	return F8_OK;
-fail:
-	f8_sgd_free(&o);
-	f8_net_free(net);
-	free(s.history);
-	free(arch);
-	free(payload);
+	doc.net = NULL;
+	memset(&doc.opt, 0, sizeof(doc.opt));
+	rc = F8_OK;
+out:
+	if (in->fd >= 0)
+		close(in->fd);
+	free(in);
+	f8_ckpt_doc_free(&doc);
 	return rc;
 }
 

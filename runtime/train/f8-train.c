@@ -56,14 +56,18 @@ int f8_train_cfg_check(const struct f8_train_cfg *cfg, struct f8_err *err)
 {
 	if (!cfg)
 		return f8_fail(err, F8_ERR_MISUSE, "training: NULL configuration");
-	if (cfg->epochs < 1 || cfg->epochs > 100000)
-		return f8_fail(err, F8_ERR_RANGE, "epochs %d outside [1, 100000]", cfg->epochs);
-	if (cfg->batch < 1 || cfg->batch > 65536)
-		return f8_fail(err, F8_ERR_RANGE, "batch %d outside [1, 65536]", cfg->batch);
-	if (cfg->threads < 1 || cfg->threads > 256)
-		return f8_fail(err, F8_ERR_RANGE, "threads %d outside [1, 256]", cfg->threads);
-	if (!isfinite(cfg->lr) || cfg->lr <= 0 || cfg->lr > 100)
-		return f8_fail(err, F8_ERR_RANGE, "learning rate %g outside (0, 100]", cfg->lr);
+	if (cfg->epochs < 1 || cfg->epochs > F8_TRAIN_EPOCHS_MAX)
+		return f8_fail(err, F8_ERR_RANGE, "epochs %d outside [1, %d]", cfg->epochs,
+			       F8_TRAIN_EPOCHS_MAX);
+	if (cfg->batch < 1 || cfg->batch > F8_TRAIN_BATCH_MAX)
+		return f8_fail(err, F8_ERR_RANGE, "batch %d outside [1, %d]", cfg->batch,
+			       F8_TRAIN_BATCH_MAX);
+	if (cfg->threads < 1 || cfg->threads > F8_TRAIN_THREADS_MAX)
+		return f8_fail(err, F8_ERR_RANGE, "threads %d outside [1, %d]", cfg->threads,
+			       F8_TRAIN_THREADS_MAX);
+	if (!isfinite(cfg->lr) || cfg->lr <= 0 || cfg->lr > F8_TRAIN_LR_MAX)
+		return f8_fail(err, F8_ERR_RANGE, "learning rate %g outside (0, %g]", cfg->lr,
+			       F8_TRAIN_LR_MAX);
 	if (!isfinite(cfg->final_lr) || cfg->final_lr < 0 || cfg->final_lr > cfg->lr)
 		return f8_fail(err, F8_ERR_RANGE, "final learning rate %g outside [0, lr = %g]",
 			       cfg->final_lr, cfg->lr);
@@ -79,11 +83,14 @@ int f8_train_cfg_check(const struct f8_train_cfg *cfg, struct f8_err *err)
 	    cfg->sgd.weight_decay >= 1)
 		return f8_fail(err, F8_ERR_RANGE, "weight decay %g outside [0, 1)",
 			       cfg->sgd.weight_decay);
-	if (cfg->aug.crop_pad < 0 || cfg->aug.crop_pad > 16)
-		return f8_fail(err, F8_ERR_RANGE, "crop padding %d outside [0, 16]",
-			       cfg->aug.crop_pad);
-	if (cfg->train_limit < 0 || cfg->test_limit < 0)
-		return f8_fail(err, F8_ERR_RANGE, "negative image limit");
+	if (cfg->aug.crop_pad < 0 || cfg->aug.crop_pad > F8_TRAIN_CROP_PAD_MAX)
+		return f8_fail(err, F8_ERR_RANGE, "crop padding %d outside [0, %d]",
+			       cfg->aug.crop_pad, F8_TRAIN_CROP_PAD_MAX);
+	if (cfg->train_limit < 0 || cfg->test_limit < 0 || cfg->train_limit > F8_TRAIN_LIMIT_MAX ||
+	    cfg->test_limit > F8_TRAIN_LIMIT_MAX)
+		return f8_fail(err, F8_ERR_RANGE, "image limit outside [0, %d]", F8_TRAIN_LIMIT_MAX);
+	if (strnlen(cfg->model, sizeof(cfg->model)) >= sizeof(cfg->model))
+		return f8_fail(err, F8_ERR_RANGE, "model name not terminated");
 	return F8_OK;
 }
 

@@ -9,9 +9,18 @@
  * with an unknown section still loads. Saving that fails (missing directory, a write
  * that hits the file-size limit, an occupied temporary name, a directory in the way)
  * leaves the previous checkpoint intact and no temporary file behind.
+ *
+ * Hostile files (docs/untrusted-input.md): a header announcing a payload far beyond what
+ * the file's architecture implies is read through the CRC in bounded memory (checked
+ * under a data-size limit); float arrays before ARCH, decoded values out of range
+ * (a history loss of 1.7e308, a wrong epoch number, a step count no run can reach,
+ * threads beyond the pool) are refused with sealed CRCs; a FIFO is refused at once. A
+ * save never replaces a symbolic link or a FIFO, removes the temporaries of dead
+ * writers and keeps those of live ones; a locked directory refuses a second locker.
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,10 +28,12 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include "f8-ckpt.h"
+#include "f8-fs.h"
 #include "f8-rng.h"
 #include "train-test.h"
 
@@ -116,7 +127,7 @@ static void run_make(struct run *run, const char *arch, int epochs, uint64_t see
 
 	strcpy(run->cfg.model, "tests/tiny.arch");
 	run->cfg.epochs = 30;
-	run->cfg.batch = 128;
+	run->cfg.batch = 1; /* with all images: up to 2^31 - 1 steps per epoch (a 64-bit step) */
 	run->cfg.threads = 2;
 	run->cfg.lr = 0.1f;
 	run->cfg.final_lr = 1e-4f;
@@ -124,13 +135,13 @@ static void run_make(struct run *run, const char *arch, int epochs, uint64_t see
 	run->cfg.sgd = (struct f8_sgd_cfg){ 0.9f, 5e-4f, true, false, true, false };
 	run->cfg.aug = (struct f8_augment){ 2, true };
 	run->cfg.seed = 0xfedcba9876543210ull;
-	run->cfg.train_limit = 6000;
+	run->cfg.train_limit = 0;
 	run->cfg.test_limit = 0;
 	ck_assert_int_eq(f8_sgd_init(&run->opt, &run->cfg.sgd, run->net), F8_OK);
 	fill_floats(run->opt.velocity, run->opt.count, &r);
 
 	run->st.epochs_done = epochs;
-	run->st.step = 12345678901L;
+	run->st.step = epochs ? epochs * 2000000000L + 1 : 0;
 	run->st.history = calloc((size_t)epochs + 1, sizeof(*run->st.history));
 	for (i = 0; i < epochs; i++) {
 		struct f8_epoch_stats *e = &run->st.history[i];
@@ -569,6 +580,277 @@ START_TEST(test_save_failures)
 }
 END_TEST
 
+/* The payload of @f moved so that section @tag comes first; resealed. */
+static uint8_t *move_first(const uint8_t *f, size_t n, const char *tag)
+{
+	size_t off = find_section(f, n, tag), len = 0;
+	uint8_t *g = malloc(n);
+	int i;
+
+	ck_assert_uint_gt(off, 0);
+	for (i = 0; i < 8; i++)
+		len |= (size_t)f[off + 4 + i] << (8 * i);
+	memcpy(g, f, 32);
+	memcpy(g + 32, f + off, 12 + len);
+	memcpy(g + 32 + 12 + len, f + 32, off - 32);
+	memcpy(g + off + 12 + len, f + off + 12 + len, n - off - 12 - len);
+	reseal(g, n, F8_CKPT_VERSION_MAJOR, F8_CKPT_VERSION_MINOR);
+	return g;
+}
+
+static void put_le(uint8_t *p, uint64_t v, int bytes)
+{
+	int i;
+
+	for (i = 0; i < bytes; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* Load @path in a child whose data segment may grow by @headroom bytes at most; its status. */
+static int load_limited(const char *path, size_t headroom)
+{
+	pid_t pid = fork();
+	int wst;
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct f8_net *net = NULL;
+		struct f8_sgd opt;
+		struct f8_train_cfg cfg;
+		struct f8_train_state st;
+		struct f8_err err = { "" };
+#ifndef __SANITIZE_ADDRESS__
+		/* ASan maps its shadow as data: the limit only holds in the plain build. */
+		struct rlimit lim;
+		FILE *f = fopen("/proc/self/status", "r");
+		char line[256];
+		unsigned long kb = 0;
+
+		while (f && fgets(line, sizeof(line), f))
+			if (sscanf(line, "VmData: %lu kB", &kb) == 1)
+				break;
+		if (f)
+			fclose(f);
+		lim.rlim_cur = lim.rlim_max = (rlim_t)kb * 1024 + headroom;
+		if (!kb || setrlimit(RLIMIT_DATA, &lim) != 0)
+			_exit(100);
+#else
+		(void)headroom;
+#endif
+		_exit(-f8_ckpt_load(path, &net, &opt, &cfg, &st, &err));
+	}
+	ck_assert_int_eq(waitpid(pid, &wst, 0), pid);
+	ck_assert_msg(WIFEXITED(wst), "the loader died (signal %d)", WTERMSIG(wst));
+	ck_assert_int_ne(WEXITSTATUS(wst), 100);
+	return -WEXITSTATUS(wst);
+}
+
+/*
+ * Announced sizes never drive allocations: a good checkpoint grown by 1 GiB of holes
+ * whose header announces them (header CRC sealed, payload CRC stale), or whose last
+ * section claims them, is read through the CRC in a child allowed 256 MiB more data,
+ * and refused as corrupt, not as out of memory.
+ */
+START_TEST(test_hostile_sizes)
+{
+	const uint64_t grow = 1ull << 30;
+	struct run a;
+	uint8_t *f;
+	size_t n, off;
+	int fd, i, rc;
+	uint32_t hcrc;
+
+	run_make(&a, arch_a, 2, 9);
+	save_ok(f8tt_path("g.ckpt"), &a);
+	f = f8tt_read_file(f8tt_path("g.ckpt"), &n);
+	for (i = 0; i < 2; i++) {
+		uint8_t *g = malloc(n);
+
+		memcpy(g, f, n);
+		put_le(g + 16, n - 32 + grow, 8);
+		if (i == 1) {
+			/* The last section (VELO) claims every byte up to the end. */
+			off = find_section(g, n, "VELO");
+			ck_assert_uint_gt(off, 0);
+			put_le(g + off + 4, n - off - 12 + grow, 8);
+		}
+		hcrc = (uint32_t)crc32(crc32(0L, Z_NULL, 0), g, 28);
+		put_le(g + 28, hcrc, 4);
+		f8tt_write_file(f8tt_path("big.ckpt"), g, n);
+		fd = open(f8tt_path("big.ckpt"), O_WRONLY);
+		ck_assert_int_ge(fd, 0);
+		ck_assert_int_eq(ftruncate(fd, (off_t)(n + grow)), 0);
+		close(fd);
+		rc = load_limited(f8tt_path("big.ckpt"), 256u << 20);
+		ck_assert_msg(rc == F8_ERR_CORRUPT, "case %d: status %d (%s)", i, rc, f8_status_str(rc));
+		free(g);
+	}
+	free(f);
+	run_free(&a);
+}
+END_TEST
+
+/* Sealed files whose layout or decoded values no run can produce: FORMAT, with a reason. */
+START_TEST(test_hostile_values)
+{
+	struct run a;
+	uint8_t *f, *g;
+	size_t n, hist, conf, prog;
+	struct f8_err err = { "" };
+	struct f8_net *net = NULL;
+	struct f8_sgd opt;
+	struct f8_train_cfg cfg;
+	struct f8_train_state st;
+	double huge = 1.7e308, acc = 1.5;
+	uint64_t u;
+
+	run_make(&a, arch_a, 2, 10);
+	save_ok(f8tt_path("h.ckpt"), &a);
+	f = f8tt_read_file(f8tt_path("h.ckpt"), &n);
+	g = malloc(n);
+	hist = find_section(f, n, "HIST") + 12;
+	conf = find_section(f, n, "CONF") + 12;
+	prog = find_section(f, n, "PROG") + 12;
+
+	/* The float arrays must come after ARCH, which sizes them. */
+	free(g);
+	g = move_first(f, n, "PARM");
+	f8tt_write_file(f8tt_path("x.ckpt"), g, n);
+	load_fails(f8tt_path("x.ckpt"), F8_ERR_FORMAT, "PARM first");
+	ck_assert_int_eq(f8_ckpt_load(f8tt_path("x.ckpt"), &net, &opt, &cfg, &st, &err), F8_ERR_FORMAT);
+	ck_assert_ptr_nonnull(strstr(err.msg, "first section"));
+
+	/* A finite train loss no float loss can average to (the SVG axis went infinite). */
+	memcpy(g, f, n);
+	memcpy(&u, &huge, 8);
+	put_le(g + hist + 4 + 12, u, 8);
+	reseal(g, n, F8_CKPT_VERSION_MAJOR, F8_CKPT_VERSION_MINOR);
+	f8tt_write_file(f8tt_path("x.ckpt"), g, n);
+	ck_assert_int_eq(f8_ckpt_load(f8tt_path("x.ckpt"), &net, &opt, &cfg, &st, &err), F8_ERR_FORMAT);
+	ck_assert_msg(strstr(err.msg, "train_loss") != NULL, "%s", err.msg);
+	load_fails(f8tt_path("x.ckpt"), F8_ERR_FORMAT, "train loss 1.7e308");
+
+	/* An accuracy above 1, a NaN train loss, epoch numbers out of order. */
+	memcpy(g, f, n);
+	memcpy(&u, &acc, 8);
+	put_le(g + hist + 4 + 60 + 20, u, 8);
+	reseal(g, n, F8_CKPT_VERSION_MAJOR, F8_CKPT_VERSION_MINOR);
+	f8tt_write_file(f8tt_path("x.ckpt"), g, n);
+	load_fails(f8tt_path("x.ckpt"), F8_ERR_FORMAT, "train accuracy 1.5");
+	memcpy(g, f, n);
+	put_le(g + hist + 4 + 12, 0x7ff8000000000000ull, 8);
+	reseal(g, n, F8_CKPT_VERSION_MAJOR, F8_CKPT_VERSION_MINOR);
+	f8tt_write_file(f8tt_path("x.ckpt"), g, n);
+	load_fails(f8tt_path("x.ckpt"), F8_ERR_FORMAT, "NaN train loss");
+	memcpy(g, f, n);
+	put_le(g + hist + 4 + 60, 7, 4);
+	reseal(g, n, F8_CKPT_VERSION_MAJOR, F8_CKPT_VERSION_MINOR);
+	f8tt_write_file(f8tt_path("x.ckpt"), g, n);
+	load_fails(f8tt_path("x.ckpt"), F8_ERR_FORMAT, "epoch 7 as the second entry");
+
+	/* Threads beyond the pool; more epochs done than the run has; no step for 2 epochs. */
+	memcpy(g, f, n);
+	put_le(g + conf + 4 + 256 + 8, 65, 4);
+	reseal(g, n, F8_CKPT_VERSION_MAJOR, F8_CKPT_VERSION_MINOR);
+	f8tt_write_file(f8tt_path("x.ckpt"), g, n);
+	ck_assert_int_eq(f8_ckpt_load(f8tt_path("x.ckpt"), &net, &opt, &cfg, &st, &err), F8_ERR_FORMAT);
+	ck_assert_msg(strstr(err.msg, "threads 65") != NULL, "%s", err.msg);
+	memcpy(g, f, n);
+	put_le(g + conf + 4 + 256, 1, 4);
+	reseal(g, n, F8_CKPT_VERSION_MAJOR, F8_CKPT_VERSION_MINOR);
+	f8tt_write_file(f8tt_path("x.ckpt"), g, n);
+	load_fails(f8tt_path("x.ckpt"), F8_ERR_FORMAT, "2 epochs done of 1");
+	memcpy(g, f, n);
+	put_le(g + prog + 4, 1, 8);
+	reseal(g, n, F8_CKPT_VERSION_MAJOR, F8_CKPT_VERSION_MINOR);
+	f8tt_write_file(f8tt_path("x.ckpt"), g, n);
+	load_fails(f8tt_path("x.ckpt"), F8_ERR_FORMAT, "step 1 after 2 epochs");
+
+	/* Reasons quote untrusted bytes only as printable text: no escape reaches a terminal. */
+	f8_fail(&err, F8_ERR_FORMAT, "%s", "a\033]0;x\007b\xc2\x9b\xff \xc3\xa9\x7f");
+	ck_assert_str_eq(err.msg, "a\\x1b]0;x\\x07b\\xc2\\x9b\\xff \xc3\xa9\\x7f");
+	free(g);
+	free(f);
+	run_free(&a);
+}
+END_TEST
+
+/* Non-regular paths: a FIFO is refused at once, never waited on; links are not replaced. */
+START_TEST(test_hostile_paths)
+{
+	struct run a;
+	struct f8_err err = { "" };
+	char target[300], buf[16];
+	ssize_t len;
+
+	run_make(&a, arch_a, 1, 11);
+	ck_assert_int_eq(mkfifo(f8tt_path("fifo.ckpt"), 0600), 0);
+	alarm(20); /* a blocking open fails the run instead of hanging it (CK_FORK=no) */
+	load_fails(f8tt_path("fifo.ckpt"), F8_ERR_IO, "a FIFO");
+	ck_assert_int_eq(f8_ckpt_save(f8tt_path("fifo.ckpt"), a.net, &a.opt, &a.cfg, &a.st, &err),
+			 F8_ERR_IO);
+	alarm(0);
+	ck_assert_ptr_nonnull(strstr(err.msg, "not a regular file"));
+
+	/* A symbolic link (even to a checkpoint) is neither replaced nor followed. */
+	save_ok(f8tt_path("real.ckpt"), &a);
+	ck_assert_int_eq(symlink("real.ckpt", f8tt_path("link.ckpt")), 0);
+	ck_assert_int_eq(f8_ckpt_save(f8tt_path("link.ckpt"), a.net, &a.opt, &a.cfg, &a.st, &err),
+			 F8_ERR_IO);
+	ck_assert_ptr_nonnull(strstr(err.msg, "symbolic link"));
+	len = readlink(f8tt_path("link.ckpt"), buf, sizeof(buf) - 1);
+	ck_assert_int_eq(len, 9);
+
+	/* Temporaries: a dead writer's is removed by the next save, a live one's (pid 1) kept. */
+	{
+		pid_t dead = fork();
+		int wst;
+
+		ck_assert_int_ge(dead, 0);
+		if (dead == 0)
+			_exit(0);
+		ck_assert_int_eq(waitpid(dead, &wst, 0), dead);
+		snprintf(target, sizeof(target), "%s.tmp.%ld", f8tt_path("real.ckpt"), (long)dead);
+		f8tt_write_file(target, "half", 4);
+		f8tt_write_file(f8tt_path("real.ckpt.tmp.1"), "live", 4);
+		f8tt_write_file(f8tt_path("real.ckpt.tmp.12x"), "other", 5);
+		save_ok(f8tt_path("real.ckpt"), &a);
+		ck_assert_int_eq(access(target, F_OK), -1);
+		ck_assert_int_eq(access(f8tt_path("real.ckpt.tmp.1"), F_OK), 0);
+		ck_assert_int_eq(access(f8tt_path("real.ckpt.tmp.12x"), F_OK), 0);
+	}
+	run_free(&a);
+}
+END_TEST
+
+/* One writer per run directory: a second process cannot take the lock while it is held. */
+START_TEST(test_dir_lock)
+{
+	struct f8_err err = { "" };
+	pid_t pid;
+	int fd = -1, fd2 = -1, wst;
+
+	ck_assert_int_eq(f8_fs_lock_dir(f8tt_tmpdir, &fd, &err), F8_OK);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int rc = f8_fs_lock_dir(f8tt_tmpdir, &fd2, &err);
+
+		_exit(rc == F8_ERR_IO && strstr(err.msg, "in use") ? 0 : 1);
+	}
+	ck_assert_int_eq(waitpid(pid, &wst, 0), pid);
+	ck_assert_msg(WIFEXITED(wst) && WEXITSTATUS(wst) == 0, "a second locker got in");
+	close(fd);
+	/* Released: the next one gets it. */
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		_exit(f8_fs_lock_dir(f8tt_tmpdir, &fd2, &err) == F8_OK ? 0 : 1);
+	ck_assert_int_eq(waitpid(pid, &wst, 0), pid);
+	ck_assert_msg(WIFEXITED(wst) && WEXITSTATUS(wst) == 0, "the lock was not released");
+}
+END_TEST
+
 Suite *f8_train_ckpt_suite(void)
 {
 	Suite *s = suite_create("train_ckpt");
@@ -583,6 +865,10 @@ Suite *f8_train_ckpt_suite(void)
 	tcase_add_test(tc, test_versions);
 	tcase_add_test(tc, test_arch_mismatch);
 	tcase_add_test(tc, test_save_failures);
+	tcase_add_test(tc, test_hostile_sizes);
+	tcase_add_test(tc, test_hostile_values);
+	tcase_add_test(tc, test_hostile_paths);
+	tcase_add_test(tc, test_dir_lock);
 	suite_add_tcase(s, tc);
 	return s;
 }
