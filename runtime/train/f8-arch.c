@@ -5,7 +5,8 @@
  *
  * The text is untrusted (a file, a checkpoint): every failure is a status plus a
  * one-line message naming the line, nothing is ever read out of bounds, and every size
- * is computed in 64 bits and checked against a limit before anything is allocated.
+ * is computed in 64 bits that cannot wrap (each factor is bounded first) and checked
+ * against a limit before anything is allocated.
  * Shape rules are the kernels' own (f8_conv_geom_finish, f8_pool_geom_finish), so a
  * network that parses is a network the kernels accept.
  */
@@ -281,9 +282,17 @@ static int parse_value(struct arch_parser *ap, int lineno, enum f8_layer_kind ki
 	return F8_OK;
 }
 
+/*
+ * Values of one image's output of @l, saturated above F8_ARCH_ACT_MAX: c, h and w are
+ * each at most 2^24, so c * h * w could reach 2^72; c * h (< 2^49) is checked first.
+ */
 static int64_t layer_elems(const struct f8_layer *l)
 {
-	return (int64_t)l->c * l->h * l->w;
+	const int64_t ch = (int64_t)l->c * l->h;
+
+	if (ch > F8_ARCH_ACT_MAX)
+		return F8_ARCH_ACT_MAX + 1;
+	return ch * l->w;
 }
 
 /* Output shape of layer @l from its inputs and keys (already stored in @l). */

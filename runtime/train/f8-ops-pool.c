@@ -17,13 +17,24 @@ int f8_pool_geom_finish(struct f8_pool_geom *g)
 	if (g->n < 1 || g->c < 1 || g->h < 1 || g->w < 1 || g->k < 1 || g->stride < 1 ||
 	    g->pad < 0)
 		return F8_ERR_RANGE;
-	/* Every window must hold a real pixel (PyTorch's pad <= k/2); no huge planes. */
-	if (2 * g->pad > g->k || g->h > (1 << 20) || g->w > (1 << 20) || g->k > g->h + 2 * g->pad ||
-	    g->k > g->w + 2 * g->pad || (int64_t)g->h * g->w > INT32_MAX)
+	/* Every window must hold a real pixel (PyTorch's pad <= k/2); no huge planes. In 64
+	 * bits: any int may come in. */
+	if (2 * (int64_t)g->pad > g->k || g->h > (1 << 20) || g->w > (1 << 20) ||
+	    g->k > g->h + 2 * (int64_t)g->pad || g->k > g->w + 2 * (int64_t)g->pad ||
+	    (int64_t)g->h * g->w > INT32_MAX)
 		return F8_ERR_RANGE;
 	g->oh = (g->h + 2 * g->pad - g->k) / g->stride + 1;
 	g->ow = (g->w + 2 * g->pad - g->k) / g->stride + 1;
 	return F8_OK;
+}
+
+/* 1 / k^2 of an average pool. A window may be up to 2^24 wide (over padding): k * k
+ * in int overflows from k = 46341 on, so large windows divide in double. */
+static float f8_pool_inv_area(const struct f8_pool_geom *g)
+{
+	if (g->k <= 46340)
+		return 1.0f / (float)(g->k * g->k);
+	return (float)(1.0 / ((double)g->k * (double)g->k));
 }
 
 struct pool_job {
@@ -118,7 +129,7 @@ static void avgpool_fwd_plane(void *ctx, size_t i, int thread)
 	const struct f8_pool_geom *g = j->g;
 	const float *x = j->x + i * g->h * g->w;
 	float *y = j->y + i * g->oh * g->ow;
-	const float inv = 1.0f / (float)(g->k * g->k);
+	const float inv = f8_pool_inv_area(g);
 	int oy, ox, iy, ix, y0, y1, x0, x1;
 
 	(void)thread;
@@ -149,7 +160,7 @@ static void avgpool_bwd_plane(void *ctx, size_t i, int thread)
 	const struct f8_pool_geom *g = j->g;
 	const float *dy = j->dy + i * g->oh * g->ow;
 	float *dx = j->dx + i * g->h * g->w;
-	const float inv = 1.0f / (float)(g->k * g->k);
+	const float inv = f8_pool_inv_area(g);
 	int oy, ox, iy, ix, y0, y1, x0, x1;
 
 	(void)thread;

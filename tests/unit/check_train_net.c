@@ -19,6 +19,7 @@
 
 #include "f8-err.h"
 #include "f8-net.h"
+#include "f8-ops.h"
 #include "f8-par.h"
 #include "f8-rng.h"
 #include "train-test.h"
@@ -355,6 +356,13 @@ static const struct bad_case {
 	{ "f8arch 1\nx = input c=1 h=4 w=5\ng = avgpool k=global\n", F8_ERR_RANGE, "line 3: avgpool 'g'" },
 	{ HDR "y = conv out=2 k=99999999999\n" TAIL, F8_ERR_RANGE, "line 3: k=99999999999" },
 	{ "f8arch 1\nx = input c=16777216 h=16777216 w=1\n", F8_ERR_RANGE, "line 2: layer 'x'" },
+	/* c * h * w of values up to 2^24 each: 2^72 would wrap int64, 2^21 * 2^21 * 2^22 to 0. */
+	{ "f8arch 1\nx = input c=16777216 h=16777216 w=16777216\nfc = linear out=10\n", F8_ERR_RANGE,
+	  "line 2: layer 'x'" },
+	{ "f8arch 1\nx = input c=4194304 h=2097152 w=2097152\nfc = linear out=10\n", F8_ERR_RANGE,
+	  "line 2: layer 'x'" },
+	{ "f8arch 1\nx = input c=1 h=1 w=1\ny = conv out=16777216 k=1\nz = conv out=16777216 k=1\n"
+	  "fc = linear out=2\n", F8_ERR_RANGE, "line 4: layer 'z'" },
 	{ "f8arch 1\nx = input c=4096 h=256 w=256\nfc = linear out=4096\n", F8_ERR_RANGE,
 	  "line 3: layer 'fc'" },
 	{ "f8arch 1\nx = input c=1 h=1 w=1\ny = linear out=2\nz = input c=1 h=1 w=1\n",
@@ -386,6 +394,52 @@ START_TEST(test_parse_bad)
 	net = (struct f8_net *)&net;
 	ck_assert_int_eq(f8_net_new(bc->text, &net, NULL), bc->status);
 	ck_assert_ptr_null(net);
+}
+END_TEST
+
+/*
+ * Windows far wider than their input (over padding): an average pool of k = 65536 divides
+ * by k^2 = 2^32, which overflowed int (and was a division by zero); k = 46341 is the first
+ * k whose square leaves int. Both run forward and backward with the right values under
+ * UBSan. Pool geometry with any int is checked without overflow.
+ */
+START_TEST(test_huge_windows)
+{
+	static const int ks[] = { 46341, 65536, 16777216 };
+	struct f8_pool_geom g = { .n = 1, .c = 1, .h = 1, .w = 1, .k = 3, .stride = 1 };
+	size_t i;
+
+	for (i = 0; i < sizeof(ks) / sizeof(ks[0]); i++) {
+		char text[256];
+		const float x[2] = { 3.0f, -5.0f };
+		const float *y;
+		struct f8_err err = { "" };
+		struct f8_net *net;
+		const double area = (double)ks[i] * ks[i];
+
+		snprintf(text, sizeof(text),
+			 "f8arch 1\nx = input c=1 h=1 w=1\ng = avgpool k=%d p=%d\nm = maxpool g k=%d p=%d\n"
+			 "fc = linear out=2\n", ks[i], ks[i] / 2, ks[i], ks[i] / 2);
+		net = parse_ok(text);
+		ck_assert_int_eq(net->layers[1].h, 1);
+		f8_net_init(net, 1);
+		ck_assert_msg(f8_net_plan(net, 2, &err) == F8_OK, "%s", err.msg);
+		f8_net_forward(net, x, 2, true);
+		y = f8_net_layer_output(net, 1);
+		ck_assert_msg(fabs(y[0] - 3.0 / area) <= 1e-6 * 3.0 / area &&
+			      fabs(y[1] + 5.0 / area) <= 1e-6 * 5.0 / area,
+			      "k=%d: %g %g", ks[i], (double)y[0], (double)y[1]);
+		y = f8_net_layer_output(net, 2);
+		ck_assert(isfinite(y[0]) && isfinite(y[1]));
+		f8_net_loss(net, (const int[]){ 0, 1 }, 2, NULL);
+		f8_net_backward(net, 2);
+		f8_net_free(net);
+	}
+	g.pad = INT32_MAX;
+	ck_assert_int_eq(f8_pool_geom_finish(&g), F8_ERR_RANGE);
+	g.pad = 1;
+	g.k = INT32_MAX;
+	ck_assert_int_eq(f8_pool_geom_finish(&g), F8_ERR_RANGE);
 }
 END_TEST
 
@@ -894,6 +948,7 @@ Suite *f8_train_net_suite(void)
 	tcase_add_test(tc, test_parse_known);
 	tcase_add_loop_test(tc, test_parse_bad, 0, (int)(sizeof(bad_cases) / sizeof(bad_cases[0])));
 	tcase_add_test(tc, test_parse_too_many);
+	tcase_add_test(tc, test_huge_windows);
 	tcase_add_test(tc, test_parse_mutations);
 	tcase_add_test(tc, test_grad_small);
 	tcase_add_test(tc, test_grad_resnet8);
