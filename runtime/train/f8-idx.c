@@ -9,6 +9,9 @@
  * labels of rank 1 (n). The files are untrusted: every field is checked, the data must
  * fill the file exactly (a short file is truncated, a longer one has trailing bytes),
  * and gzip errors (bad stream, bad CRC, early end) are reported, never ignored.
+ * A path must be a regular file (opened non-blocking, so a FIFO is refused, not waited
+ * on); both headers are read and compared before any data, and the data buffer grows
+ * with what the stream really holds, never to a size the header only announces.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -19,6 +22,7 @@
 #include <zlib.h>
 
 #include "f8-data.h"
+#include "f8-fs.h"
 
 #define F8_IDX_TYPE_U8 0x08
 /* Limits of what libf8 loads: a side of 4096 and 2^31 bytes of pixels are far above any
@@ -79,20 +83,29 @@ static uint32_t f8_be32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* Load a u8 IDX file of rank @rank into @idx (data malloc'd). */
-static int f8_idx_read_file(struct f8_idx *idx, const char *path, int rank, struct f8_err *err)
+/* The first allocation for IDX data; it doubles as the stream delivers (up to the size). */
+#define F8_IDX_CHUNK (1u << 20)
+
+/* Open a u8 IDX file of rank @rank and read its header into @idx; *gz open on success. */
+static int f8_idx_open(struct f8_idx *idx, const char *path, int rank, gzFile *gz,
+		       struct f8_err *err)
 {
-	uint8_t hdr[4 + 4 * F8_IDX_MAX_RANK], extra;
+	uint8_t hdr[4 + 4 * F8_IDX_MAX_RANK];
 	unsigned long long total = 1;
 	gzFile f;
-	int i, rc, r;
+	int i, rc, fd;
 
 	memset(idx, 0, sizeof(*idx));
+	*gz = NULL;
+	fd = f8_fs_open_regular(path, NULL, err);
+	if (fd < 0)
+		return fd;
 	errno = 0;
-	f = gzopen(path, "rb");
-	if (!f)
-		return f8_fail(err, F8_ERR_IO, "%s: cannot open: %s", path,
-			       errno ? strerror(errno) : "out of memory");
+	f = gzdopen(fd, "rb");
+	if (!f) {
+		close(fd);
+		return f8_fail(err, F8_ERR_NOMEM, "%s: cannot open: out of memory", path);
+	}
 	gzbuffer(f, 256 * 1024);
 	rc = f8_idx_read(err, f, path, "IDX header", hdr, 4);
 	if (rc)
@@ -138,14 +151,50 @@ static int f8_idx_read_file(struct f8_idx *idx, const char *path, int rank, stru
 		goto out;
 	}
 	idx->size = (size_t)total;
-	idx->data = malloc(idx->size);
-	if (!idx->data) {
-		rc = f8_fail(err, F8_ERR_NOMEM, "%s: cannot allocate %zu bytes", path, idx->size);
-		goto out;
+	*gz = f;
+	return F8_OK;
+out:
+	gzclose(f);
+	return rc;
+}
+
+/*
+ * Read the @idx->size data bytes that follow the header, then check the end of the
+ * stream; closes @f. The buffer grows as data arrives, so a small file that announces
+ * a large set costs what it holds, not what it announces.
+ */
+static int f8_idx_read_data(struct f8_idx *idx, gzFile f, const char *path, struct f8_err *err)
+{
+	uint8_t extra;
+	size_t done = 0, cap = 0;
+	int rc = F8_OK, r;
+
+	while (done < idx->size) {
+		size_t want;
+
+		if (done == cap) {
+			size_t next = cap ? 2 * cap : F8_IDX_CHUNK;
+			uint8_t *p;
+
+			if (next > idx->size)
+				next = idx->size;
+			p = realloc(idx->data, next);
+			if (!p) {
+				rc = f8_fail(err, F8_ERR_NOMEM, "%s: cannot allocate %zu bytes", path,
+					     next);
+				goto out;
+			}
+			idx->data = p;
+			cap = next;
+		}
+		want = cap - done < (1u << 30) ? cap - done : (1u << 30);
+		r = gzread(f, idx->data + done, (unsigned int)want);
+		if (r <= 0) {
+			rc = f8_idx_read_fail(err, f, path, "data", done, idx->size);
+			goto out;
+		}
+		done += (size_t)r;
 	}
-	rc = f8_idx_read(err, f, path, "data", idx->data, idx->size);
-	if (rc)
-		goto out;
 	/* Reading past the data also makes zlib check the gzip trailer (CRC and length). */
 	r = gzread(f, &extra, 1);
 	if (r > 0) {
@@ -173,6 +222,7 @@ int f8_idx_load(struct f8_dataset *ds, const char *images_path, const char *labe
 		int classes, struct f8_err *err)
 {
 	struct f8_idx im, lb;
+	gzFile gi, gl;
 	uint32_t i;
 	int rc;
 
@@ -182,18 +232,31 @@ int f8_idx_load(struct f8_dataset *ds, const char *images_path, const char *labe
 	if (classes < 1 || classes > 256)
 		return f8_fail(err, F8_ERR_MISUSE, "f8_idx_load: %d classes (u8 labels: 1..256)",
 			       classes);
-	rc = f8_idx_read_file(&im, images_path, 3, err);
+	/* Both headers first: counts that disagree are refused before any data is read. */
+	rc = f8_idx_open(&im, images_path, 3, &gi, err);
 	if (rc)
 		return rc;
-	rc = f8_idx_read_file(&lb, labels_path, 1, err);
+	rc = f8_idx_open(&lb, labels_path, 1, &gl, err);
 	if (rc) {
-		free(im.data);
+		gzclose(gi);
 		return rc;
 	}
 	if (im.dims[0] != lb.dims[0]) {
 		rc = f8_fail(err, F8_ERR_FORMAT, "%s holds %u images but %s holds %u labels",
 			     images_path, im.dims[0], labels_path, lb.dims[0]);
-		goto fail;
+		gzclose(gi);
+		gzclose(gl);
+		return rc;
+	}
+	rc = f8_idx_read_data(&lb, gl, labels_path, err);
+	if (rc) {
+		gzclose(gi);
+		return rc;
+	}
+	rc = f8_idx_read_data(&im, gi, images_path, err);
+	if (rc) {
+		free(lb.data);
+		return rc;
 	}
 	for (i = 0; i < lb.dims[0]; i++) {
 		if (lb.data[i] >= classes) {

@@ -8,12 +8,18 @@
  * status and a message naming the file. The installed Fashion-MNIST must load with its
  * known sizes and balanced classes. Batches: normalisation values, crop and flip
  * against all hand-enumerated answers on a 3 x 3 image, determinism from the seed.
+ * Hostile files: a FIFO named like an IDX file is refused at once; a small file whose
+ * header announces the largest set costs what it holds (checked under a data limit), and
+ * counts that disagree are refused before any data is read.
  */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -302,6 +308,76 @@ START_TEST(test_idx_bad)
 	ck_assert_ptr_null(ds.labels);
 	ck_assert_int_eq(ds.n, 0);
 	f8_dataset_free(&ds);
+}
+END_TEST
+
+/* f8_idx_load in a child whose data segment may grow by @headroom bytes; its status. */
+static int load_limited(const char *images, const char *labels, size_t headroom)
+{
+	pid_t pid = fork();
+	int wst;
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct f8_dataset ds;
+		struct f8_err err = { "" };
+#ifndef __SANITIZE_ADDRESS__
+		/* ASan maps its shadow as data: the limit only holds in the plain build. */
+		struct rlimit lim;
+		FILE *f = fopen("/proc/self/status", "r");
+		char line[256];
+		unsigned long kb = 0;
+
+		while (f && fgets(line, sizeof(line), f))
+			if (sscanf(line, "VmData: %lu kB", &kb) == 1)
+				break;
+		if (f)
+			fclose(f);
+		lim.rlim_cur = lim.rlim_max = (rlim_t)kb * 1024 + headroom;
+		if (!kb || setrlimit(RLIMIT_DATA, &lim) != 0)
+			_exit(100);
+#else
+		(void)headroom;
+#endif
+		_exit(-f8_idx_load(&ds, images, labels, 10, &err));
+	}
+	ck_assert_int_eq(waitpid(pid, &wst, 0), pid);
+	ck_assert_msg(WIFEXITED(wst), "the loader died (signal %d)", WTERMSIG(wst));
+	ck_assert_int_ne(WEXITSTATUS(wst), 100);
+	return -WEXITSTATUS(wst);
+}
+
+START_TEST(test_idx_hostile)
+{
+	const uint32_t big[3] = { 2739128, 28, 28 }; /* 2147476352 bytes: the largest set */
+	struct idx_buf im, lb;
+	struct f8_dataset ds;
+	struct f8_err err = { "" };
+	uint8_t body[100] = { 0 };
+
+	/* A FIFO where the images should be: refused, never waited on. */
+	good_labels(&lb);
+	f8tt_write_file(f8tt_path("l"), lb.b, lb.n);
+	ck_assert_int_eq(mkfifo(f8tt_path("fifo"), 0600), 0);
+	alarm(20); /* a blocking open fails the run instead of hanging it (CK_FORK=no) */
+	ck_assert_int_eq(f8_idx_load(&ds, f8tt_path("fifo"), f8tt_path("l"), 10, &err), F8_ERR_IO);
+	alarm(0);
+	ck_assert_msg(strstr(err.msg, "not a regular file") != NULL, "%s", err.msg);
+
+	/* 100 bytes of a gzip'd set announcing 2 GiB, 5 labels: the counts first, no 2 GiB. */
+	idx_header(&im, 0x08, 3, big);
+	idx_body(&im, body, sizeof(body));
+	write_gz(f8tt_path("big.gz"), im.b, im.n);
+	ck_assert_int_eq(load_limited(f8tt_path("big.gz"), f8tt_path("l"), 256u << 20), F8_ERR_FORMAT);
+	ck_assert_int_eq(f8_idx_load(&ds, f8tt_path("big.gz"), f8tt_path("l"), 10, &err), F8_ERR_FORMAT);
+	ck_assert_msg(strstr(err.msg, "2739128 images") != NULL, "%s", err.msg);
+
+	/* Counts that agree, both files short: truncated, not out of memory. */
+	idx_header(&lb, 0x08, 1, (const uint32_t[]){ big[0] });
+	idx_body(&lb, body, 5);
+	write_gz(f8tt_path("bigl.gz"), lb.b, lb.n);
+	ck_assert_int_eq(load_limited(f8tt_path("big.gz"), f8tt_path("bigl.gz"), 256u << 20),
+			 F8_ERR_CORRUPT);
 }
 END_TEST
 
@@ -612,6 +688,7 @@ Suite *f8_train_data_suite(void)
 	tc = tcase_create("fmnist");
 	tcase_add_checked_fixture(tc, tmp_setup, f8tt_tmpdir_remove);
 	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_idx_hostile);
 	tcase_add_test(tc, test_fmnist_train);
 	tcase_add_test(tc, test_fmnist_test);
 	tcase_add_test(tc, test_fmnist_plain_dir);
