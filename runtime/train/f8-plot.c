@@ -4,11 +4,17 @@
  * with "nice" tick steps (1, 2 or 5 times a power of ten), train and test series, a
  * legend per panel. Coordinates are printed with one decimal: files stay small and
  * byte-identical for the same history.
+ *
+ * Any history is safe to draw (a checkpoint is untrusted): values beyond +-1e300 are
+ * drawn at that bound, so no axis computation can overflow; an axis range is always
+ * wide enough for its steps to change a double; the tick loops count whole steps and
+ * stop after F8_PLOT_TICKS_MAX; text is escaped for XML and made printable.
  */
 #include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "f8-err.h"
 #include "f8-plot.h"
 
 #define F8_PLOT_W 960
@@ -19,6 +25,10 @@
 #define F8_MARGIN_R 20
 #define F8_MARGIN_T 60
 #define F8_MARGIN_B 55
+/* Values are drawn within +-F8_PLOT_LIM: differences and widened bounds stay finite. */
+#define F8_PLOT_LIM 1e300
+/* Tick lines per axis at most (the nice steps give about 5 or 8). */
+#define F8_PLOT_TICKS_MAX 64
 
 struct f8_plot_series {
 	const char *label;
@@ -32,9 +42,14 @@ struct f8_plot_axis {
 	double lo, hi, step;
 };
 
+/* The value to draw (clamped to +-F8_PLOT_LIM), or NaN when there is none to draw. */
 static double f8_plot_value(const struct f8_epoch_stats *e, const struct f8_plot_series *s)
 {
-	return *(const double *)((const char *)e + s->field) * s->scale;
+	double v = *(const double *)((const char *)e + s->field) * s->scale;
+
+	if (isnan(v))
+		return v;
+	return v > F8_PLOT_LIM ? F8_PLOT_LIM : v < -F8_PLOT_LIM ? -F8_PLOT_LIM : v;
 }
 
 /* A tick step of 1, 2 or 5 times a power of ten giving about @ticks intervals. */
@@ -53,32 +68,49 @@ static double f8_plot_nice_step(double range, int ticks)
 static struct f8_plot_axis f8_plot_axis_make(double lo, double hi, int ticks)
 {
 	struct f8_plot_axis a;
+	double mag;
 
 	if (!(lo <= hi)) {
 		lo = 0;
 		hi = 1;
 	}
-	if (hi - lo < 1e-9) {
+	/* A range too narrow for the magnitude (1e10 +- 1e-6) could not be divided into steps. */
+	mag = fabs(lo) > fabs(hi) ? fabs(lo) : fabs(hi);
+	if (hi - lo < 1e-9 * (mag > 1 ? mag : 1)) {
 		lo -= lo == 0 ? 0 : fabs(lo) * 0.1;
 		hi += hi == 0 ? 1 : fabs(hi) * 0.1;
 	}
 	a.step = f8_plot_nice_step(hi - lo, ticks);
 	a.lo = floor(lo / a.step + 1e-9) * a.step;
 	a.hi = ceil(hi / a.step - 1e-9) * a.step;
-	if (a.hi <= a.lo)
+	if (!(a.hi > a.lo))
 		a.hi = a.lo + a.step;
 	return a;
 }
 
+/* Tick i of an axis, 0 .. f8_plot_ticks(a). */
+static int f8_plot_ticks(const struct f8_plot_axis *a)
+{
+	double n = floor((a->hi - a->lo) / a->step + 1e-6);
+
+	return n >= 0 && n <= F8_PLOT_TICKS_MAX ? (int)n : F8_PLOT_TICKS_MAX;
+}
+
+/* @s as XML character data: printable (f8_str_safe: no control character, which XML 1.0
+ * forbids, no broken UTF-8), with the markup characters escaped. */
 static void f8_plot_text_escaped(FILE *out, const char *s)
 {
-	for (; *s; s++) {
-		switch (*s) {
+	char safe[1024];
+	const char *p;
+
+	f8_str_safe(safe, sizeof(safe), s);
+	for (p = safe; *p; p++) {
+		switch (*p) {
 		case '&': fputs("&amp;", out); break;
 		case '<': fputs("&lt;", out); break;
 		case '>': fputs("&gt;", out); break;
 		case '"': fputs("&quot;", out); break;
-		default: fputc(*s, out);
+		default: fputc(*p, out);
 		}
 	}
 }
@@ -90,7 +122,10 @@ static void f8_plot_tick_label(FILE *out, double v, double step)
 
 	if (dec > 6)
 		dec = 6;
-	fprintf(out, "%.*f", dec, fabs(v) < step * 1e-6 ? 0.0 : v);
+	if (fabs(v) >= 1e9 || step >= 1e9)
+		fprintf(out, "%g", v); /* no 300-digit labels */
+	else
+		fprintf(out, "%.*f", dec, fabs(v) < step * 1e-6 ? 0.0 : v);
 }
 
 static void f8_plot_panel(FILE *out, int x0, const char *title, const char *ylabel,
@@ -103,7 +138,7 @@ static void f8_plot_panel(FILE *out, int x0, const char *title, const char *ylab
 	const double ly = legend_low ? pb - 12 - 18.0 * nser : pt + 4;
 	double lo = INFINITY, hi = -INFINITY, v;
 	struct f8_plot_axis ax, ay;
-	int i, s;
+	int i, s, t, nt;
 
 	for (s = 0; s < nser; s++)
 		for (i = 0; i < n; i++) {
@@ -131,7 +166,9 @@ static void f8_plot_panel(FILE *out, int x0, const char *title, const char *ylab
 	f8_plot_text_escaped(out, title);
 	fprintf(out, "</text>\n");
 	/* Grid and tick labels. */
-	for (v = ay.lo; v <= ay.hi + ay.step * 1e-6; v += ay.step) {
+	nt = f8_plot_ticks(&ay);
+	for (t = 0; t <= nt; t++) {
+		v = ay.lo + t * ay.step;
 		fprintf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>\n",
 			pl, F8_PY(v), pr, F8_PY(v));
 		fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" font-size=\"11\">",
@@ -139,7 +176,9 @@ static void f8_plot_panel(FILE *out, int x0, const char *title, const char *ylab
 		f8_plot_tick_label(out, v, ay.step);
 		fprintf(out, "</text>\n");
 	}
-	for (v = ax.lo; v <= ax.hi + 1e-6; v += ax.step) {
+	nt = f8_plot_ticks(&ax);
+	for (t = 0; t <= nt; t++) {
+		v = ax.lo + t * ax.step;
 		fprintf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>\n",
 			F8_PX(v), pb, F8_PX(v), pb + 5);
 		fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"11\">%.0f</text>\n",

@@ -9,12 +9,14 @@
  *   - the CSV parses back to the history, the SVG is well-formed XML.
  * The images come from the t10k split (the smaller file); a run takes well under a second.
  */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "f8-par.h"
 #include "f8-plot.h"
 #include "f8-train.h"
 #include "train-test.h"
@@ -503,6 +505,73 @@ START_TEST(test_svg)
 }
 END_TEST
 
+/* The limits of a run's configuration are what the engine can do: every thread count
+ * f8_train_cfg_check accepts starts a pool, the next one is refused by both. */
+START_TEST(test_limits_agree)
+{
+	struct f8_train_cfg cfg;
+	struct f8_err err = { "" };
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.epochs = F8_TRAIN_EPOCHS_MAX;
+	cfg.batch = F8_TRAIN_BATCH_MAX;
+	cfg.threads = F8_TRAIN_THREADS_MAX;
+	cfg.lr = (float)F8_TRAIN_LR_MAX;
+	cfg.aug.crop_pad = F8_TRAIN_CROP_PAD_MAX;
+	cfg.train_limit = cfg.test_limit = F8_TRAIN_LIMIT_MAX;
+	ck_assert_msg(f8_train_cfg_check(&cfg, &err) == F8_OK, "%s", err.msg);
+	ck_assert_int_eq(f8_par_set_threads(F8_TRAIN_THREADS_MAX), F8_OK);
+	ck_assert_int_eq(f8_par_threads(), F8_TRAIN_THREADS_MAX);
+	ck_assert_int_ne(f8_par_set_threads(F8_TRAIN_THREADS_MAX + 1), F8_OK);
+	ck_assert_int_eq(f8_par_set_threads(2), F8_OK);
+	cfg.threads = F8_TRAIN_THREADS_MAX + 1;
+	ck_assert_int_eq(f8_train_cfg_check(&cfg, &err), F8_ERR_RANGE);
+	ck_assert_ptr_nonnull(strstr(err.msg, "threads 65 outside [1, 64]"));
+}
+END_TEST
+
+/*
+ * Any finite history draws, quickly and finitely (a checkpoint is untrusted): losses of
+ * +-DBL_MAX and 1.7e308 made the axis infinite and the tick loop endless; a range far
+ * narrower than its magnitude made the step vanish. Each case must finish under an
+ * alarm, stay small, and print no nan/inf coordinate; a title with control characters
+ * stays well-formed XML.
+ */
+START_TEST(test_svg_hostile)
+{
+	static const double vals[][2] = {
+		{ 1.7e308, 0.1 },   { DBL_MAX, -DBL_MAX }, { -1.7e308, 1e-300 }, { 1e10, 1e10 + 1e-6 },
+		{ 5e-324, 0 },      { 1e300, 1e-320 },     { -5, 5e-324 },       { 3e38, 3.4e38 },
+	};
+	struct f8_epoch_stats h[3];
+	size_t k;
+	char *svg;
+	int i;
+
+	alarm(30); /* an endless tick loop fails the run instead of hanging it (CK_FORK=no) */
+	for (k = 0; k < sizeof(vals) / sizeof(vals[0]); k++) {
+		for (i = 0; i < 3; i++) {
+			h[i] = sample(i + 1);
+			h[i].train_loss = vals[k][i & 1];
+			h[i].test_loss = vals[k][(i + 1) & 1];
+			h[i].train_acc = vals[k][0];
+			h[i].test_acc = vals[k][1];
+		}
+		svg = svg_of(h, 3, "t");
+		assert_xml(svg);
+		ck_assert_msg(strlen(svg) < 64 * 1024, "case %zu: %zu bytes", k, strlen(svg));
+		ck_assert_msg(!strstr(svg, "nan") && !strstr(svg, "inf"), "case %zu: non-finite", k);
+		free(svg);
+	}
+	alarm(0);
+	svg = svg_of(h, 3, "run \033]0;x\007 \x01\x7f\xff");
+	assert_xml(svg);
+	ck_assert_ptr_null(strchr(svg, '\033'));
+	ck_assert_ptr_null(strchr(svg, '\x01'));
+	free(svg);
+}
+END_TEST
+
 Suite *f8_train_loop_suite(void)
 {
 	Suite *s = suite_create("train_loop");
@@ -520,6 +589,8 @@ Suite *f8_train_loop_suite(void)
 	tcase_add_test(tc, test_schedule);
 	tcase_add_test(tc, test_csv);
 	tcase_add_test(tc, test_svg);
+	tcase_add_test(tc, test_svg_hostile);
+	tcase_add_test(tc, test_limits_agree);
 	suite_add_tcase(s, tc);
 	return s;
 }
