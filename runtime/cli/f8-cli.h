@@ -13,6 +13,8 @@ int f8_cmd_demo(int argc, char **argv);
 int f8_cmd_bench(int argc, char **argv);
 int f8_cmd_train(int argc, char **argv);
 int f8_cmd_model(int argc, char **argv);
+int f8_cmd_export(int argc, char **argv);
+int f8_cmd_eval(int argc, char **argv);
 
 /* Exit statuses shared by the subcommands (docs/runner.md). */
 enum f8_exit {

@@ -19,6 +19,8 @@ static const struct f8_subcommand subcommands[] = {
 	{ "bench", f8_cmd_bench, "functional-model speed and cost-model utilisation" },
 	{ "train", f8_cmd_train, "train a float CNN on Fashion-MNIST (docs/train.md)" },
 	{ "model", f8_cmd_model, "layers, parameters and MACs of a model (docs/train.md)" },
+	{ "export", f8_cmd_export, "quantize a float checkpoint to an integer model (docs/f8net.md)" },
+	{ "eval", f8_cmd_eval, "top-1 of an integer model on the test set, integer only" },
 };
 
 static void usage(FILE *f)

@@ -119,6 +119,9 @@ size_t f8_net_plan_bytes(const struct f8_net *net);
 /* Forward @n <= batch images; train selects batch statistics for BN (and updates the
  * running ones). Returns the logits [n][classes], valid until the next call. */
 const float *f8_net_forward(struct f8_net *net, const float *x, int n, bool train);
+/* Output of layer @layer in the last forward ([n][c][h][w] float), valid until the next
+ * call; for calibration and reports (NULL before any forward). */
+const float *f8_net_layer_output(const struct f8_net *net, int layer);
 /* Softmax cross-entropy of the last forward; seeds backward. */
 float f8_net_loss(struct f8_net *net, const int *labels, int n, int *correct);
 /* Gradients of the mean loss w.r.t. every parameter into net->grad (overwritten). */

@@ -457,6 +457,13 @@ const float *f8_net_forward(struct f8_net *net, const float *x, int n, bool trai
 	return p->y[net->nlayers - 1];
 }
 
+const float *f8_net_layer_output(const struct f8_net *net, int layer)
+{
+	if (!net->plan || !net->plan->nfwd || layer < 0 || layer >= net->nlayers)
+		return NULL;
+	return net->plan->y[layer];
+}
+
 float f8_net_loss(struct f8_net *net, const int *labels, int n, int *correct)
 {
 	struct f8_net_plan *p = net->plan;

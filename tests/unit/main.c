@@ -30,6 +30,7 @@ int main(void)
 	srunner_add_suite(sr, f8_train_data_suite());
 	srunner_add_suite(sr, f8_train_ckpt_suite());
 	srunner_add_suite(sr, f8_train_loop_suite());
+	srunner_add_suite(sr, f8_train_qmodel_suite());
 	srunner_add_suite(sr, f8_train_blas_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

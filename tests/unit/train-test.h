@@ -15,6 +15,7 @@ Suite *f8_train_optim_suite(void); /* check_train_optim.c: SGD steps and schedul
 Suite *f8_train_data_suite(void);  /* check_train_data.c: IDX loader, bad files, augmentation */
 Suite *f8_train_ckpt_suite(void);  /* check_train_ckpt.c: round trip, truncation, corruption */
 Suite *f8_train_loop_suite(void);  /* check_train_loop.c: a short run whose loss falls, resume */
+Suite *f8_train_qmodel_suite(void); /* check_train_qmodel.c: quantizers, model file, integer forward */
 Suite *f8_train_blas_suite(void);  /* check_train_blas.c: OpenBLAS core choice, exact SGEMM */
 
 /* Shared helpers (train-test.c). The temporary directory lives for one test (a checked

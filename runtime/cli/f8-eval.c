@@ -1,0 +1,295 @@
+// SPDX-License-Identifier: MIT
+/*
+ * f8 eval: an integer model file (docs/model-format.md) on the Fashion-MNIST test set.
+ * The forward pass is integer only, on the reference kernels of sim/ (f8_qm_forward), so
+ * its logits are the device's. Optionally the float checkpoint it came from runs beside
+ * it, and the images whose top-1 differs are counted.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "f8-ckpt.h"
+#include "f8-cli.h"
+#include "f8-par.h"
+#include "f8-qmodel.h"
+
+/* A model file is at most header + 4096 nodes + 1000 names + 256 MiB of parameters. */
+#define F8_QM_FILE_MAX ((uint64_t)300 << 20)
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: f8 eval MODEL.f8m [options]\n"
+		   "Top-1 of an integer model on the Fashion-MNIST test set (integer arithmetic only).\n"
+		   "  --data DIR        Fashion-MNIST IDX files (default " F8_FMNIST_DIR ")\n"
+		   "  --limit N         the first N test images only\n"
+		   "  --logits FILE     write the int32 logits, [images][classes] little-endian\n"
+		   "  --compare CKPT    also run the float checkpoint; count top-1 disagreements\n"
+		   "  --threads T       worker threads (default 2)\n");
+}
+
+struct eval_job {
+	const struct f8_qm *m;
+	const struct f8_dataset *ds;
+	uint8_t *scratch;   /* per thread */
+	size_t scratch_bytes;
+	uint8_t *hwc;       /* per thread: one image in [h][w][c] */
+	int32_t *logits;    /* [n][classes] */
+};
+
+static void eval_image(void *ctx, size_t i, int thread)
+{
+	const struct eval_job *j = ctx;
+	const struct f8_dataset *ds = j->ds;
+	const size_t plane = (size_t)ds->h * ds->w, img = plane * ds->c;
+	const uint8_t *src = ds->pixels + i * img;
+	uint8_t *hwc = j->hwc + (size_t)thread * img;
+	size_t p;
+	int c;
+
+	for (c = 0; c < ds->c; c++)
+		for (p = 0; p < plane; p++)
+			hwc[p * ds->c + c] = src[c * plane + p];
+	f8_qm_forward(j->m, hwc, j->logits + i * j->m->classes,
+		      j->scratch + (size_t)thread * j->scratch_bytes);
+}
+
+static int argmax32(const int32_t *v, int n)
+{
+	int i, b = 0;
+
+	for (i = 1; i < n; i++)
+		if (v[i] > v[b])
+			b = i;
+	return b;
+}
+
+static int argmaxf(const float *v, int n)
+{
+	int i, b = 0;
+
+	for (i = 1; i < n; i++)
+		if (v[i] > v[b])
+			b = i;
+	return b;
+}
+
+/* Float top-1 predictions of a checkpoint on @ds (eval mode); 0 or -1 with a message. */
+static int float_predictions(const char *ckpt, const struct f8_dataset *ds, int *pred)
+{
+	struct f8_net *net = NULL;
+	struct f8_sgd opt;
+	struct f8_train_cfg cfg;
+	struct f8_train_state st = { 0 };
+	struct f8_err err = { { 0 } };
+	const struct f8_norm norm = F8_FMNIST_NORM;
+	const int batch = 256;
+	float *x = NULL;
+	int idx[256], done, b, k, rc = -1;
+
+	if (f8_ckpt_load(ckpt, &net, &opt, &cfg, &st, &err)) {
+		fprintf(stderr, "f8 eval: --compare: %s\n", err.msg);
+		return -1;
+	}
+	if (net->layers[0].c != ds->c || net->layers[0].h != ds->h || net->layers[0].w != ds->w) {
+		fprintf(stderr, "f8 eval: --compare: the checkpoint's input differs from the test images\n");
+		goto out;
+	}
+	x = malloc(sizeof(float) * (size_t)batch * ds->c * ds->h * ds->w);
+	if (!x || f8_net_plan(net, batch, &err)) {
+		fprintf(stderr, "f8 eval: --compare: %s\n", x ? err.msg : "out of memory");
+		goto out;
+	}
+	for (done = 0; done < ds->n; done += b) {
+		const float *y;
+
+		b = ds->n - done < batch ? ds->n - done : batch;
+		for (k = 0; k < b; k++)
+			idx[k] = done + k;
+		f8_batch_fill(ds, idx, b, &norm, NULL, NULL, x, NULL);
+		y = f8_net_forward(net, x, b, false);
+		for (k = 0; k < b; k++)
+			pred[done + k] = argmaxf(y + (size_t)k * net->classes, net->classes);
+	}
+	rc = 0;
+out:
+	free(x);
+	f8_train_state_free(&st);
+	f8_sgd_free(&opt);
+	f8_net_free(net);
+	return rc;
+}
+
+int f8_cmd_eval(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "data", required_argument, NULL, 'd' },   { "limit", required_argument, NULL, 'l' },
+		{ "logits", required_argument, NULL, 'o' }, { "compare", required_argument, NULL, 'c' },
+		{ "threads", required_argument, NULL, 't' }, { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *data = NULL, *logits_path = NULL, *compare = NULL;
+	long limit = 0, threads = 2;
+	struct f8_qm_node *nodes = NULL;
+	char (*names)[F8_QM_NAME_MAX] = NULL;
+	struct f8_qm m;
+	struct f8_qm_error qe;
+	struct f8_dataset ds = { 0 };
+	struct f8_err err = { { 0 } };
+	struct eval_job job = { 0 };
+	uint8_t *file = NULL;
+	uint64_t size = 0;
+	int *fpred = NULL;
+	int c, rc = F8_EXIT_USAGE, correct = 0, fcorrect = 0, differ = 0;
+	size_t i, done, chunk;
+	struct timespec t0, t1;
+	uint32_t cnt;
+	char *end;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': data = optarg; break;
+		case 'o': logits_path = optarg; break;
+		case 'c': compare = optarg; break;
+		case 'l':
+		case 't': {
+			long v = (*optarg >= '0' && *optarg <= '9') ? strtol(optarg, &end, 10) : -1;
+
+			if (v < 1 || *end || v > (c == 'l' ? 10000 : F8_PAR_MAX_THREADS)) {
+				fprintf(stderr, "f8 eval: %s: '%s' outside 1..%d\n",
+					c == 'l' ? "--limit" : "--threads", optarg,
+					c == 'l' ? 10000 : F8_PAR_MAX_THREADS);
+				return F8_EXIT_USAGE;
+			}
+			*(c == 'l' ? &limit : &threads) = v;
+			break;
+		}
+		case 'h':
+			usage(stdout);
+			return F8_EXIT_OK;
+		default:
+			fprintf(stderr, "f8 eval: unknown or incomplete option '%s'\n", argv[optind - 1]);
+			usage(stderr);
+			return F8_EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "f8 eval: need one model file\n");
+		usage(stderr);
+		return F8_EXIT_USAGE;
+	}
+	file = f8_file_read(argv[optind], F8_QM_FILE_MAX, &size);
+	if (!file)
+		return F8_EXIT_USAGE;
+	cnt = f8_qm_peek_nodes(file, size);
+	nodes = calloc(cnt ? cnt : 1, sizeof(*nodes));
+	names = calloc(F8_QM_MAX_CLASSES, sizeof(*names));
+	if (!nodes || !names) {
+		fprintf(stderr, "f8 eval: out of memory\n");
+		goto out;
+	}
+	if (f8_qm_parse(file, size, nodes, cnt, names, F8_QM_MAX_CLASSES, &m, &qe)) {
+		if (qe.node >= 0)
+			fprintf(stderr, "f8 eval: %s: node %d: %s (%s)\n", argv[optind], qe.node, qe.what,
+				f8_status_str(qe.status));
+		else
+			fprintf(stderr, "f8 eval: %s: %s (%s)\n", argv[optind], qe.what,
+				f8_status_str(qe.status));
+		goto out;
+	}
+	if (f8_fmnist_load(&ds, data, false, &err)) {
+		fprintf(stderr, "f8 eval: %s\n", err.msg);
+		goto out;
+	}
+	if (limit)
+		f8_dataset_truncate(&ds, (int)limit);
+	if (ds.c != m.nodes[0].c || ds.h != m.nodes[0].h || ds.w != m.nodes[0].w ||
+	    (uint32_t)ds.classes != m.classes) {
+		fprintf(stderr, "f8 eval: the model takes %ux%ux%u images and %u classes, the test set has %dx%dx%d and %d\n",
+			m.nodes[0].c, m.nodes[0].h, m.nodes[0].w, m.classes, ds.c, ds.h, ds.w, ds.classes);
+		goto out;
+	}
+	if (f8_par_set_threads((int)threads)) {
+		fprintf(stderr, "f8 eval: cannot start %ld threads\n", threads);
+		goto out;
+	}
+	job.m = &m;
+	job.ds = &ds;
+	job.scratch_bytes = (f8_qm_scratch_bytes(&m) + 63) & ~(size_t)63;
+	job.scratch = aligned_alloc(64, job.scratch_bytes * (size_t)threads);
+	job.hwc = malloc((size_t)ds.c * ds.h * ds.w * (size_t)threads);
+	job.logits = malloc(sizeof(int32_t) * m.classes * (size_t)ds.n);
+	if (!job.scratch || !job.hwc || !job.logits) {
+		fprintf(stderr, "f8 eval: out of memory\n");
+		goto out;
+	}
+	fprintf(stderr, "f8 eval: %s (%s), %u nodes, %d test images, integer arithmetic on the reference kernels\n",
+		argv[optind], m.model_name, m.nnodes, ds.n);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	chunk = 200;
+	for (done = 0; done < (size_t)ds.n; done += chunk) {
+		struct eval_job sub = job;
+		struct f8_dataset part = ds;
+		size_t n = (size_t)ds.n - done < chunk ? (size_t)ds.n - done : chunk;
+		double s;
+
+		/* chunks of images (independent), so that progress shows */
+		part.pixels = ds.pixels + done * (size_t)ds.c * ds.h * ds.w;
+		part.n = (int)n;
+		sub.ds = &part;
+		sub.logits = job.logits + done * m.classes;
+		f8_par_for(n, eval_image, &sub);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		s = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+		fprintf(stderr, "\reval %zu/%d images  %.0f img/s", done + n, ds.n, (double)(done + n) / s);
+	}
+	fprintf(stderr, "\n");
+	for (i = 0; i < (size_t)ds.n; i++)
+		correct += argmax32(job.logits + i * m.classes, (int)m.classes) == ds.labels[i];
+	printf("integer top-1: %.2f %% (%d / %d)\n", 100.0 * correct / ds.n, correct, ds.n);
+	if (compare) {
+		fpred = malloc(sizeof(int) * (size_t)ds.n);
+		if (!fpred || float_predictions(compare, &ds, fpred))
+			goto out;
+		for (i = 0; i < (size_t)ds.n; i++) {
+			fcorrect += fpred[i] == ds.labels[i];
+			differ += fpred[i] != argmax32(job.logits + i * m.classes, (int)m.classes);
+		}
+		printf("float top-1:   %.2f %% (%d / %d)\n", 100.0 * fcorrect / ds.n, fcorrect, ds.n);
+		printf("top-1 differs between float and integer on %d images (%.2f %%)\n", differ,
+		       100.0 * differ / ds.n);
+	}
+	if (logits_path) {
+		uint8_t *le = malloc((size_t)ds.n * m.classes * 4);
+
+		if (!le)
+			goto out;
+		for (i = 0; i < (size_t)ds.n * m.classes; i++) {
+			uint32_t v = (uint32_t)job.logits[i];
+
+			le[4 * i] = (uint8_t)v;
+			le[4 * i + 1] = (uint8_t)(v >> 8);
+			le[4 * i + 2] = (uint8_t)(v >> 16);
+			le[4 * i + 3] = (uint8_t)(v >> 24);
+		}
+		c = f8_file_write_atomic(logits_path, le, (uint64_t)ds.n * m.classes * 4);
+		free(le);
+		if (c)
+			goto out;
+	}
+	rc = fflush(stdout) ? F8_EXIT_USAGE : F8_EXIT_OK;
+out:
+	free(fpred);
+	free(job.scratch);
+	free(job.hwc);
+	free(job.logits);
+	f8_dataset_free(&ds);
+	free(names);
+	free(nodes);
+	free(file);
+	return rc;
+}

@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: MIT
+/*
+ * f8 export: a float checkpoint -> an integer model file (docs/model-format.md), by
+ * F8Net's rules without training (libf8's f8_qm_export: BN folded with the running
+ * statistics, FLs calibrated on the first training images; docs/f8net.md).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "f8-ckpt.h"
+#include "f8-cli.h"
+#include "f8-qexport.h"
+
+static const char *const fmnist_classes[10] = { "t-shirt", "trouser", "pullover", "dress", "coat",
+						"sandal", "shirt", "sneaker", "bag", "ankle-boot" };
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: f8 export CKPT --out MODEL.f8m [options]\n"
+		   "Quantize a float checkpoint to an 8-bit fixed-point integer model (F8Net rules).\n"
+		   "  --out FILE        the model file to write (atomically)\n"
+		   "  --calib N         calibration images, the first N of the training set (default 1024)\n"
+		   "  --fl grid|std     activation FLs: least squared error (default) or floor(log2(c/std))\n"
+		   "  --wfl grid|std    weight FLs (default std: F8Net's c = 40)\n"
+		   "  --batch B         calibration batch (default 128, 1..1024)\n"
+		   "  --data DIR        Fashion-MNIST IDX files (default " F8_FMNIST_DIR ")\n"
+		   "  --name NAME       model name stored in the file (default: the checkpoint's model)\n");
+}
+
+static int parse_int(const char *opt, const char *s, long lo, long hi, int *out)
+{
+	char *end;
+	long v;
+
+	if (!s || !*s || *s < '0' || *s > '9') {
+		fprintf(stderr, "f8 export: %s: '%s' is not a decimal number\n", opt, s ? s : "");
+		return -1;
+	}
+	v = strtol(s, &end, 10);
+	if (*end || v < lo || v > hi) {
+		fprintf(stderr, "f8 export: %s: '%s' outside %ld..%ld\n", opt, s, lo, hi);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
+static int parse_mode(const char *opt, const char *s, enum f8_fl_mode *m)
+{
+	if (!strcmp(s, "grid"))
+		*m = F8_FL_GRID;
+	else if (!strcmp(s, "std"))
+		*m = F8_FL_STD;
+	else {
+		fprintf(stderr, "f8 export: %s: '%s' is neither grid nor std\n", opt, s);
+		return -1;
+	}
+	return 0;
+}
+
+static void print_layers(const struct f8_qm *m)
+{
+	uint32_t i;
+
+	printf("%-4s %-24s %-8s %-12s %6s %6s %6s\n", "#", "node", "op", "output", "FL_in", "FL_w",
+	       "FL_out");
+	for (i = 0; i < m->nnodes; i++) {
+		const struct f8_qm_node *n = &m->nodes[i];
+		char shape[32], fin[8] = "-", fw[8] = "-";
+
+		snprintf(shape, sizeof(shape), "%ux%ux%u", n->c, n->h, n->w);
+		if (n->op == F8_QM_CONV || n->op == F8_QM_LINEAR) {
+			snprintf(fin, sizeof(fin), "%s%d", (n->flags & F8_QM_F_SIGNED) ? "s" : "u", n->fl_in);
+			snprintf(fw, sizeof(fw), "%d", n->fl_w);
+		}
+		printf("%-4u %-24s %-8s %-12s %6s %6s %6d%s\n", i, n->name, f8_qm_op_name(n->op), shape,
+		       fin, fw, n->fl_out, (n->flags & F8_QM_F_RELU) ? "  relu" : "");
+	}
+}
+
+int f8_cmd_export(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "out", required_argument, NULL, 'o' },   { "calib", required_argument, NULL, 'c' },
+		{ "fl", required_argument, NULL, 'f' },    { "wfl", required_argument, NULL, 'w' },
+		{ "batch", required_argument, NULL, 'b' }, { "data", required_argument, NULL, 'd' },
+		{ "name", required_argument, NULL, 'n' },  { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct f8_export_cfg cfg = { .act_fl = F8_FL_GRID, .weight_fl = F8_FL_STD,
+				     .calib_images = 1024, .batch = 128, .norm = F8_FMNIST_NORM };
+	const char *out = NULL, *data = NULL, *name = NULL, *ckpt;
+	struct f8_net *net = NULL;
+	struct f8_sgd opt;
+	struct f8_train_cfg tcfg;
+	struct f8_train_state st = { 0 };
+	struct f8_dataset ds = { 0 };
+	struct f8_qm_owned qm = { 0 };
+	struct f8_qm_error qe;
+	struct f8_err err = { { 0 } };
+	uint8_t *img = NULL;
+	size_t len = 0;
+	int c, rc = F8_EXIT_USAGE;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o': out = optarg; break;
+		case 'd': data = optarg; break;
+		case 'n': name = optarg; break;
+		case 'c':
+			if (parse_int("--calib", optarg, 1, 60000, &cfg.calib_images))
+				return F8_EXIT_USAGE;
+			break;
+		case 'b':
+			if (parse_int("--batch", optarg, 1, 1024, &cfg.batch))
+				return F8_EXIT_USAGE;
+			break;
+		case 'f':
+			if (parse_mode("--fl", optarg, &cfg.act_fl))
+				return F8_EXIT_USAGE;
+			break;
+		case 'w':
+			if (parse_mode("--wfl", optarg, &cfg.weight_fl))
+				return F8_EXIT_USAGE;
+			break;
+		case 'h':
+			usage(stdout);
+			return F8_EXIT_OK;
+		default:
+			fprintf(stderr, "f8 export: unknown or incomplete option '%s'\n", argv[optind - 1]);
+			usage(stderr);
+			return F8_EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1 || !out) {
+		fprintf(stderr, "f8 export: need one checkpoint and --out\n");
+		usage(stderr);
+		return F8_EXIT_USAGE;
+	}
+	ckpt = argv[optind];
+	if (name && strlen(name) > 23) {
+		fprintf(stderr, "f8 export: --name: longer than 23 characters\n");
+		return F8_EXIT_USAGE;
+	}
+	if (f8_ckpt_load(ckpt, &net, &opt, &tcfg, &st, &err)) {
+		fprintf(stderr, "f8 export: %s\n", err.msg);
+		return F8_EXIT_USAGE;
+	}
+	if (net->classes == 10)
+		cfg.class_names = fmnist_classes;
+	cfg.model_name = name ? name : tcfg.model;
+	if (!name && strlen(tcfg.model) > 23)
+		cfg.model_name = "model";
+	if (f8_fmnist_load(&ds, data, true, &err)) {
+		fprintf(stderr, "f8 export: %s\n", err.msg);
+		goto out;
+	}
+	fprintf(stderr, "f8 export: calibrating on %d training images (%s activation FLs, %s weight FLs)\n",
+		cfg.calib_images < ds.n ? cfg.calib_images : ds.n, cfg.act_fl == F8_FL_GRID ? "grid" : "std",
+		cfg.weight_fl == F8_FL_GRID ? "grid" : "std");
+	if (f8_qm_export(net, &ds, &cfg, &qm, &err)) {
+		fprintf(stderr, "f8 export: %s\n", err.msg);
+		goto out;
+	}
+	if (f8_qm_encode(&qm.m, &img, &len, &qe)) {
+		fprintf(stderr, "f8 export: cannot encode: %s\n", qe.what);
+		goto out;
+	}
+	if (f8_file_write_atomic(out, img, len))
+		goto out;
+	print_layers(&qm.m);
+	printf("wrote %s: %u nodes, %zu bytes\n", out, qm.m.nnodes, len);
+	rc = fflush(stdout) ? F8_EXIT_USAGE : F8_EXIT_OK;
+out:
+	free(img);
+	f8_qm_owned_free(&qm);
+	f8_dataset_free(&ds);
+	f8_train_state_free(&st);
+	f8_sgd_free(&opt);
+	f8_net_free(net);
+	return rc;
+}
