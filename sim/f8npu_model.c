@@ -94,9 +94,13 @@ static void model_reset(struct f8npu_model *m)
 
 /* ---- cost model (isa.md §7) ---- */
 
-static uint64_t dma_cycles(const struct f8npu_model *m, uint64_t bytes)
+struct model_cost {
+	uint64_t cycles, stall, macs, rd, wr;
+};
+
+static uint64_t dma_cycles(const struct f8npu_model_config *cfg, uint64_t bytes)
 {
-	return m->cfg.dram_latency + ceil_div(bytes, m->cfg.dram_bytes_per_cycle);
+	return cfg->dram_latency + ceil_div(bytes, cfg->dram_bytes_per_cycle);
 }
 
 static uint64_t tensor_bytes(const struct f8npu_tensor_ref *t)
@@ -105,14 +109,16 @@ static uint64_t tensor_bytes(const struct f8npu_tensor_ref *t)
 }
 
 /*
- * Count one executed compute descriptor (its fetch is counted separately).
- * MACs and bytes are architectural; the cycles follow the RTL's schedule
- * (isa.md §7): the array (or the pooling lanes) and the epilogue take turns,
- * overlapped with the memory traffic the row reader really causes.
+ * The cost of executing one valid compute descriptor (its fetch is counted separately).
+ * MACs and bytes are architectural; the cycles follow the RTL's schedule (isa.md §7):
+ * the array (or the pooling lanes) and the epilogue take turns, overlapped with the
+ * memory traffic the row reader really causes. A function of the configuration and the
+ * descriptor alone, so that a runner can know it before the descriptor starts.
  */
-static void cost_compute(struct f8npu_model *m, const struct f8npu_desc *d, const struct f8npu_plan *p)
+static void cost_desc(const struct f8npu_model_config *cfg, const struct f8npu_desc *d,
+		      const struct f8npu_plan *p, struct model_cost *c)
 {
-	const uint64_t rows = m->cfg.rows, cols = m->cfg.cols;
+	const uint64_t rows = cfg->rows, cols = cfg->cols;
 	uint64_t pixels = (uint64_t)d->dst[0].n * p->out_h * p->out_w;
 	uint64_t window = (uint64_t)d->kernel_h * d->kernel_w;
 	uint64_t src = tensor_bytes(&d->src), rd_src, t_src, other = 0, wr, compute, macs = 0;
@@ -155,18 +161,31 @@ static void cost_compute(struct f8npu_model *m, const struct f8npu_desc *d, cons
 	outs = (d->flags & F8NPU_FLAG_DST1) ? 2 : 1;
 
 	busy = compute + pixels * groups * outs;
-	cycles = F8NPU_COST_SETUP + max_u64(busy, dma_cycles(m, t_src + other + wr));
-	m->perf.macs += macs;
-	m->perf.rd += rd_src + other;
-	m->perf.wr += wr;
-	m->perf.cycles += cycles;
-	m->perf.stall += cycles - compute;
+	cycles = F8NPU_COST_SETUP + max_u64(busy, dma_cycles(cfg, t_src + other + wr));
+	c->macs = macs;
+	c->rd = rd_src + other;
+	c->wr = wr;
+	c->cycles = cycles;
+	c->stall = cycles - compute;
+}
+
+/* Count one executed compute descriptor. */
+static void cost_compute(struct f8npu_model *m, const struct f8npu_desc *d, const struct f8npu_plan *p)
+{
+	struct model_cost c;
+
+	cost_desc(&m->cfg, d, p, &c);
+	m->perf.macs += c.macs;
+	m->perf.rd += c.rd;
+	m->perf.wr += c.wr;
+	m->perf.cycles += c.cycles;
+	m->perf.stall += c.stall;
 }
 
 /* Time and traffic of fetching @bytes of commands (no MAC activity: all stall). */
 static uint64_t cost_fetch(struct f8npu_model *m, uint64_t bytes)
 {
-	uint64_t cycles = dma_cycles(m, bytes);
+	uint64_t cycles = dma_cycles(&m->cfg, bytes);
 
 	m->perf.rd += bytes;
 	m->perf.cycles += cycles;
@@ -550,6 +569,39 @@ static const struct f8npu_dev_ops model_ops = {
 	/* .run       = */ model_run,
 	/* .destroy   = */ model_destroy,
 };
+
+uint64_t f8npu_model_header_cycles(const struct f8npu_model_config *cfg, uint32_t cmd_size)
+{
+	struct f8npu_model_config def;
+
+	if (!cfg) {
+		f8npu_model_default_config(&def);
+		cfg = &def;
+	}
+	/* A stream shorter than its header stops the job before any fetch (CMD_OOB). */
+	return cmd_size < F8NPU_CMD_HEADER_SIZE ? 0 : dma_cycles(cfg, F8NPU_CMD_HEADER_SIZE);
+}
+
+uint64_t f8npu_model_desc_cycles(const struct f8npu_model_config *cfg, const struct f8npu_desc *d,
+				 const struct f8npu_region_table *rt)
+{
+	struct f8npu_model_config def;
+	struct f8npu_plan plan;
+	struct model_cost c;
+	uint64_t fetch;
+
+	if (!cfg) {
+		f8npu_model_default_config(&def);
+		cfg = &def;
+	}
+	/* The same steps as step_desc: fetch, validate, execute (END and faults: fetch only). */
+	fetch = dma_cycles(cfg, F8NPU_CMD_DESC_SIZE);
+	if (f8npu_validate_desc(d, rt, F8NPU_CAP_OPS_ALL, &plan) != F8NPU_ERR_NONE ||
+	    d->opcode == F8NPU_OP_END)
+		return fetch;
+	cost_desc(cfg, d, &plan, &c);
+	return fetch + c.cycles;
+}
 
 void f8npu_model_default_config(struct f8npu_model_config *cfg)
 {

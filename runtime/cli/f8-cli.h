@@ -57,6 +57,7 @@ struct f8_job {
 	uint8_t *cmd;
 	uint64_t cmd_addr;
 	uint32_t cmd_size;
+	struct f8npu_model_config cfg; /* the model's, for the cost of the next step */
 };
 
 /* A model device (@cfg NULL: defaults) with no memory yet; 0 or -1 with a message. */
@@ -65,7 +66,13 @@ int f8_job_init(struct f8_job *job, const struct f8npu_model_config *cfg);
 uint8_t *f8_job_region(struct f8_job *job, unsigned int r, uint64_t size);
 /* Zero-filled command buffer of @size bytes; NULL with a message. */
 uint8_t *f8_job_stream(struct f8_job *job, uint32_t size);
-/* Program the regions, run the stream (TAIL = header desc_count); counters in @res->perf. */
+/*
+ * Program the regions, run the stream (TAIL = header desc_count); counters in @res->perf.
+ * The job never runs past @max_cycles: before each step the cost model says what it will
+ * take, and a step that would pass the budget is not started (@res->timed_out, the device
+ * soft-reset after the counters are read). So any stream, however large its descriptors,
+ * is bounded by the budget, in model cycles and in the time it takes to simulate them.
+ */
 void f8_job_run(struct f8_job *job, uint64_t max_cycles, struct f8npu_job_result *res);
 /* The two result lines of docs/runner.md on @f, prefixed by @who. */
 void f8_job_report(FILE *f, const char *who, const struct f8npu_job_result *res);

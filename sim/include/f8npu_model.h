@@ -48,6 +48,25 @@ uint64_t f8npu_model_storage_size(void);
 struct f8npu_dev *f8npu_model_init(void *storage, const struct f8npu_model_config *cfg,
 				   const struct f8npu_mem *mem);
 
+struct f8npu_desc;
+struct f8npu_region_table;
+
+/*
+ * The cost model's cycles (isa.md §7) of the next step of a job, known before it runs:
+ * what a runner that must never pass a cycle budget asks before it lets the device take
+ * the step (docs/runner.md, f8 exec --max-cycles). @cfg NULL: the default configuration.
+ *
+ * f8npu_model_header_cycles: fetching and checking the header of a @cmd_size-byte stream.
+ * f8npu_model_desc_cycles: fetching descriptor @d, checking it against @rt (the job's
+ * region table, CAP_REGIONS entries, CMD_BASE/CMD_SIZE as programmed) and executing it;
+ * END, and a descriptor that fails validation, cost their fetch only.
+ * Exactly what CYCLES then counts, unless the memory system refuses an access (BUS),
+ * which ends the job sooner.
+ */
+uint64_t f8npu_model_header_cycles(const struct f8npu_model_config *cfg, uint32_t cmd_size);
+uint64_t f8npu_model_desc_cycles(const struct f8npu_model_config *cfg, const struct f8npu_desc *d,
+				 const struct f8npu_region_table *rt);
+
 /*
  * Hand the storage to the device: f8npu_dev_destroy() then calls
  * @release(storage). Without it destroy leaves the storage to its owner.

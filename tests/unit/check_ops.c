@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "f8-test.h"
+#include "f8npu_validate.h"
 
 enum kind { K_CONV, K_DW, K_FC, K_1X1, K_MAX, K_SUM, K_ADD, K_COUNT };
 
@@ -389,6 +390,31 @@ static void print_stats(const struct f8npu_desc *d, const int64_t *v2, size_t co
 }
 
 /*
+ * The model's cycles of each step are known before it starts (what f8 exec's cycle budget
+ * relies on, docs/runner.md): header + both descriptors = the CYCLES counter.
+ */
+static void check_predicted(const struct f8npu_model_config *cfg, const struct f8npu_desc *d,
+			    const struct f8npu_job_result *res, const char *what)
+{
+	struct f8npu_region_table rt;
+	uint64_t cycles;
+	unsigned int r;
+
+	memset(&rt, 0, sizeof(rt));
+	for (r = 0; r < F8NPU_REGIONS; r++) {
+		rt.base[r] = f8t->reg[r].addr;
+		rt.size[r] = f8t->reg[r].size;
+	}
+	rt.count = F8NPU_REGIONS;
+	rt.cmd_base = f8t->cmd_addr;
+	rt.cmd_size = f8t->cmd_size;
+	cycles = f8npu_model_header_cycles(cfg, f8t->cmd_size) + f8npu_model_desc_cycles(cfg, &d[0], &rt) +
+		 f8npu_model_desc_cycles(cfg, &d[1], &rt);
+	ck_assert_msg(cycles == res->perf.cycles, "%s: predicted %llu cycles, the model took %llu",
+		      what, (unsigned long long)cycles, (unsigned long long)res->perf.cycles);
+}
+
+/*
  * Generate, run and check one layer: the whole memory against the reference,
  * then the architectural counters, then (@timing) the cost model's cycles.
  */
@@ -454,6 +480,7 @@ static void run_layer(enum kind kind, const char *name, int idx, bool timing)
 	f8t_check_perf(&want, what);
 	if (timing)
 		f8t_check_timing(&want, what);
+	check_predicted(&cfg, d, &res, what);
 }
 
 START_TEST(test_ops_conv2d_random_layers)
