@@ -82,6 +82,29 @@ struct f8_state {
 };
 
 struct f8_net_plan; /* private to f8-net.c: arenas, per-layer buffers */
+struct f8_quant;    /* private to f8-net-quant.c: the fake-quantization state */
+
+/*
+ * F8Net fake quantization, a mode of the network (docs/f8net.md): conv + BN pairs run
+ * F8Net's double forward (statistics with the float weights, BN folded with the batch
+ * statistics, folded weights quantized to s8 at an FL from their std, STE), and every
+ * conv or linear input except the image is quantized to u8 (after a ReLU) or s8 at an FL
+ * chosen per batch (with a running value, momentum 0.1, for eval). No clipping (eta = 1):
+ * F8Net's tiny fine-tuning. Average pools feed their consumer's quantizer as the device
+ * computes them (sum / 2^round(log2(k*k))).
+ */
+enum f8_quant_mode {
+	F8_QUANT_OFF = 0,
+	F8_QUANT_FIXED = 1,    /* fixed point: round half to even, clamp */
+	F8_QUANT_FLOATING = 2, /* clamp only, no rounding: F8Net's "floating" mode (gradient checks) */
+};
+
+struct f8_quant_cfg {
+	enum f8_quant_mode mode;
+	bool act_grid, weight_grid; /* FL by grid search instead of floor(log2(c / std)) */
+	float momentum;             /* of the running activation FL (0.1) */
+};
+
 
 struct f8_net {
 	char *arch;               /* the architecture text it was parsed from (owned) */
@@ -97,6 +120,7 @@ struct f8_net {
 	float bn_eps, bn_momentum;/* 1e-5, 0.1 unless the text says otherwise */
 	int classes;              /* outputs of the last layer */
 	struct f8_net_plan *plan; /* NULL until f8_net_plan() */
+	struct f8_quant *quant;   /* NULL unless f8_net_set_quant() */
 };
 
 /* Parse architecture text; shapes inferred, parameters allocated (zero). NULL + @err on bad text. */
@@ -109,6 +133,12 @@ void f8_net_free(struct f8_net *net);
 /* Kaiming-normal (fan_out, ReLU gain) conv weights, PyTorch-default linear, BN 1/0,
  * running mean 0 / var 1, biases 0; deterministic from @seed. */
 void f8_net_init(struct f8_net *net, uint64_t seed);
+
+/* Switch the mode (before f8_net_plan; OFF returns to float). F8_ERR_RANGE with the layer
+ * when the network has a pattern F8Net does not quantize. */
+int f8_net_set_quant(struct f8_net *net, const struct f8_quant_cfg *cfg, struct f8_err *err);
+/* The running activation FL of the conv/linear layer @layer (-1 when not quantized). */
+float f8_net_quant_fl(const struct f8_net *net, int layer);
 
 /* Allocate every activation, gradient and scratch buffer for batches up to @batch.
  * Call again after f8_par_set_threads() changes the thread count. */

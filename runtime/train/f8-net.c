@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "f8-net.h"
+#include "f8-net-impl.h"
 #include "f8-ops.h"
 #include "f8-par.h"
 #include "f8-rng.h"
@@ -28,20 +29,6 @@
 /* Every planned buffer starts on a cache line. */
 #define F8_PLAN_ALIGN 64
 
-struct f8_net_plan {
-	int batch, threads;
-	int nfwd;                /* images of the last forward (0: none yet) */
-	bool have_loss;          /* the last forward has seeded dlogits */
-	unsigned char *act;      /* activations, BN statistics, argmax */
-	unsigned char *gmem;     /* activation gradients */
-	float *ws;               /* conv workspace */
-	size_t act_bytes, g_bytes, ws_floats;
-	float **y;               /* [nlayers] outputs */
-	float **dy;              /* [nlayers] output gradients (NULL for the input) */
-	float **save_mean, **save_invstd; /* BN layers */
-	int32_t **argmax;        /* max-pool layers */
-	int *last_use;           /* [nlayers] highest consumer index (-1: none) */
-};
 
 static void plan_free(struct f8_net *net)
 {
@@ -59,6 +46,7 @@ void f8_net_free(struct f8_net *net)
 	if (!net)
 		return;
 	plan_free(net);
+	f8_quant_free(net);
 	free(net->arch);
 	free(net->layers);
 	free(net->params);
@@ -320,6 +308,9 @@ int f8_net_plan(struct f8_net *net, int batch, struct f8_err *err)
 	for (i = 1; i < nl; i++) {
 		g[ng].layer = i;
 		g[ng].death = i;
+		/* fake quantization runs a BN's backward at its conv's step (f8-net-quant.c) */
+		if (net->quant && net->layers[i].kind == F8_LAYER_BN)
+			g[ng].death = net->layers[i].in[0];
 		g[ng].birth = p->last_use[i] >= 0 ? p->last_use[i] : i;
 		g[ng].bytes = align_up(mul_sat(mul_sat(layer_elems(&net->layers[i]), (size_t)batch),
 					       sizeof(float)));
@@ -351,6 +342,11 @@ int f8_net_plan(struct f8_net *net, int batch, struct f8_err *err)
 	}
 	for (i = 0; i < ng; i++)
 		p->dy[g[i].layer] = (float *)(p->gmem + g[i].off);
+	if (net->quant) {
+		rc = f8_quant_plan(net, err);
+		if (rc)
+			plan_free(net);
+	}
 out:
 	free(uses);
 	free(act_off);
@@ -407,6 +403,8 @@ const float *f8_net_forward(struct f8_net *net, const float *x, int n, bool trai
 		float *y = p->y[i];
 		const float *w = param_of(net, l, 0, net->param), *b = param_of(net, l, 1, net->param);
 
+		if (net->quant && f8_quant_fwd(net, i, n, train))
+			continue;
 		switch (l->kind) {
 		case F8_LAYER_INPUT:
 			memcpy(y, x, count * sizeof(float));
@@ -506,6 +504,8 @@ void f8_net_backward(struct f8_net *net, int n)
 		da = l->in[0] > 0 ? p->dy[l->in[0]] : NULL; /* the image needs no gradient */
 		if (l->in[1] > 0)
 			db = p->dy[l->in[1]];
+		if (net->quant && f8_quant_bwd(net, i, n))
+			continue;
 		switch (l->kind) {
 		case F8_LAYER_CONV: {
 			struct f8_conv_geom g = conv_geom(net, l, n);

@@ -553,6 +553,9 @@ static bool grad_close(double a, double b)
  * test depends on the forward only, so it cannot hide a backward bug), at most 20% of
  * them, and of the rest at most 1 + 2% may still miss (two kinks crossed at once).
  */
+/* F8Net fake quantization for the next grad_check (NULL: float). */
+static const struct f8_quant_cfg *grad_quant;
+
 static void grad_check(const char *text, int n, uint64_t seed, int max_check, bool smooth)
 {
 	struct f8_net *net = parse_ok(text);
@@ -581,6 +584,7 @@ static void grad_check(const char *text, int n, uint64_t seed, int max_check, bo
 	}
 	for (i = 0; i < (size_t)n; i++)
 		lab[i] = (int)f8_rng_below(&r, (uint32_t)net->classes);
+	ck_assert_int_eq(f8_net_set_quant(net, grad_quant, &err), F8_OK);
 	ck_assert_int_eq(f8_net_plan(net, n, &err), F8_OK);
 	/* NaN everywhere first: backward must overwrite every parameter gradient. */
 	for (i = 0; i < net->param_count; i++)
@@ -686,6 +690,38 @@ START_TEST(test_grad_small)
 	free(t);
 	grad_check(grad_text, 4, 11, 1 << 20, false);
 	grad_check(grad_edge_text, 3, 12, 1 << 20, false);
+}
+END_TEST
+
+/*
+ * F8Net's fused conv + BN unit (double forward, BN folded with batch statistics, gradients
+ * through mean and variance) and the input / weight quantizers' straight-through masks,
+ * in F8Net's "floating" mode (clamp without rounding, so the loss is piecewise smooth):
+ * against finite differences like the float network. Also the average pool's gain before
+ * the classifier, a residual add, and an FL that may change between +h and -h (a kink).
+ */
+static const char quant_text[] = "f8arch 1\n"
+				 "x = input c=2 h=6 w=6\n"
+				 "c1 = conv out=4 k=3 p=1\n"
+				 "b1 = bn\n"
+				 "r1 = relu\n"
+				 "c2 = conv out=4 k=3 p=1\n"
+				 "b2 = bn\n"
+				 "s = add b2 r1\n"
+				 "r2 = relu\n"
+				 "c3 = conv out=5 k=3 s=2 p=1 bias=1\n"
+				 "r3 = relu\n"
+				 "ap = avgpool k=global\n"
+				 "fc = linear out=3\n";
+
+START_TEST(test_grad_fakequant)
+{
+	const struct f8_quant_cfg qc = { .mode = F8_QUANT_FLOATING, .momentum = 0.1f };
+
+	grad_quant = &qc;
+	grad_check(quant_text, 4, 31, 1 << 20, false);
+	grad_check(quant_text, 3, 32, 1 << 20, false);
+	grad_quant = NULL;
 }
 END_TEST
 
@@ -952,6 +988,7 @@ Suite *f8_train_net_suite(void)
 	tcase_add_test(tc, test_parse_mutations);
 	tcase_add_test(tc, test_grad_small);
 	tcase_add_test(tc, test_grad_resnet8);
+	tcase_add_test(tc, test_grad_fakequant);
 	tcase_add_test(tc, test_bn_modes);
 	tcase_add_test(tc, test_plan_reuse);
 	tcase_add_test(tc, test_init);
