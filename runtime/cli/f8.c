@@ -21,6 +21,7 @@ static const struct f8_subcommand subcommands[] = {
 	{ "model", f8_cmd_model, "layers, parameters and MACs of a model (docs/train.md)" },
 	{ "export", f8_cmd_export, "quantize a float checkpoint to an integer model (docs/f8net.md)" },
 	{ "eval", f8_cmd_eval, "top-1 of an integer model on the test set, integer only" },
+	{ "finetune", f8_cmd_finetune, "F8Net tiny fine-tuning of a float checkpoint (docs/f8net.md)" },
 };
 
 static void usage(FILE *f)

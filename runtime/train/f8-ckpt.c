@@ -419,6 +419,8 @@ static int f8_ckin_read(struct f8_ckin *in, void *dst, uint64_t n, struct f8_err
 			const uint64_t cap = direct ? (1u << 30) : sizeof(in->buf);
 
 			k = (size_t)(in->unread < cap ? in->unread : cap);
+			if (direct && k > n)
+				k = (size_t)n; /* never past the destination */
 			p = direct ? d : in->buf;
 			r = k ? read(in->fd, p, k) : 0;
 			if (r < 0 && errno == EINTR)

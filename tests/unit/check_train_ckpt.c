@@ -251,6 +251,37 @@ START_TEST(test_round_trip)
 }
 END_TEST
 
+/*
+ * A real model's checkpoint (ResNet-8: sections of ~300 KiB, larger than the reader's
+ * 64 KiB buffer, so they are read straight into their destination) comes back bit for
+ * bit: a direct read must stop at the section's end.
+ */
+START_TEST(test_round_trip_large)
+{
+	struct f8_err err = { "" };
+	char *text = f8_zoo_arch("resnet8", &err);
+	struct run a;
+	struct f8_net *net = NULL;
+	struct f8_sgd opt;
+	struct f8_train_cfg cfg;
+	struct f8_train_state st;
+	int rc;
+
+	ck_assert_ptr_nonnull(text);
+	run_make(&a, text, 2, 7);
+	ck_assert_uint_gt(a.net->param_count * sizeof(float), 4 * 65536);
+	save_ok(f8tt_path("big.ckpt"), &a);
+	rc = f8_ckpt_load(f8tt_path("big.ckpt"), &net, &opt, &cfg, &st, &err);
+	ck_assert_msg(rc == F8_OK, "load: %s", err.msg);
+	check_same(&a, net, &opt, &cfg, &st);
+	f8_net_free(net);
+	f8_sgd_free(&opt);
+	f8_train_state_free(&st);
+	run_free(&a);
+	free(text);
+}
+END_TEST
+
 /* Overwriting an existing checkpoint replaces it; the other run's values come back. */
 START_TEST(test_overwrite)
 {
@@ -859,6 +890,7 @@ Suite *f8_train_ckpt_suite(void)
 	tcase_add_checked_fixture(tc, tmp_setup, f8tt_tmpdir_remove);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_round_trip);
+	tcase_add_test(tc, test_round_trip_large);
 	tcase_add_test(tc, test_overwrite);
 	tcase_add_test(tc, test_truncation);
 	tcase_add_test(tc, test_corruption);
