@@ -22,6 +22,7 @@
 
 #include "f8-net-impl.h"
 #include "f8-ops.h"
+#include "f8-par.h"
 #include "f8-quant.h"
 
 struct qunit {
@@ -49,6 +50,7 @@ struct f8_quant {
 	int *unit_of;   /* [nlayers]: unit of a conv/linear, or of the conv a BN folds into */
 	float *dxq;     /* gradient of the largest quantized input */
 	size_t dxq_floats;
+	double *part;   /* [batch][2]: per-image sums for the activation std */
 };
 
 static size_t elems(const struct f8_layer *l)
@@ -101,6 +103,8 @@ static void quant_buffers_free(struct f8_quant *q)
 	}
 	free(q->dxq);
 	q->dxq = NULL;
+	free(q->part);
+	q->part = NULL;
 }
 
 void f8_quant_free(struct f8_net *net)
@@ -223,7 +227,8 @@ int f8_quant_plan(struct f8_net *net, struct f8_err *err)
 		}
 	}
 	q->dxq = malloc(sizeof(float) * (q->dxq_floats ? q->dxq_floats : 1));
-	if (!q->dxq) {
+	q->part = malloc(sizeof(double) * 2 * b);
+	if (!q->dxq || !q->part) {
 		quant_buffers_free(q);
 		return f8_fail(err, F8_ERR_NOMEM, "out of memory for the quantization buffers");
 	}
@@ -266,6 +271,77 @@ static int fl_of(const float *x, size_t n, float gain, bool is_signed, bool grid
 	return f8_fl_from_std(f8_std_unbiased(x, n) * gain, is_signed);
 }
 
+/* Per-image work of a unit's input, split over the pool (results do not depend on it). */
+struct img_job {
+	const struct f8_quant *q;
+	const struct qunit *u;
+	const float *t;  /* the unit's input [n][in_elems] */
+	float *dx;       /* backward: gradient of x^ */
+	float *da;       /* backward: gradient of t (accumulated) */
+	double *part;
+};
+
+static void img_sums(void *ctx, size_t i, int thread)
+{
+	const struct img_job *j = ctx;
+	const float *t = j->t + i * j->u->in_elems;
+	double s = 0.0, ss = 0.0;
+	size_t k;
+
+	(void)thread;
+	for (k = 0; k < j->u->in_elems; k++) {
+		s += t[k];
+		ss += (double)t[k] * t[k];
+	}
+	j->part[2 * i] = s;
+	j->part[2 * i + 1] = ss;
+}
+
+static void img_quant(void *ctx, size_t i, int thread)
+{
+	const struct img_job *j = ctx;
+	const struct qunit *u = j->u;
+	const size_t off = i * u->in_elems;
+	size_t k;
+
+	(void)thread;
+	for (k = 0; k < u->in_elems; k++)
+		u->xq[off + k] = qval(j->q, j->t[off + k] * u->gain, u->fl_x, u->is_signed) / u->gain;
+}
+
+static bool qpass(const struct f8_quant *q, float v, int fl, bool is_signed);
+
+static void img_mask(void *ctx, size_t i, int thread)
+{
+	const struct img_job *j = ctx;
+	const struct qunit *u = j->u;
+	const size_t off = i * u->in_elems;
+	size_t k;
+
+	(void)thread;
+	for (k = 0; k < u->in_elems; k++)
+		if (qpass(j->q, j->t[off + k] * u->gain, u->fl_x, u->is_signed))
+			j->da[off + k] += j->dx[off + k];
+}
+
+/* Unbiased std of the batch from per-image sums added in image order. */
+static double batch_std(struct f8_quant *q, const struct qunit *u, const float *t, int n)
+{
+	struct img_job j = { .q = q, .u = u, .t = t, .part = q->part };
+	double s = 0.0, ss = 0.0, cnt = (double)n * (double)u->in_elems, var;
+	int i;
+
+	f8_par_for((size_t)n, img_sums, &j);
+	for (i = 0; i < n; i++) {
+		s += q->part[2 * i];
+		ss += q->part[2 * i + 1];
+	}
+	if (cnt < 2)
+		return 0.0;
+	var = (ss - s * s / cnt) / (cnt - 1.0);
+	return var > 0.0 ? sqrt(var) : 0.0;
+}
+
 /* FL of a unit's input for this forward; the running value moves in training. */
 static int input_fl(struct f8_quant *q, struct qunit *u, const float *t, size_t n, bool train)
 {
@@ -275,7 +351,10 @@ static int input_fl(struct f8_quant *q, struct qunit *u, const float *t, size_t 
 		fl = (int)nearbyintf(u->fl_run);
 		return fl < 0 ? 0 : fl > f8_fl_max(u->is_signed) ? f8_fl_max(u->is_signed) : fl;
 	}
-	fl = fl_of(t, n, u->gain, u->is_signed, q->cfg.act_grid);
+	if (q->cfg.act_grid)
+		fl = fl_of(t, n, u->gain, u->is_signed, true);
+	else
+		fl = f8_fl_from_std(batch_std(q, u, t, (int)(n / u->in_elems)) * u->gain, u->is_signed);
 	/* F8Net starts the running value at 6; starting at the first batch's FL skips the
 	 * transient without changing where it settles */
 	u->fl_run = u->fl_seen ? (1.0f - q->cfg.momentum) * u->fl_run + q->cfg.momentum * (float)fl
@@ -325,9 +404,10 @@ bool f8_quant_fwd(struct f8_net *net, int i, int n, bool train)
 	cnt = (size_t)n * u->in_elems;
 	x = t;
 	if (u->quant_in) {
+		struct img_job j = { .q = q, .u = u, .t = t };
+
 		u->fl_x = input_fl(q, u, t, cnt, train);
-		for (k = 0; k < cnt; k++)
-			u->xq[k] = qval(q, t[k] * u->gain, u->fl_x, u->is_signed) / u->gain;
+		f8_par_for((size_t)n, img_quant, &j);
 		x = u->xq;
 	}
 	w = pbase(net, l, 0);
@@ -381,6 +461,44 @@ bool f8_quant_fwd(struct f8_net *net, int i, int n, bool train)
 	return true;
 }
 
+/* Backward of the BN fold for one output channel o: from dW_f (in u->dwq) and db_f. */
+struct fold_job {
+	const struct qunit *u;
+	const float *w, *gamma, *z, *mean, *invstd;
+	float *dz, *gw, *ggamma, *gbeta;
+	int n, cout;
+	size_t hw, per;
+};
+
+static void fold_bwd_channel(void *ctx, size_t o, int thread)
+{
+	const struct fold_job *j = ctx;
+	const struct qunit *u = j->u;
+	const double is = j->invstd[o], db = u->dbf[o], nn = (double)j->n * (double)j->hw;
+	double A = 0.0, dinv, dvar, dmu;
+	size_t k, b, s;
+
+	(void)thread;
+	for (k = 0; k < j->per; k++) {
+		A += (double)u->dwq[o * j->per + k] * j->w[o * j->per + k];
+		j->gw[o * j->per + k] = u->dwq[o * j->per + k] * j->gamma[o] * j->invstd[o];
+	}
+	/* W_f = W gamma invstd, b_f = beta - gamma mu invstd, invstd = (var + eps)^-1/2 */
+	j->ggamma[o] = (float)(A * is - db * j->mean[o] * is);
+	j->gbeta[o] = (float)db;
+	dinv = j->gamma[o] * A - db * j->gamma[o] * j->mean[o];
+	dmu = -db * j->gamma[o] * is;
+	dvar = -0.5 * dinv * is * is * is;
+	/* through the batch statistics: dz = dmu / N + dvar * 2 (z - mu) / N */
+	for (b = 0; b < (size_t)j->n; b++) {
+		const float *zc = j->z + (b * (size_t)j->cout + o) * j->hw;
+		float *dzc = j->dz + (b * (size_t)j->cout + o) * j->hw;
+
+		for (s = 0; s < j->hw; s++)
+			dzc[s] = (float)((dmu + 2.0 * dvar * ((double)zc[s] - j->mean[o])) / nn);
+	}
+}
+
 bool f8_quant_bwd(struct f8_net *net, int i, int n)
 {
 	struct f8_quant *q = net->quant;
@@ -390,7 +508,7 @@ bool f8_quant_bwd(struct f8_net *net, int i, int n)
 	struct qunit *u;
 	const float *x, *dy;
 	float *da, *dx, *gw;
-	size_t cnt, o, k, per;
+	size_t cnt, k, per;
 	int cout;
 
 	if (q->unit_of[i] < 0)
@@ -429,48 +547,24 @@ bool f8_quant_bwd(struct f8_net *net, int i, int n)
 			memcpy(gb, u->dbf, sizeof(float) * (size_t)cout);
 	} else {
 		const struct f8_layer *bl = &net->layers[u->bn];
-		const float *gamma = pbase(net, bl, 0), *w = pbase(net, l, 0);
-		float *ggamma = gbase(net, bl, 0), *gbeta = gbase(net, bl, 1);
-		const float *mean = p->save_mean[u->bn], *invstd = p->save_invstd[u->bn];
-		const size_t hw = (size_t)l->h * l->w, nn = (size_t)n * hw;
-		const float *z = p->y[i];
-		float *dz = p->dy[i];
+		const float *w = pbase(net, l, 0);
+		struct fold_job fj = {
+			.u = u, .w = pbase(net, l, 0), .gamma = pbase(net, bl, 0), .z = p->y[i],
+			.dz = p->dy[i], .mean = p->save_mean[u->bn], .invstd = p->save_invstd[u->bn],
+			.gw = gw, .ggamma = gbase(net, bl, 0), .gbeta = gbase(net, bl, 1), .n = n,
+			.cout = cout, .hw = (size_t)l->h * l->w, .per = per,
+		};
 		struct f8_conv_geom g = unit_geom(net, l, n);
-		size_t b, s;
 
-		for (o = 0; o < (size_t)cout; o++) {
-			double A = 0.0, dinv, dvar, dmu;
-			const double is = invstd[o], db = u->dbf[o];
-
-			for (k = 0; k < per; k++) {
-				A += (double)u->dwq[o * per + k] * w[o * per + k];
-				gw[o * per + k] = u->dwq[o * per + k] * gamma[o] * invstd[o];
-			}
-			ggamma[o] = (float)(A * is - db * mean[o] * is);
-			gbeta[o] = (float)db;
-			dinv = gamma[o] * A - db * gamma[o] * mean[o];
-			dmu = -db * gamma[o] * is;
-			dvar = -0.5 * dinv * is * is * is;
-			/* dz = dmu / N + dvar * 2 (z - mu) / N */
-			for (b = 0; b < (size_t)n; b++) {
-				const float *zc = z + (b * (size_t)cout + o) * hw;
-				float *dzc = dz + (b * (size_t)cout + o) * hw;
-
-				for (s = 0; s < hw; s++)
-					dzc[s] = (float)((dmu + 2.0 * dvar * ((double)zc[s] - mean[o])) /
-							 (double)nn);
-			}
-		}
-		f8_conv_bwd(&g, x, w, dz, dx, u->dw2, NULL, p->ws);
+		f8_par_for((size_t)cout, fold_bwd_channel, &fj);
+		f8_conv_bwd(&g, x, w, fj.dz, dx, u->dw2, NULL, p->ws);
 		for (k = 0; k < u->wsz; k++)
 			gw[k] += u->dw2[k];
 	}
 	if (u->quant_in && da) {
-		const float *t = p->y[a];
+		struct img_job j = { .q = q, .u = u, .t = p->y[a], .dx = dx, .da = da };
 
-		for (k = 0; k < cnt; k++)
-			if (qpass(q, t[k] * u->gain, u->fl_x, u->is_signed))
-				da[k] += dx[k];
+		f8_par_for((size_t)n, img_mask, &j);
 	}
 	return true;
 }

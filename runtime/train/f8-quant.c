@@ -7,10 +7,16 @@
 
 #include "f8-quant.h"
 
+/* x * 2^fl is exact in float (a power-of-two scale), so rounding it once is exact RNE. */
+static inline float fix_round(float x, int fl)
+{
+	return nearbyintf(x * ldexpf(1.0f, fl));
+}
+
 int32_t f8_fix_code(float x, int fl, bool is_signed)
 {
-	const double lo = is_signed ? -127.0 : 0.0, hi = is_signed ? 127.0 : 255.0;
-	double r = nearbyint(ldexp((double)x, fl));
+	const float lo = is_signed ? -127.0f : 0.0f, hi = is_signed ? 127.0f : 255.0f;
+	float r = fix_round(x, fl);
 
 	if (!(r >= lo)) /* NaN too */
 		r = lo;
@@ -21,14 +27,14 @@ int32_t f8_fix_code(float x, int fl, bool is_signed)
 
 float f8_fix_quant(float x, int fl, bool is_signed)
 {
-	return (float)ldexp((double)f8_fix_code(x, fl, is_signed), -fl);
+	return (float)f8_fix_code(x, fl, is_signed) * ldexpf(1.0f, -fl);
 }
 
 bool f8_fix_pass(float x, int fl, bool is_signed)
 {
-	double r = nearbyint(ldexp((double)x, fl));
+	const float r = fix_round(x, fl);
 
-	return is_signed ? fabs(r) < 127.0 : (r > 0.0 && r < 255.0);
+	return is_signed ? fabsf(r) < 127.0f : (r > 0.0f && r < 255.0f);
 }
 
 int f8_fl_from_std(double std, bool is_signed)
