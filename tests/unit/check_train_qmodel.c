@@ -260,8 +260,8 @@ static void naive_forward(const struct f8_qm *m, const uint8_t *pix_chw, int64_t
 						int64_t p = out[n->in[0]][(c * n->h + y) * n->w + x];
 						int64_t q = out[n->in[1]][(c * n->h + y) * n->w + x];
 
-						v = n_sat32(n_sat32(p << (n->fl_out - a->fl_out)) +
-							    n_sat32(q << (n->fl_out - b->fl_out)));
+						v = n_sat32(n_sat32(p * ((int64_t)1 << (n->fl_out - a->fl_out))) +
+							    n_sat32(q * ((int64_t)1 << (n->fl_out - b->fl_out))));
 						if (n->flags & F8_QM_F_RELU)
 							v = v < 0 ? 0 : v;
 					} else {
@@ -375,7 +375,10 @@ START_TEST(test_qm_truncated_and_flipped)
 	ck_assert_int_eq(f8_qm_parse(buf, len, nodes, 9, names, 4, &m, &qe), F8_OK);
 	/* trailing bytes, wrong version, too little node storage */
 	free(buf);
-	buf = aligned_copy(img, len + 4);
+	buf = aligned_alloc(64, (len + 4 + 63) & ~(size_t)63);
+	ck_assert_ptr_nonnull(buf);
+	memcpy(buf, img, len);
+	memset(buf + len, 0, 4);
 	ck_assert_int_eq(f8_qm_parse(buf, len + 4, nodes, 9, names, 4, &m, &qe), F8_ERR_FORMAT);
 	ck_assert_int_eq(f8_qm_parse(buf, len, nodes, 7, names, 4, &m, &qe), F8_ERR_MISUSE);
 	free(buf);
