@@ -10,6 +10,7 @@
 
 #include "f8-err.h"
 #include "f8-qmodel.h"
+#include "f8-test.h"
 #include "f8-quant.h"
 #include "f8-rng.h"
 #include "train-test.h"
@@ -431,6 +432,142 @@ START_TEST(test_qm_bad_fields)
 }
 END_TEST
 
+/* ---- the same model as a command stream on the functional model ---- */
+
+static struct f8npu_tensor_ref tref(unsigned int region, unsigned int type, uint32_t off,
+				   const struct f8_qm_node *n)
+{
+	struct f8npu_tensor_ref t;
+	const uint32_t es = type == F8NPU_TYPE_S32 ? 4 : 1;
+
+	memset(&t, 0, sizeof(t));
+	t.region = (uint8_t)region;
+	t.type = (uint8_t)type;
+	t.offset = off;
+	t.n = 1;
+	t.h = n->h;
+	t.w = n->w;
+	t.c = n->c;
+	t.stride_w = es * n->c;
+	t.stride_h = t.stride_w * n->w;
+	t.stride_n = t.stride_h * n->h;
+	return t;
+}
+
+/*
+ * One descriptor per node (plus a requantizing ADD before each conv / linear, which is
+ * what a producer's epilogue would fuse): region 0 holds weights and biases, region 1 every
+ * node's int32 output and the 8-bit inputs, region 2 the image. The logits must equal
+ * f8_qm_forward's, bit for bit: the integer evaluation computes what the device computes.
+ */
+START_TEST(test_qm_as_stream)
+{
+	struct tiny t;
+	struct f8npu_desc d[20];
+	struct f8npu_job_result res;
+	uint32_t act_off[9], in8_off[9], w_off[9], b_off[9], wsize = 0, asize = 0, i;
+	uint8_t *wreg, *areg, *img;
+	int32_t logits[4];
+	void *scratch;
+	struct f8_rng r;
+	int nd = 0, trial, c;
+
+	tiny_make(&t, 300 + (uint64_t)_i);
+	for (i = 0; i < t.m.nnodes; i++) {
+		const struct f8_qm_node *n = &t.m.nodes[i];
+		const size_t nw = f8_qm_weight_count(&t.m, n);
+
+		act_off[i] = asize;
+		asize += ((uint32_t)(n->c * n->h * n->w) * 4 + 63) & ~63u;
+		if (nw) {
+			const struct f8_qm_node *a = &t.m.nodes[n->in[0]];
+
+			in8_off[i] = asize;
+			asize += ((uint32_t)(a->c * a->h * a->w) + 63) & ~63u;
+			w_off[i] = wsize;
+			wsize += ((uint32_t)nw + 63) & ~63u;
+			b_off[i] = wsize;
+			wsize += ((uint32_t)n->c * 4 + 63) & ~63u;
+		}
+	}
+	wreg = f8t_region(0, wsize);
+	areg = f8t_region(1, asize);
+	img = f8t_region(2, (uint64_t)t.nodes[0].c * t.nodes[0].h * t.nodes[0].w);
+	for (i = 1; i < t.m.nnodes; i++) {
+		const struct f8_qm_node *n = &t.m.nodes[i];
+
+		if (f8_qm_weight_count(&t.m, n)) {
+			memcpy(wreg + w_off[i], n->weights, f8_qm_weight_count(&t.m, n));
+			memcpy(wreg + b_off[i], n->bias, 4u * n->c); /* little-endian host */
+		}
+	}
+	memset(d, 0, sizeof(d));
+	for (i = 0; i < t.m.nnodes; i++) {
+		const struct f8_qm_node *n = &t.m.nodes[i];
+		const struct f8_qm_node *a = n->in[0] >= 0 ? &t.m.nodes[n->in[0]] : NULL;
+		struct f8npu_desc *x;
+
+		if (n->op == F8_QM_CONV || n->op == F8_QM_LINEAR) {
+			const unsigned int t8 = (n->flags & F8_QM_F_SIGNED) ? F8NPU_TYPE_S8 : F8NPU_TYPE_U8;
+
+			x = &d[nd++]; /* requantize the producer's int32 tensor (ADD: no window) */
+			x->opcode = F8NPU_OP_ADD;
+			x->src = tref(1, F8NPU_TYPE_S32, act_off[n->in[0]], a);
+			x->dst[0] = tref(1, t8, in8_off[i], a);
+			x->out_shift[0] = (int8_t)(a->fl_out - n->fl_in);
+			x = &d[nd++];
+			x->opcode = F8NPU_OP_CONV2D;
+			x->flags = F8NPU_FLAG_BIAS | ((n->flags & F8_QM_F_RELU) ? F8NPU_FLAG_RELU : 0) |
+				   ((n->flags & F8_QM_F_DEPTHWISE) ? F8NPU_FLAG_DEPTHWISE : 0);
+			x->kernel_h = (uint8_t)(n->op == F8_QM_LINEAR ? a->h : n->k);
+			x->kernel_w = (uint8_t)(n->op == F8_QM_LINEAR ? a->w : n->k);
+			x->stride_h = x->stride_w = (uint8_t)(n->op == F8_QM_LINEAR ? 1 : n->stride);
+			x->pad_top = x->pad_bottom = x->pad_left = x->pad_right = n->pad;
+			x->src = tref(1, t8, in8_off[i], a);
+			x->weights.region = 0;
+			x->weights.offset = w_off[i];
+			x->bias.region = 0;
+			x->bias.offset = b_off[i];
+		} else {
+			x = &d[nd++];
+			if (n->op == F8_QM_INPUT) {
+				x->opcode = F8NPU_OP_ADD;
+				x->src = tref(2, F8NPU_TYPE_U8, 0, n);
+			} else if (n->op == F8_QM_ADD) {
+				const struct f8_qm_node *b = &t.m.nodes[n->in[1]];
+
+				x->opcode = F8NPU_OP_ADD;
+				x->flags = F8NPU_FLAG_AUX | ((n->flags & F8_QM_F_RELU) ? F8NPU_FLAG_RELU : 0);
+				x->src = tref(1, F8NPU_TYPE_S32, act_off[n->in[0]], a);
+				x->aux = tref(1, F8NPU_TYPE_S32, act_off[n->in[1]], b);
+				x->align_src = (uint8_t)(n->fl_out - a->fl_out);
+				x->align_aux = (uint8_t)(n->fl_out - b->fl_out);
+			} else {
+				x->opcode = n->op == F8_QM_MAXPOOL ? F8NPU_OP_POOL_MAX : F8NPU_OP_POOL_SUM;
+				x->kernel_h = x->kernel_w = n->k;
+				x->stride_h = x->stride_w = n->stride;
+				x->pad_top = x->pad_bottom = x->pad_left = x->pad_right = n->pad;
+				x->src = tref(1, F8NPU_TYPE_S32, act_off[n->in[0]], a);
+			}
+		}
+		x->dst[0] = tref(1, F8NPU_TYPE_S32, act_off[i], n);
+	}
+	d[nd++].opcode = F8NPU_OP_END;
+	f8t_stream(d, (uint32_t)nd);
+	scratch = f8t_calloc(f8_qm_scratch_bytes(&t.m) + 64);
+	f8_rng_init(&r, 91, (uint64_t)_i);
+	for (trial = 0; trial < 5; trial++) {
+		for (c = 0; c < 2 * 49; c++)
+			img[c] = (uint8_t)f8_rng_below(&r, 256);
+		f8t_run_stream((uint32_t)nd, &res);
+		ck_assert_msg(res.done && res.err == F8NPU_ERR_NONE, "stream: error %u at descriptor %u",
+			      res.err, res.err_index);
+		f8_qm_forward(&t.m, img, logits, (void *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63));
+		ck_assert_int_eq(memcmp(areg + act_off[t.m.nnodes - 1], logits, sizeof(logits)), 0);
+	}
+}
+END_TEST
+
 Suite *f8_train_qmodel_suite(void)
 {
 	Suite *s = suite_create("train_qmodel");
@@ -441,6 +578,10 @@ Suite *f8_train_qmodel_suite(void)
 	tcase_add_loop_test(tc, test_qm_forward_naive, 0, 4);
 	tcase_add_test(tc, test_qm_truncated_and_flipped);
 	tcase_add_test(tc, test_qm_bad_fields);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("qmodel_device");
+	tcase_add_checked_fixture(tc, f8t_setup, f8t_teardown);
+	tcase_add_loop_test(tc, test_qm_as_stream, 0, 3);
 	suite_add_tcase(s, tc);
 	return s;
 }
