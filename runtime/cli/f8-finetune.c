@@ -32,6 +32,20 @@ static void usage(FILE *f)
 		   "  --force           overwrite DIR/ckpt.f8c\n");
 }
 
+static int num(const char *opt, const char *s, double lo, double hi, double *out);
+
+/* A whole number in [lo, hi]. */
+static int whole(const char *opt, const char *s, double lo, double hi, double *out)
+{
+	if (num(opt, s, lo, hi, out))
+		return -1;
+	if (*out != (double)(uint64_t)*out) {
+		fprintf(stderr, "f8 finetune: %s: '%s' is not a whole number\n", opt, s);
+		return -1;
+	}
+	return 0;
+}
+
 static int num(const char *opt, const char *s, double lo, double hi, double *out)
 {
 	char *end;
@@ -112,7 +126,7 @@ int f8_cmd_finetune(int argc, char **argv)
 		case 'd': data = optarg; break;
 		case 'f': force = true; break;
 		case 's':
-			if (num("--steps", optarg, 1, 1000000, &v) || v != (long)v)
+			if (whole("--steps", optarg, 1, 1000000, &v))
 				return F8_EXIT_USAGE;
 			fc.steps = (long)v;
 			break;
@@ -126,17 +140,17 @@ int f8_cmd_finetune(int argc, char **argv)
 				return F8_EXIT_USAGE;
 			break;
 		case 'b':
-			if (num("--batch", optarg, 1, 4096, &v) || v != (int)v)
+			if (whole("--batch", optarg, 1, 4096, &v))
 				return F8_EXIT_USAGE;
 			fc.batch = (int)v;
 			break;
 		case 'e':
-			if (num("--seed", optarg, 0, 4294967295.0, &v) || v != (double)(uint64_t)v)
+			if (whole("--seed", optarg, 0, 4294967295.0, &v))
 				return F8_EXIT_USAGE;
 			fc.seed = (uint64_t)v;
 			break;
 		case 't':
-			if (num("--threads", optarg, 1, F8_PAR_MAX_THREADS, &threads) || threads != (int)threads)
+			if (whole("--threads", optarg, 1, F8_PAR_MAX_THREADS, &threads))
 				return F8_EXIT_USAGE;
 			break;
 		case 'h':

@@ -1,0 +1,118 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# `f8 export`, `f8 eval`, `f8 finetune` from the command line (docs/f8net.md): every bad
+# option and file is refused with exit status 1 and a message naming it; a tiny float run
+# is fine-tuned, exported and evaluated; its logits file holds exactly the int32 logits
+# whose argmax gives the printed top-1, and a corrupt or truncated model is refused.
+# Run by `make quant-cli` (part of make check).
+#
+#   tests/cli/quant-cli.sh [F8_BINARY]
+set -u
+
+F8=${1:-build/f8}
+T=$(mktemp -d /tmp/f8-quant-cli-XXXXXX)
+trap 'rm -rf "$T"' EXIT
+fails=0
+n=0
+
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+
+expect_usage() {
+	want=$1
+	shift
+	n=$((n + 1))
+	"$F8" "$@" >"$T/out" 2>"$T/err"
+	rc=$?
+	if [ $rc -ne 1 ]; then
+		fail "f8 $*: exit $rc, expected 1"
+	elif ! grep -qF -- "$want" "$T/err"; then
+		fail "f8 $*: stderr lacks '$want': $(head -c 300 "$T/err")"
+	fi
+}
+
+expect_ok() {
+	n=$((n + 1))
+	"$F8" "$@" >"$T/out" 2>"$T/err"
+	rc=$?
+	[ $rc -eq 0 ] || fail "f8 $*: exit $rc: $(tail -n 3 "$T/err")"
+}
+
+[ -x "$F8" ] || { echo "quant-cli: $F8 not built"; exit 1; }
+
+cat >"$T/tiny.arch" <<'ARCH'
+f8arch 1
+x = input c=1 h=28 w=28
+c1 = conv x out=8 k=3 s=2 p=1
+b1 = bn c1
+r1 = relu b1
+c2 = conv r1 out=8 k=3 s=1 p=1
+b2 = bn c2
+s = add b2 r1
+r2 = relu s
+g = avgpool r2 k=global
+fc = linear g out=10
+ARCH
+
+# ---- options ----
+expect_usage "need one checkpoint and --out" export
+expect_usage "need one checkpoint and --out" export "$T/none.f8c"
+expect_usage "unknown or incomplete option '--bogus'" export x --out y --bogus
+expect_usage "--calib: '0' outside" export x --out y --calib 0
+expect_usage "--calib: 'ten' is not a decimal number" export x --out y --calib ten
+expect_usage "--fl: 'best' is neither grid nor std" export x --out y --fl best
+expect_usage "--batch: '2000' outside" export x --out y --batch 2000
+expect_usage "--name: longer than 23" export x --out y --name abcdefghijklmnopqrstuvwxyz
+expect_usage "need one model file" eval
+expect_usage "--limit: '0' outside" eval m --limit 0
+expect_usage "--threads: '65' outside" eval m --threads 65
+expect_usage "need one checkpoint and --out" finetune x
+expect_usage "--steps: '0' outside" finetune x --out "$T/ft" --steps 0
+expect_usage "--lr: '-1' is not a number" finetune x --out "$T/ft" --lr -1
+expect_usage "--batch: '1.5' is not a whole number" finetune x --out "$T/ft" --batch 1.5
+expect_usage "No such file" export "$T/none.f8c" --out "$T/m.f8m"
+
+# ---- a tiny float run, fine-tuned, exported, evaluated ----
+expect_ok train --model "$T/tiny.arch" --train-limit 512 --test-limit 64 --batch 64 --epochs 1 --out "$T/fp"
+expect_ok finetune "$T/fp/ckpt.f8c" --out "$T/ft" --steps 4 --batch 32
+[ -f "$T/ft/ckpt.f8c" ] || fail "finetune wrote no checkpoint"
+expect_usage "exists (--force overwrites it)" finetune "$T/fp/ckpt.f8c" --out "$T/ft" --steps 4
+expect_ok export "$T/ft/ckpt.f8c" --out "$T/m.f8m" --calib 256
+grep -q "^1 .*conv.*relu" "$T/out" || fail "export printed no layer table: $(head -c 300 "$T/out")"
+expect_ok eval "$T/m.f8m" --limit 200 --logits "$T/logits.bin" --compare "$T/ft/ckpt.f8c"
+grep -q "^integer top-1: " "$T/out" || fail "eval printed no integer top-1"
+grep -q "^float top-1: " "$T/out" || fail "eval printed no float top-1"
+size=$(wc -c < "$T/logits.bin")
+[ "$size" -eq 8000 ] || fail "logits file has $size bytes, want 200 x 10 x 4"
+# the printed top-1 is the argmax of the logits written, against the test labels
+want=$(sed -n 's/^integer top-1: .*(\([0-9]*\) \/ 200)/\1/p' "$T/out")
+got=$(python3 - "$T/logits.bin" <<'PY'
+import gzip, struct, sys
+raw = open(sys.argv[1], 'rb').read()
+lab = gzip.open('/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz').read()[8:8 + 200]
+hits = 0
+for i in range(200):
+    v = struct.unpack('<10i', raw[40 * i:40 * i + 40])
+    hits += max(range(10), key=lambda k: (v[k], -k)) == lab[i]
+print(hits)
+PY
+)
+[ -n "$want" ] && [ "$want" = "$got" ] || fail "printed top-1 count '$want', logits give '$got'"
+
+# ---- bad model files ----
+head -c 100 "$T/m.f8m" > "$T/trunc.f8m"
+expect_usage "truncated" eval "$T/trunc.f8m" --limit 10
+cp "$T/m.f8m" "$T/flip.f8m"
+printf '\377' | dd of="$T/flip.f8m" bs=1 seek=300 conv=notrunc 2>/dev/null
+expect_usage "checksum" eval "$T/flip.f8m" --limit 10
+printf 'F8QX' > "$T/magic.f8m"
+head -c 2000 "$T/m.f8m" | tail -c +5 >> "$T/magic.f8m"
+expect_usage "bad magic" eval "$T/magic.f8m" --limit 10
+expect_usage "not an f8 integer model" eval "$T/tiny.arch" --limit 10
+n=$((n + 1))
+mkfifo "$T/fifo"
+timeout 10 "$F8" eval "$T/fifo" --limit 10 >"$T/out" 2>"$T/err"
+rc=$?
+[ $rc -eq 1 ] || fail "f8 eval on a FIFO: exit $rc (124 = it blocked)"
+
+echo "quant-cli: $((n - fails)) passed, $fails failed"
+[ $fails -eq 0 ]
