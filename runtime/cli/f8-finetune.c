@@ -66,9 +66,10 @@ static int num(const char *opt, const char *s, double lo, double hi, double *out
 }
 
 struct ft_progress {
-	struct timespec t0;
+	struct timespec t0, t5; /* start, end of step 5 (the bench's warm-up) */
 	double loss, acc;
 	long seen;
+	int batch;
 };
 
 static void progress(void *ctx, long step, long steps, double loss, double acc)
@@ -80,14 +81,22 @@ static void progress(void *ctx, long step, long steps, double loss, double acc)
 	p->loss += loss;
 	p->acc += acc;
 	p->seen++;
+	if (step == 5)
+		clock_gettime(CLOCK_MONOTONIC, &p->t5);
 	if (step % 10 && step != steps)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	s = (double)(t.tv_sec - p->t0.tv_sec) + 1e-9 * (double)(t.tv_nsec - p->t0.tv_nsec);
 	fprintf(stderr, "\rfinetune step %ld/%ld  loss %.4f  acc %.2f%%  %.2f s/step", step, steps,
 		p->loss / (double)p->seen, 100.0 * p->acc / (double)p->seen, s / (double)step);
-	if (step == steps)
+	if (step == steps) {
 		fprintf(stderr, "\n");
+		if (steps > 5) {
+			s = (double)(t.tv_sec - p->t5.tv_sec) + 1e-9 * (double)(t.tv_nsec - p->t5.tv_nsec);
+			/* for bench/quant-bench.sh: the steps after a warm-up of 5 */
+			fprintf(stderr, "images_per_s=%.1f\n", (double)(steps - 5) * p->batch / s);
+		}
+	}
 }
 
 int f8_cmd_finetune(int argc, char **argv)
@@ -197,6 +206,7 @@ int f8_cmd_finetune(int argc, char **argv)
 	fc.aug = tcfg.aug;
 	fc.progress = progress;
 	fc.ctx = &pr;
+	pr.batch = fc.batch;
 	fprintf(stderr, "f8 finetune: %s, %ld steps of batch %d at lr %g (F8Net fake quantization, no clipping)\n",
 		argv[optind], fc.steps, fc.batch, (double)fc.lr);
 	clock_gettime(CLOCK_MONOTONIC, &pr.t0);
