@@ -4,6 +4,7 @@
 #   FP32 (plain)                f8 train, 15 epochs
 #   F8Net, no training          f8 export (BN folded, FLs calibrated on 1024 images)
 #   F8Net tiny fine-tuning      f8 finetune (500 fake-quantized steps) + f8 export
+#   int32-multiplier PTQ        f8 baseline (the dyadic scheme F8Net argues against)
 # each integer model evaluated by f8 eval (integer arithmetic on sim/'s reference kernels)
 # beside its float checkpoint. Every step is skipped when its output exists, so an
 # interrupted run resumes (a float run resumes from its last epoch).
@@ -27,17 +28,27 @@ if [ -f "$fp/ckpt.f8c" ]; then
 else
 	"$F8" train --model resnet20 --epochs "$EPOCHS" --out "$fp"
 fi
-[ -f "$RUNS/r20-ptq.f8m" ] || "$F8" export "$fp/ckpt.f8c" --out "$RUNS/r20-ptq.f8m" > "$RUNS/r20-ptq.layers"
-[ -f "$RUNS/r20-ptq.eval" ] || "$F8" eval "$RUNS/r20-ptq.f8m" --compare "$fp/ckpt.f8c" > "$RUNS/r20-ptq.eval"
+# step FILE command...: run the command unless FILE exists; its stdout becomes FILE only
+# when it succeeds (an interrupted step is redone, never taken as done)
+step() {
+	f=$1
+	shift
+	[ -f "$f" ] && return 0
+	"$@" > "$f.part" && mv "$f.part" "$f"
+}
+step "$RUNS/r20-ptq.layers" "$F8" export "$fp/ckpt.f8c" --out "$RUNS/r20-ptq.f8m"
+step "$RUNS/r20-ptq.eval" "$F8" eval "$RUNS/r20-ptq.f8m" --compare "$fp/ckpt.f8c"
+step "$RUNS/r20-dyadic.eval" "$F8" baseline "$fp/ckpt.f8c"
 [ -f "$RUNS/r20-ft/ckpt.f8c" ] || "$F8" finetune "$fp/ckpt.f8c" --out "$RUNS/r20-ft" --steps "$STEPS"
-[ -f "$RUNS/r20-ft.f8m" ] || "$F8" export "$RUNS/r20-ft/ckpt.f8c" --out "$RUNS/r20-ft.f8m" > "$RUNS/r20-ft.layers"
-[ -f "$RUNS/r20-ft.eval" ] || "$F8" eval "$RUNS/r20-ft.f8m" --compare "$RUNS/r20-ft/ckpt.f8c" > "$RUNS/r20-ft.eval"
+step "$RUNS/r20-ft.layers" "$F8" export "$RUNS/r20-ft/ckpt.f8c" --out "$RUNS/r20-ft.f8m"
+step "$RUNS/r20-ft.eval" "$F8" eval "$RUNS/r20-ft.f8m" --compare "$RUNS/r20-ft/ckpt.f8c"
 
 pct() { sed -n "s/^$1 *top-1: *\([0-9.]*\) %.*/\1/p" "$2"; }
 fp_acc=$(pct float "$RUNS/r20-ptq.eval")
 ptq_acc=$(pct integer "$RUNS/r20-ptq.eval")
 ft_acc=$(pct integer "$RUNS/r20-ft.eval")
 ft_float=$(pct float "$RUNS/r20-ft.eval")
+dy_acc=$(pct dyadic "$RUNS/r20-dyadic.eval")
 ptq_diff=$(sed -n 's/^top-1 differs.* on \([0-9]*\) images.*/\1/p' "$RUNS/r20-ptq.eval")
 epoch_s=$(awk -F, 'NR > 1 { s += $(NF - 1); n++ } END { if (n) printf "%.0f", s / n }' "$fp/log.csv")
 
@@ -54,7 +65,8 @@ accumulation and shifts only, on the reference kernels of \`sim/\` (the function
 | FP32 (plain) | $fp_acc % | – | \`f8 train --model resnet20 --epochs $EPOCHS\` |
 | F8Net 8-bit, no training (BN folded, FLs calibrated) | $ptq_acc % | $fp_acc % | \`f8 export\` + \`f8 eval\` |
 | F8Net 8-bit, tiny fine-tuning ($STEPS steps) | $ft_acc % | $ft_float % | \`f8 finetune --steps $STEPS\` + \`f8 export\` + \`f8 eval\` |
-| FP32 (PACT-clipped), F8Net conventional, int32-multiplier PTQ, MobileNetV2-small | not yet | | see docs/f8net.md |
+| int32-multiplier PTQ (per-channel weights, dyadic requantization; CPU only) | $dy_acc % | $fp_acc % | \`f8 baseline\` |
+| FP32 (PACT-clipped), F8Net conventional (PACT), MobileNetV2-small | not yet | | see docs/f8net.md |
 
 - The float model and the untrained 8-bit model disagree on $ptq_diff of 10 000 test images.
 - Float training: $EPOCHS epochs, mean $epoch_s s per epoch on this 2-core machine (\`$fp/log.csv\`).

@@ -16,6 +16,7 @@ int f8_cmd_model(int argc, char **argv);
 int f8_cmd_export(int argc, char **argv);
 int f8_cmd_eval(int argc, char **argv);
 int f8_cmd_finetune(int argc, char **argv);
+int f8_cmd_baseline(int argc, char **argv);
 
 /* Exit statuses shared by the subcommands (docs/runner.md). */
 enum f8_exit {

@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: MIT
+/*
+ * f8 baseline: the int32-multiplier ("dyadic") post-training quantization of a float
+ * checkpoint (f8-dyadic.h), evaluated on the Fashion-MNIST test set on the CPU. It is the
+ * integer-only scheme F8Net argues against; the device cannot run it (it needs a 32-bit
+ * multiply per output), so it exists for the accuracy table.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "f8-ckpt.h"
+#include "f8-cli.h"
+#include "f8-dyadic.h"
+#include "f8-par.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: f8 baseline CKPT [options]\n"
+		   "Top-1 of the int32-multiplier (dyadic) PTQ of a float checkpoint, on the CPU.\n"
+		   "  --calib N         calibration images, the first N of the training set (default 1024)\n"
+		   "  --limit N         the first N test images only\n"
+		   "  --threads T       worker threads (default 2)\n"
+		   "  --data DIR        Fashion-MNIST IDX files (default " F8_FMNIST_DIR ")\n");
+}
+
+static int whole(const char *opt, const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	long v;
+
+	if (!s || *s < '0' || *s > '9' || (v = strtol(s, &end, 10), *end) || v < lo || v > hi) {
+		fprintf(stderr, "f8 baseline: %s: '%s' is not a whole number in %ld..%ld\n", opt,
+			s ? s : "", lo, hi);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int f8_cmd_baseline(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "calib", required_argument, NULL, 'c' },   { "limit", required_argument, NULL, 'l' },
+		{ "threads", required_argument, NULL, 't' }, { "data", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 },
+	};
+	const struct f8_norm norm = F8_FMNIST_NORM;
+	long calib = 1024, limit = 0, threads = 2;
+	const char *data = NULL;
+	struct f8_net *net = NULL;
+	struct f8_sgd opt;
+	struct f8_train_cfg cfg;
+	struct f8_train_state st = { 0 };
+	struct f8_dataset train = { 0 }, test = { 0 };
+	struct f8_dyadic *dy = NULL;
+	struct f8_err err = { { 0 } };
+	int *pred = NULL, c, i, correct = 0, rc = F8_EXIT_USAGE;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': data = optarg; break;
+		case 'c':
+			if (whole("--calib", optarg, 1, 60000, &calib))
+				return F8_EXIT_USAGE;
+			break;
+		case 'l':
+			if (whole("--limit", optarg, 1, 10000, &limit))
+				return F8_EXIT_USAGE;
+			break;
+		case 't':
+			if (whole("--threads", optarg, 1, F8_PAR_MAX_THREADS, &threads))
+				return F8_EXIT_USAGE;
+			break;
+		case 'h':
+			usage(stdout);
+			return F8_EXIT_OK;
+		default:
+			fprintf(stderr, "f8 baseline: unknown or incomplete option '%s'\n", argv[optind - 1]);
+			usage(stderr);
+			return F8_EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "f8 baseline: need one checkpoint\n");
+		usage(stderr);
+		return F8_EXIT_USAGE;
+	}
+	if (f8_ckpt_load(argv[optind], &net, &opt, &cfg, &st, &err)) {
+		fprintf(stderr, "f8 baseline: %s\n", err.msg);
+		return F8_EXIT_USAGE;
+	}
+	if (f8_par_set_threads((int)threads) || f8_fmnist_load(&train, data, true, &err) ||
+	    f8_fmnist_load(&test, data, false, &err)) {
+		fprintf(stderr, "f8 baseline: %s\n", err.msg[0] ? err.msg : "cannot start the threads");
+		goto out;
+	}
+	if (limit)
+		f8_dataset_truncate(&test, (int)limit);
+	if (f8_dyadic_build(net, &train, (int)calib, &norm, &dy, &err)) {
+		fprintf(stderr, "f8 baseline: %s\n", err.msg);
+		goto out;
+	}
+	pred = malloc(sizeof(int) * (size_t)test.n);
+	if (!pred)
+		goto out;
+	fprintf(stderr, "f8 baseline: int32-multiplier PTQ of %s on %d test images...\n", argv[optind],
+		test.n);
+	f8_dyadic_predict(dy, &test, test.n, pred);
+	for (i = 0; i < test.n; i++)
+		correct += pred[i] == test.labels[i];
+	printf("dyadic top-1: %.2f %% (%d / %d)\n", 100.0 * correct / test.n, correct, test.n);
+	rc = fflush(stdout) ? F8_EXIT_USAGE : F8_EXIT_OK;
+out:
+	free(pred);
+	f8_dyadic_free(dy);
+	f8_dataset_free(&train);
+	f8_dataset_free(&test);
+	f8_train_state_free(&st);
+	f8_sgd_free(&opt);
+	f8_net_free(net);
+	return rc;
+}
