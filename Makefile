@@ -38,7 +38,7 @@ TEST_OBJS := $(call objs,$(BUILD),$(TEST_SRCS))
 ASAN_SIM_OBJS  := $(call objs,$(BUILD)/asan,$(SIM_SRCS))
 ASAN_TEST_OBJS := $(call objs,$(BUILD)/asan,$(TEST_SRCS))
 
-.PHONY: all deps check regs regs-check freestanding unit unit-asan unit-blas-cores fuzz fuzz-libfuzzer indep demo bench \
+.PHONY: all deps check regs regs-check freestanding unit unit-asan unit-blas-cores quant-cli accuracy fuzz fuzz-libfuzzer indep demo bench \
         rtl-check clean help
 all: $(BUILD)/f8 $(BUILD)/f8-unit
 
@@ -50,6 +50,8 @@ help:
 	@echo "make fuzz    mutated command streams against the model under ASan/UBSan"
 	@echo "make bench   functional-model throughput, training speed against PyTorch, the RTL bench"
 	@echo "make train-cli  f8 train's command-line checks (tests/cli/train-cli.sh; part of check)"
+	@echo "make quant-cli  f8 export / eval / finetune from the command line (part of check)"
+	@echo "make accuracy   the F8Net accuracy table (bench/accuracy.sh, about 1 h; resumable)"
 	@echo "make unit-blas-cores  the training suites under each OpenBLAS core type (part of check)"
 	@echo "make rtl-check  RTL gates: lint, synthesis, unit benches, co-simulation (part of check)"
 	@echo "make cosim   RTL against the functional model, COSIM_SEED=n COSIM_CASES=n"
@@ -161,6 +163,7 @@ check: deps
 	$(MAKE) indep
 	$(MAKE) fuzz
 	$(MAKE) train-cli
+	$(MAKE) quant-cli
 	$(MAKE) unit-asan
 	$(MAKE) unit-blas-cores
 	$(MAKE) unit
@@ -175,7 +178,16 @@ bench: deps
 	$(MAKE) $(BUILD)/f8
 	$(BUILD)/f8 bench
 	$(MAKE) bench-train
+	bench/quant-bench.sh $(BUILD)/f8
 	$(MAKE) bench-rtl
+
+# F8Net from the command line (tests/cli/quant-cli.sh) and the accuracy table (docs/f8net.md).
+quant-cli: $(BUILD)/f8
+	tests/cli/quant-cli.sh $(BUILD)/f8
+
+accuracy: deps
+	$(MAKE) $(BUILD)/f8
+	bench/accuracy.sh $(BUILD)/f8 runs/accuracy
 
 clean:
 	rm -rf $(BUILD)
