@@ -37,6 +37,7 @@ ASAN_TRAIN_OBJS := $(call objs,$(BUILD)/asan,$(TRAIN_SRCS))
 TEST_OBJS := $(call objs,$(BUILD),$(TEST_SRCS))
 ASAN_SIM_OBJS  := $(call objs,$(BUILD)/asan,$(SIM_SRCS))
 ASAN_TEST_OBJS := $(call objs,$(BUILD)/asan,$(TEST_SRCS))
+ASAN_CLI_OBJS  := $(call objs,$(BUILD)/asan,$(CLI_SRCS))
 
 .PHONY: all deps check regs regs-check freestanding unit unit-asan unit-blas-cores quant-cli accuracy fuzz fuzz-libfuzzer indep demo bench \
         rtl-check clean help
@@ -52,6 +53,7 @@ help:
 	@echo "make train-cli  f8 train's command-line checks (tests/cli/train-cli.sh; part of check)"
 	@echo "make quant-cli  f8 export / eval / finetune from the command line (part of check)"
 	@echo "make accuracy   the F8Net accuracy table (bench/accuracy.sh, about 1 h; resumable)"
+	@echo "make hostile-cli  hostile input against build/f8 and its ASan/UBSan build (part of check)"
 	@echo "make unit-blas-cores  the training suites under each OpenBLAS core type (part of check)"
 	@echo "make rtl-check  RTL gates: lint, synthesis, unit benches, co-simulation (part of check)"
 	@echo "make cosim   RTL against the functional model, COSIM_SEED=n COSIM_CASES=n"
@@ -84,6 +86,10 @@ $(BUILD)/f8: $(CLI_OBJS) $(BUILD)/libf8.a $(BUILD)/libf8npu-sim.a
 
 $(BUILD)/f8-unit: $(TEST_OBJS) $(BUILD)/libf8.a $(BUILD)/libf8npu-sim.a
 	$(CC) $(CFLAGS) -o $@ $^ $(CHECK_LIBS) $(TRAIN_LIBS)
+
+# The f8 tool itself under ASan/UBSan, for the hostile-input tests (make hostile-cli).
+$(BUILD)/asan/f8: $(ASAN_CLI_OBJS) $(ASAN_TRAIN_OBJS) $(ASAN_SIM_OBJS)
+	$(CC) -g $(SAN) -o $@ $^ $(TRAIN_LIBS)
 
 $(BUILD)/asan/f8-unit: $(ASAN_TEST_OBJS) $(ASAN_TRAIN_OBJS) $(ASAN_SIM_OBJS)
 	$(CC) -g $(SAN) -o $@ $^ $(CHECK_LIBS) $(TRAIN_LIBS)
@@ -157,13 +163,14 @@ rtl-check:
 
 # Check's summary line of the plain unit run comes last: CI reads it.
 check: deps
-	$(MAKE) all $(BUILD)/asan/f8-unit $(BUILD)/asan/fuzz-stream
+	$(MAKE) all $(BUILD)/asan/f8-unit $(BUILD)/asan/fuzz-stream $(BUILD)/asan/f8
 	$(MAKE) freestanding regs-check
 	$(MAKE) rtl-check
 	$(MAKE) indep
 	$(MAKE) fuzz
 	$(MAKE) train-cli
 	$(MAKE) quant-cli
+	$(MAKE) hostile-cli
 	$(MAKE) unit-asan
 	$(MAKE) unit-blas-cores
 	$(MAKE) unit

@@ -27,19 +27,19 @@ enum f8_exit {
 };
 
 /*
- * Read a whole regular file of at most @max bytes into a malloc'd buffer.
- * Returns NULL with a message on stderr (naming @path) on any failure.
+ * Read a whole regular file of at most @max bytes into a malloc'd buffer (opened
+ * non-blocking: a FIFO or a device is refused, never waited on). Returns NULL with a
+ * message on stderr (naming @path) on any failure.
  */
 uint8_t *f8_file_read(const char *path, uint64_t max, uint64_t *size);
 
 /*
- * Replace @path atomically with @len bytes: temporary file in the same
- * directory, fsync, rename. Returns 0, or -1 with a message on stderr.
+ * Write @len bytes to @path (f8_fs_write): a regular or absent file is replaced
+ * atomically (temporary <path>.tmp.<pid>, fsync, rename; stale temporaries of dead
+ * processes removed), a device or FIFO is written in place, a symbolic link or a
+ * directory is refused. Returns 0, or -1 with a message on stderr.
  */
 int f8_file_write_atomic(const char *path, const void *data, uint64_t len);
-
-/* Parse a decimal unsigned number with an optional k/M/G suffix; -1 if malformed or > @max. */
-int f8_parse_size(const char *s, uint64_t max, uint64_t *out);
 
 /*
  * A job on the functional model with host memory: regions and a command

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "f8-cli.h"
+#include "f8-opt.h"
 
 #define F8_EXEC_MAX_FILE (1ull << 30) /* per region or stream: 1 GiB */
 
@@ -28,34 +29,38 @@ static void exec_usage(FILE *f)
 		   "Runs STREAM on the functional model; see docs/runner.md.\n");
 }
 
-/* "R=VALUE" with R in 0..15; returns VALUE or NULL. */
+/* "R=VALUE" with R in 0..15 (decimal digits only); returns VALUE or NULL. */
 static const char *parse_region_arg(const char *opt, const char *arg, unsigned int *r)
 {
-	char *end;
-	unsigned long v = strtoul(arg, &end, 10);
+	const char *eq = strchr(arg, '=');
+	char idx[8];
+	uint64_t v;
 
-	if (end == arg || *end != '=' || v >= F8NPU_REGIONS || !end[1]) {
-		fprintf(stderr, "f8 exec: %s wants R=VALUE with R in 0..%u, got '%s'\n", opt,
-			F8NPU_REGIONS - 1, arg);
-		return NULL;
-	}
+	if (!eq || eq == arg || (size_t)(eq - arg) >= sizeof(idx) || !eq[1])
+		goto bad;
+	memcpy(idx, arg, (size_t)(eq - arg));
+	idx[eq - arg] = 0;
+	if (!f8_opt_is_uint(idx, &v) || v >= F8NPU_REGIONS)
+		goto bad;
 	*r = (unsigned int)v;
-	return end + 1;
+	return eq + 1;
+bad:
+	f8_errf("f8 exec: %s '%s': expected R=VALUE with R an integer in [0, %u]\n", opt, arg,
+		F8NPU_REGIONS - 1);
+	return NULL;
 }
 
-static int parse_u32_opt(const char *opt, const char *arg, uint64_t min, uint64_t max, uint32_t *out)
+static int parse_u32_opt(enum f8_lim lim, const char *arg, uint32_t *out)
 {
 	uint64_t v;
 
-	if (f8_parse_size(arg, max, &v) || v < min) {
-		fprintf(stderr, "f8 exec: %s wants a number in %llu..%llu, got '%s'\n", opt,
-			(unsigned long long)min, (unsigned long long)max, arg);
+	if (f8_opt_uint("f8 exec", lim, arg, &v))
 		return -1;
-	}
 	*out = (uint32_t)v;
 	return 0;
 }
 
+/* 0, 1 after --help (printed), or -1 after a message. */
 static int parse_opts(int argc, char **argv, struct f8_exec_opts *o)
 {
 	int i;
@@ -69,20 +74,20 @@ static int parse_opts(int argc, char **argv, struct f8_exec_opts *o)
 
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			exec_usage(stdout);
-			exit(F8_EXIT_OK);
+			return 1;
 		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
 			o->quiet = 1;
 			continue;
 		} else if (a[0] != '-') {
 			if (o->stream) {
-				fprintf(stderr, "f8 exec: more than one stream given ('%s')\n", a);
+				f8_errf("f8 exec: more than one stream given ('%s')\n", a);
 				return -1;
 			}
 			o->stream = a;
 			continue;
 		}
 		if (!val) {
-			fprintf(stderr, "f8 exec: %s needs a value\n", a);
+			f8_errf("f8 exec: %s needs a value\n", a);
 			return -1;
 		}
 		i++;
@@ -93,53 +98,59 @@ static int parse_opts(int argc, char **argv, struct f8_exec_opts *o)
 				return -1;
 			if (!strcmp(a, "--out")) {
 				if (o->out_file[r]) {
-					fprintf(stderr, "f8 exec: --out %u given twice\n", r);
+					f8_errf("f8 exec: --out %u given twice\n", r);
 					return -1;
 				}
 				o->out_file[r] = v;
 			} else if (o->region_file[r] || o->zero_size[r]) {
-				fprintf(stderr, "f8 exec: region %u given twice\n", r);
+				f8_errf("f8 exec: region %u given twice\n", r);
 				return -1;
 			} else if (!strcmp(a, "--region")) {
 				o->region_file[r] = v;
-			} else if (f8_parse_size(v, F8_EXEC_MAX_FILE, &o->zero_size[r]) || !o->zero_size[r]) {
-				fprintf(stderr, "f8 exec: --zero %u: size must be 1..1G, got '%s'\n", r, v);
+			} else if (f8_opt_uint("f8 exec", F8_LIM_ZERO, v, &o->zero_size[r])) {
 				return -1;
 			}
 		} else if (!strcmp(a, "--array")) {
-			unsigned int rows, cols;
-			char tail;
+			const char *x = strchr(val, 'x');
+			char rows[16];
+			uint64_t nr, nc;
 
-			if (sscanf(val, "%ux%u%c", &rows, &cols, &tail) != 2 || rows < 1 || rows > 4096 ||
-			    cols < 1 || cols > 4096) {
-				fprintf(stderr, "f8 exec: --array wants RxC with 1..4096 each, got '%s'\n", val);
+			if (!x || x == val || (size_t)(x - val) >= sizeof(rows)) {
+				f8_errf("f8 exec: --array '%s': expected RxC, each an integer in [1, 4096]\n",
+					val);
 				return -1;
 			}
-			o->cfg.rows = rows;
-			o->cfg.cols = cols;
+			memcpy(rows, val, (size_t)(x - val));
+			rows[x - val] = 0;
+			if (!f8_opt_is_uint(rows, &nr) || !f8_opt_is_uint(x + 1, &nc) || nr < 1 ||
+			    nr > f8_limits[F8_LIM_ARRAY].ihi || nc < 1 || nc > f8_limits[F8_LIM_ARRAY].ihi) {
+				f8_errf("f8 exec: --array '%s': expected RxC, each an integer in [1, 4096]\n",
+					val);
+				return -1;
+			}
+			o->cfg.rows = (uint32_t)nr;
+			o->cfg.cols = (uint32_t)nc;
 		} else if (!strcmp(a, "--bw")) {
-			if (parse_u32_opt(a, val, 1, 1u << 20, &o->cfg.dram_bytes_per_cycle))
+			if (parse_u32_opt(F8_LIM_BW, val, &o->cfg.dram_bytes_per_cycle))
 				return -1;
 		} else if (!strcmp(a, "--latency")) {
-			if (parse_u32_opt(a, val, 0, 1u << 20, &o->cfg.dram_latency))
+			if (parse_u32_opt(F8_LIM_LATENCY, val, &o->cfg.dram_latency))
 				return -1;
 		} else if (!strcmp(a, "--max-cycles")) {
-			if (f8_parse_size(val, UINT64_MAX, &o->max_cycles) || !o->max_cycles) {
-				fprintf(stderr, "f8 exec: --max-cycles wants a positive number, got '%s'\n", val);
+			if (f8_opt_uint("f8 exec", F8_LIM_MAX_CYCLES, val, &o->max_cycles))
 				return -1;
-			}
 		} else {
-			fprintf(stderr, "f8 exec: unknown option '%s'\n", a);
+			f8_errf("f8 exec: unknown option '%s'\n", a);
 			return -1;
 		}
 	}
 	if (!o->stream) {
-		fprintf(stderr, "f8 exec: no command stream given\n");
+		f8_errf("f8 exec: no command stream given\n");
 		return -1;
 	}
 	for (i = 0; i < (int)F8NPU_REGIONS; i++)
 		if (o->out_file[i] && !o->region_file[i] && !o->zero_size[i]) {
-			fprintf(stderr, "f8 exec: --out %d names a region that is not given\n", i);
+			f8_errf("f8 exec: --out %d names a region that is not given\n", i);
 			return -1;
 		}
 	return 0;
@@ -174,7 +185,7 @@ static int load_inputs(const struct f8_exec_opts *o, struct f8_job *job)
 		if (!data)
 			return -1;
 		if (!size) {
-			fprintf(stderr, "f8 exec: %s: empty region file (a region has at least 1 byte)\n",
+			f8_errf("f8 exec: %s: empty region file (a region has at least 1 byte)\n",
 				o->region_file[r]);
 			free(data);
 			return -1;
@@ -197,7 +208,10 @@ int f8_cmd_exec(int argc, char **argv)
 	unsigned int r;
 	int rc;
 
-	if (parse_opts(argc, argv, &o)) {
+	rc = parse_opts(argc, argv, &o);
+	if (rc) {
+		if (rc > 0)
+			return F8_EXIT_OK; /* --help */
 		exec_usage(stderr);
 		return F8_EXIT_USAGE;
 	}
@@ -217,7 +231,7 @@ int f8_cmd_exec(int argc, char **argv)
 		if (f8_file_write_atomic(o.out_file[r], job.region[r], job.region_size[r]))
 			rc = F8_EXIT_USAGE;
 		else if (!o.quiet)
-			fprintf(stderr, "f8 exec: region %u -> %s (%llu bytes)\n", r, o.out_file[r],
+			f8_errf("f8 exec: region %u -> %s (%llu bytes)\n", r, o.out_file[r],
 				(unsigned long long)job.region_size[r]);
 	}
 	f8_job_free(&job);

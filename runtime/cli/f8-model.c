@@ -10,6 +10,7 @@
 
 #include "f8-cli.h"
 #include "f8-model.h"
+#include "f8-opt.h"
 #include "f8-par.h"
 
 #define F8_ARCH_FILE_MAX (1u << 20)
@@ -35,13 +36,13 @@ char *f8_model_arch(const char *who, const char *model)
 		if (!buf)
 			return NULL;
 		if (memchr(buf, 0, size)) {
-			fprintf(stderr, "%s: %s: not an architecture text (NUL byte)\n", who, model);
+			f8_errf("%s: %s: not an architecture text (NUL byte)\n", who, model);
 			free(buf);
 			return NULL;
 		}
 		text = realloc(buf, size + 1);
 		if (!text) {
-			fprintf(stderr, "%s: out of memory\n", who);
+			f8_errf("%s: out of memory\n", who);
 			free(buf);
 			return NULL;
 		}
@@ -50,8 +51,8 @@ char *f8_model_arch(const char *who, const char *model)
 	}
 	text = f8_zoo_arch(model, &err);
 	if (!text) {
-		fprintf(stderr, "%s: '%s' is neither a file nor a built-in model%s%s; built-in models:\n",
-			who, model, err.msg[0] ? ": " : "", err.msg);
+		f8_errf("%s: '%s' is neither a file nor a built-in model%s%s; built-in models:\n", who,
+			model, err.msg[0] ? ": " : "", err.msg);
 		f8_model_list(stderr);
 	}
 	return text;
@@ -68,7 +69,7 @@ struct f8_net *f8_model_load(const char *who, const char *model)
 	net = f8_net_parse(text, &err);
 	free(text);
 	if (!net)
-		fprintf(stderr, "%s: %s: %s\n", who, model, err.msg[0] ? err.msg : "bad architecture");
+		f8_errf("%s: %s: %s\n", who, model, err.msg[0] ? err.msg : "bad architecture");
 	return net;
 }
 
@@ -85,7 +86,7 @@ int f8_cmd_model(int argc, char **argv)
 {
 	const char *model = NULL;
 	struct f8_net *net;
-	long batch = 0, threads = 1;
+	uint64_t batch = 0, threads = 1;
 	int i;
 
 	for (i = 1; i < argc; i++) {
@@ -98,26 +99,22 @@ int f8_cmd_model(int argc, char **argv)
 			f8_model_list(stdout);
 			return F8_EXIT_OK;
 		} else if (!strcmp(a, "--batch") || !strcmp(a, "--threads")) {
-			char *end;
-			long v;
+			const bool is_batch = !strcmp(a, "--batch");
 
 			if (i + 1 >= argc) {
-				fprintf(stderr, "f8 model: %s needs a value\n", a);
+				f8_errf("f8 model: %s needs a value\n", a);
 				return F8_EXIT_USAGE;
 			}
-			v = strtol(argv[++i], &end, 10);
-			if (end == argv[i] || *end || v < 1 || v > 65536) {
-				fprintf(stderr, "f8 model: %s '%s': expected an integer in [1, 65536]\n", a,
-					argv[i]);
+			/* The same table of limits as f8 train's options. */
+			if (f8_opt_uint("f8 model", is_batch ? F8_LIM_BATCH : F8_LIM_THREADS, argv[++i],
+					is_batch ? &batch : &threads))
 				return F8_EXIT_USAGE;
-			}
-			*(a[2] == 'b' ? &batch : &threads) = v;
 		} else if (a[0] == '-' && a[1]) {
-			fprintf(stderr, "f8 model: unknown option '%s'\n", a);
+			f8_errf("f8 model: unknown option '%s'\n", a);
 			usage(stderr);
 			return F8_EXIT_USAGE;
 		} else if (model) {
-			fprintf(stderr, "f8 model: one model at a time ('%s' and '%s')\n", model, a);
+			f8_errf("f8 model: one model at a time ('%s' and '%s')\n", model, a);
 			return F8_EXIT_USAGE;
 		} else {
 			model = a;
@@ -131,19 +128,26 @@ int f8_cmd_model(int argc, char **argv)
 	if (!net)
 		return F8_EXIT_USAGE;
 	f8_net_summary(net, stdout);
-	printf("%s: %d layers, %zu parameters (%.1f KiB float32), %zu BN statistics, "
-	       "%.2f MMACs per image, %d classes\n",
-	       model, net->nlayers, net->param_count, (double)net->param_count * 4 / 1024,
-	       net->state_count, (double)f8_net_macs(net) / 1e6, net->classes);
+	f8_outf("%s: %d layers, %zu parameters (%.1f KiB float32), %zu BN statistics, "
+		"%.2f MMACs per image, %d classes\n",
+		model, net->nlayers, net->param_count, (double)net->param_count * 4 / 1024,
+		net->state_count, (double)f8_net_macs(net) / 1e6, net->classes);
 	if (batch) {
 		struct f8_err err = { "" };
 
-		if (f8_par_set_threads((int)threads) || f8_net_plan(net, (int)batch, &err)) {
-			fprintf(stderr, "f8 model: cannot plan batch %ld: %s\n", batch, err.msg);
+		if (f8_par_set_threads((int)threads)) {
+			f8_errf("f8 model: cannot start %llu threads\n", (unsigned long long)threads);
 			f8_net_free(net);
 			return F8_EXIT_USAGE;
 		}
-		printf("training plan for batch %ld, %ld threads: %.1f MiB\n", batch, threads,
+		if (f8_net_plan(net, (int)batch, &err)) {
+			f8_errf("f8 model: cannot plan batch %llu: %s\n", (unsigned long long)batch,
+				err.msg);
+			f8_net_free(net);
+			return F8_EXIT_USAGE;
+		}
+		printf("training plan for batch %llu, %llu threads: %.1f MiB\n",
+		       (unsigned long long)batch, (unsigned long long)threads,
 		       (double)f8_net_plan_bytes(net) / (1024.0 * 1024.0));
 	}
 	f8_net_free(net);

@@ -16,7 +16,9 @@
 #include <unistd.h>
 
 #include "f8-cli.h"
+#include "f8-fs.h"
 #include "f8-model.h"
+#include "f8-opt.h"
 #include "f8-plot.h"
 #include "f8-train.h"
 
@@ -32,42 +34,41 @@ enum {
 
 struct opt_def {
 	const char *name;
-	char kind;     /* 'i' integer, 'f' float, 'u' unsigned 64-bit, 's' string, 'b' no value */
-	double lo, hi; /* accepted range of numbers (finer checks: f8_train_cfg_check) */
+	char kind;     /* 'i' integer, 'f' real, 's' string, 'b' no value */
+	enum f8_lim lim; /* numbers: the range in the tool's table of limits (f8-opt.h) */
 	bool run_cfg;  /* stored in the checkpoint: refused with --resume */
 };
 
 static const struct opt_def opt_defs[O_COUNT] = {
-	[O_MODEL] = { "--model", 's', 0, 0, false },
-	[O_DATA] = { "--data", 's', 0, 0, false },
-	[O_OUT] = { "--out", 's', 0, 0, false },
-	[O_RESUME] = { "--resume", 's', 0, 0, false },
-	[O_EPOCHS] = { "--epochs", 'i', 1, 100000, false },
-	[O_BATCH] = { "--batch", 'i', 1, 65536, true },
-	[O_LR] = { "--lr", 'f', 0, 100, true },
-	[O_FINAL_LR] = { "--final-lr", 'f', 0, 100, true },
-	[O_WARMUP] = { "--warmup", 'f', 0, 100000, true },
-	[O_MOMENTUM] = { "--momentum", 'f', 0, 1, true },
-	[O_WD] = { "--wd", 'f', 0, 1, true },
-	[O_NO_NESTEROV] = { "--no-nesterov", 'b', 0, 0, true },
-	[O_DECAY_BN] = { "--decay-bn", 'b', 0, 0, true },
-	[O_THREADS] = { "--threads", 'i', 1, 256, false },
-	[O_SEED] = { "--seed", 'u', 0, 0, true },
-	[O_TRAIN_LIMIT] = { "--train-limit", 'i', 1, 1e9, true },
-	[O_TEST_LIMIT] = { "--test-limit", 'i', 1, 1e9, true },
-	[O_NO_AUGMENT] = { "--no-augment", 'b', 0, 0, true },
-	[O_CROP_PAD] = { "--crop-pad", 'i', 0, 16, true },
-	[O_HFLIP] = { "--hflip", 'b', 0, 0, true },
-	[O_NO_HFLIP] = { "--no-hflip", 'b', 0, 0, true },
-	[O_FORCE] = { "--force", 'b', 0, 0, false },
-	[O_BENCH] = { "--bench-batches", 'i', 1, 1e6, false },
-	[O_BENCH_WARMUP] = { "--bench-warmup", 'i', 0, 1e6, false },
+	[O_MODEL] = { "--model", 's', 0, false },
+	[O_DATA] = { "--data", 's', 0, false },
+	[O_OUT] = { "--out", 's', 0, false },
+	[O_RESUME] = { "--resume", 's', 0, false },
+	[O_EPOCHS] = { "--epochs", 'i', F8_LIM_EPOCHS, false },
+	[O_BATCH] = { "--batch", 'i', F8_LIM_BATCH, true },
+	[O_LR] = { "--lr", 'f', F8_LIM_LR, true },
+	[O_FINAL_LR] = { "--final-lr", 'f', F8_LIM_FINAL_LR, true },
+	[O_WARMUP] = { "--warmup", 'f', F8_LIM_WARMUP, true },
+	[O_MOMENTUM] = { "--momentum", 'f', F8_LIM_MOMENTUM, true },
+	[O_WD] = { "--wd", 'f', F8_LIM_WD, true },
+	[O_NO_NESTEROV] = { "--no-nesterov", 'b', 0, true },
+	[O_DECAY_BN] = { "--decay-bn", 'b', 0, true },
+	[O_THREADS] = { "--threads", 'i', F8_LIM_THREADS, false },
+	[O_SEED] = { "--seed", 'i', F8_LIM_SEED, true },
+	[O_TRAIN_LIMIT] = { "--train-limit", 'i', F8_LIM_TRAIN_LIMIT, true },
+	[O_TEST_LIMIT] = { "--test-limit", 'i', F8_LIM_TEST_LIMIT, true },
+	[O_NO_AUGMENT] = { "--no-augment", 'b', 0, true },
+	[O_CROP_PAD] = { "--crop-pad", 'i', F8_LIM_CROP_PAD, true },
+	[O_HFLIP] = { "--hflip", 'b', 0, true },
+	[O_NO_HFLIP] = { "--no-hflip", 'b', 0, true },
+	[O_FORCE] = { "--force", 'b', 0, false },
+	[O_BENCH] = { "--bench-batches", 'i', F8_LIM_BENCH_BATCHES, false },
+	[O_BENCH_WARMUP] = { "--bench-warmup", 'i', F8_LIM_BENCH_WARMUP, false },
 };
 
 union opt_val {
-	long l;
+	uint64_t u; /* 'i': within its limits (at most 2^64 - 1 for --seed) */
 	double d;
-	uint64_t u;
 	const char *s;
 };
 
@@ -130,63 +131,18 @@ static double now_s(void)
 	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* A number must be the whole argument: no blanks, no trailing text, in range. */
+/* A number must be the whole argument, by the one grammar and table of f8-opt.h. */
 static int parse_value(const struct opt_def *d, const char *s, union opt_val *v)
 {
-	char *end = NULL;
-
-	errno = 0;
-	if (d->kind == 's') {
+	switch (d->kind) {
+	case 's':
 		v->s = s;
 		return 0;
-	}
-	/* strtol/strtod would skip blanks and read "inf", "nan" or hex: numbers only. */
-	if (s[0] != '-' && s[0] != '+' && s[0] != '.' && (s[0] < '0' || s[0] > '9'))
-		goto bad;
-	if (strpbrk(s, "xXpP"))
-		goto bad;
-	switch (d->kind) {
-	case 'i': {
-		long l = strtol(s, &end, 10);
-
-		if (errno || *end || (double)l < d->lo || (double)l > d->hi) {
-			fprintf(stderr, "f8 train: %s '%s': expected an integer in [%.0f, %.0f]\n",
-				d->name, s, d->lo, d->hi);
-			return -1;
-		}
-		v->l = l;
-		return 0;
-	}
-	case 'f': {
-		double x = strtod(s, &end);
-
-		if (errno || *end || !isfinite(x) || x < d->lo || x > d->hi) {
-			fprintf(stderr, "f8 train: %s '%s': expected a number in [%g, %g]\n", d->name,
-				s, d->lo, d->hi);
-			return -1;
-		}
-		v->d = x;
-		return 0;
-	}
-	case 'u': {
-		unsigned long long u;
-
-		if (s[0] < '0' || s[0] > '9')
-			goto bad;
-		u = strtoull(s, &end, 10);
-		if (errno || *end)
-			goto bad;
-		v->u = u;
-		return 0;
-	}
+	case 'i':
+		return f8_opt_uint("f8 train", d->lim, s, &v->u);
 	default:
-		break;
+		return f8_opt_real("f8 train", d->lim, s, &v->d);
 	}
-bad:
-	fprintf(stderr, "f8 train: %s '%s': not %s\n", d->name, s,
-		d->kind == 'u' ? "a non-negative integer below 2^64" :
-		d->kind == 'i' ? "an integer" : "a number");
-	return -1;
 }
 
 static int parse_args(int argc, char **argv, struct opts *o)
@@ -205,40 +161,52 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			if (!strcmp(a, opt_defs[k].name))
 				break;
 		if (k == O_COUNT) {
-			fprintf(stderr, "f8 train: %s '%s' (f8 train --help)\n",
+			f8_errf("f8 train: %s '%s' (f8 train --help)\n",
 				a[0] == '-' ? "unknown option" : "unexpected argument", a);
 			return -1;
 		}
 		if (o->given[k]) {
-			fprintf(stderr, "f8 train: %s given twice\n", a);
+			f8_errf("f8 train: %s given twice\n", a);
 			return -1;
 		}
 		o->given[k] = true;
 		if (opt_defs[k].kind == 'b')
 			continue;
 		if (i + 1 >= argc) {
-			fprintf(stderr, "f8 train: %s needs a value\n", a);
+			f8_errf("f8 train: %s needs a value\n", a);
 			return -1;
 		}
 		if (opt_defs[k].kind == 's' && !argv[i + 1][0]) {
-			fprintf(stderr, "f8 train: %s: empty value\n", a);
+			f8_errf("f8 train: %s: empty value\n", a);
 			return -1;
 		}
 		if (parse_value(&opt_defs[k], argv[++i], &o->v[k]))
 			return -1;
 	}
 	if (o->given[O_HFLIP] && (o->given[O_NO_HFLIP] || o->given[O_NO_AUGMENT])) {
-		fprintf(stderr, "f8 train: --hflip contradicts %s\n",
+		f8_errf("f8 train: --hflip contradicts %s\n",
 			o->given[O_NO_HFLIP] ? "--no-hflip" : "--no-augment");
 		return -1;
 	}
-	if (o->given[O_CROP_PAD] && o->given[O_NO_AUGMENT] && o->v[O_CROP_PAD].l) {
-		fprintf(stderr, "f8 train: --crop-pad %ld contradicts --no-augment\n",
-			o->v[O_CROP_PAD].l);
+	if (o->given[O_CROP_PAD] && o->given[O_NO_AUGMENT] && o->v[O_CROP_PAD].u) {
+		f8_errf("f8 train: --crop-pad %llu contradicts --no-augment\n",
+			(unsigned long long)o->v[O_CROP_PAD].u);
 		return -1;
 	}
 	if (o->given[O_BENCH_WARMUP] && !o->given[O_BENCH]) {
-		fprintf(stderr, "f8 train: --bench-warmup needs --bench-batches\n");
+		f8_errf("f8 train: --bench-warmup needs --bench-batches\n");
+		return -1;
+	}
+	/* Timed and warm-up batches take at most one epoch each: within the epoch limit. */
+	if (o->given[O_BENCH] &&
+	    o->v[O_BENCH].u + (o->given[O_BENCH_WARMUP] ? o->v[O_BENCH_WARMUP].u : 10) >
+		    F8_TRAIN_EPOCHS_MAX) {
+		f8_errf(
+			"f8 train: --bench-batches %llu with --bench-warmup %llu: more than %d batches "
+			"in all\n",
+			(unsigned long long)o->v[O_BENCH].u,
+			(unsigned long long)(o->given[O_BENCH_WARMUP] ? o->v[O_BENCH_WARMUP].u : 10),
+			F8_TRAIN_EPOCHS_MAX);
 		return -1;
 	}
 	return 0;
@@ -248,9 +216,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 static void cfg_from_opts(const struct opts *o, struct f8_train_cfg *c)
 {
 	memset(c, 0, sizeof(*c));
-	c->epochs = o->given[O_EPOCHS] ? (int)o->v[O_EPOCHS].l : 30;
-	c->batch = o->given[O_BATCH] ? (int)o->v[O_BATCH].l : 128;
-	c->threads = o->given[O_THREADS] ? (int)o->v[O_THREADS].l : 2;
+	c->epochs = o->given[O_EPOCHS] ? (int)o->v[O_EPOCHS].u : 30;
+	c->batch = o->given[O_BATCH] ? (int)o->v[O_BATCH].u : 128;
+	c->threads = o->given[O_THREADS] ? (int)o->v[O_THREADS].u : 2;
 	c->lr = o->given[O_LR] ? (float)o->v[O_LR].d : 0.1f;
 	c->final_lr = o->given[O_FINAL_LR] ? (float)o->v[O_FINAL_LR].d : 0.0f;
 	c->warmup_epochs = o->given[O_WARMUP] ? (float)o->v[O_WARMUP].d : 1.0f;
@@ -262,15 +230,15 @@ static void cfg_from_opts(const struct opts *o, struct f8_train_cfg *c)
 	c->sgd.decay_bn = o->given[O_DECAY_BN];
 	c->sgd.decay_bias = false;
 	c->sgd.decay_dw = false;
-	c->aug.crop_pad = o->given[O_CROP_PAD] ? (int)o->v[O_CROP_PAD].l : 2;
+	c->aug.crop_pad = o->given[O_CROP_PAD] ? (int)o->v[O_CROP_PAD].u : 2;
 	c->aug.hflip = !o->given[O_NO_HFLIP];
 	if (o->given[O_NO_AUGMENT]) {
 		c->aug.crop_pad = 0;
 		c->aug.hflip = false;
 	}
 	c->seed = o->given[O_SEED] ? o->v[O_SEED].u : 1;
-	c->train_limit = o->given[O_TRAIN_LIMIT] ? (int)o->v[O_TRAIN_LIMIT].l : 0;
-	c->test_limit = o->given[O_TEST_LIMIT] ? (int)o->v[O_TEST_LIMIT].l : 0;
+	c->train_limit = o->given[O_TRAIN_LIMIT] ? (int)o->v[O_TRAIN_LIMIT].u : 0;
+	c->test_limit = o->given[O_TEST_LIMIT] ? (int)o->v[O_TEST_LIMIT].u : 0;
 }
 
 /* mkdir -p: every missing component of @dir. */
@@ -281,7 +249,7 @@ static int make_dirs(const char *dir)
 	size_t i, n = strlen(dir);
 
 	if (n >= sizeof(buf)) {
-		fprintf(stderr, "f8 train: --out: path too long\n");
+		f8_errf("f8 train: --out: path too long\n");
 		return -1;
 	}
 	memcpy(buf, dir, n + 1);
@@ -290,13 +258,13 @@ static int make_dirs(const char *dir)
 			continue;
 		buf[i] = 0;
 		if (mkdir(buf, 0777) < 0 && errno != EEXIST) {
-			fprintf(stderr, "f8 train: cannot create %s: %s\n", buf, strerror(errno));
+			f8_errf("f8 train: cannot create %s: %s\n", buf, strerror(errno));
 			return -1;
 		}
 		buf[i] = i < n ? '/' : 0;
 	}
 	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "f8 train: --out %s: not a directory\n", dir);
+		f8_errf("f8 train: --out %s: not a directory\n", dir);
 		return -1;
 	}
 	return 0;
@@ -307,7 +275,7 @@ static int join(char *buf, const char *dir, const char *name)
 	int n = snprintf(buf, F8_PATH_MAX, "%s/%s", dir, name);
 
 	if (n < 0 || n >= F8_PATH_MAX) {
-		fprintf(stderr, "f8 train: %s: path too long\n", dir);
+		f8_errf("f8 train: %s: path too long\n", dir);
 		return -1;
 	}
 	return 0;
@@ -409,7 +377,9 @@ static int on_epoch_end(void *ctx, const struct f8_net *net, const struct f8_sgd
 	       "%.1f s  %.0f img/s\n",
 	       e->epoch, ui->cfg->epochs, e->lr, e->train_loss, 100 * e->train_acc, e->test_loss,
 	       100 * e->test_acc, e->seconds, e->images_per_s);
-	fflush(stdout);
+	/* Output errors are not ignored: the checkpoint is safe, the run stops here. */
+	if (fflush(stdout) != 0 || ferror(stdout))
+		return f8_fail(err, F8_ERR_IO, "standard output: %s", strerror(errno ? errno : EIO));
 	ui->eval_s = ui->last_batch_t ? now_s() - ui->last_batch_t : 0;
 	ui->last_tenth = 0;
 	return 0;
@@ -422,19 +392,19 @@ static int load_data(const char *dir, const struct f8_train_cfg *c, struct f8_da
 	struct stat st;
 
 	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "f8 train: --data %s: %s (Fashion-MNIST: apt install dataset-fashion-mnist)\n",
+		f8_errf("f8 train: --data %s: %s (Fashion-MNIST: apt install dataset-fashion-mnist)\n",
 			dir, errno ? strerror(errno) : "not a directory");
 		return -1;
 	}
 	if (f8_fmnist_load(train, dir, true, &err)) {
-		fprintf(stderr, "f8 train: %s\n", err.msg);
+		f8_errf("f8 train: %s\n", err.msg);
 		return -1;
 	}
 	f8_dataset_truncate(train, c->train_limit);
 	if (!test)
 		return 0;
 	if (f8_fmnist_load(test, dir, false, &err)) {
-		fprintf(stderr, "f8 train: %s\n", err.msg);
+		f8_errf("f8 train: %s\n", err.msg);
 		f8_dataset_free(train);
 		return -1;
 	}
@@ -452,7 +422,7 @@ static int resume_setup(const struct opts *o, struct f8_net **net, struct f8_sgd
 
 	for (k = 0; k < O_COUNT; k++)
 		if (o->given[k] && (opt_defs[k].run_cfg || k == O_BENCH || k == O_FORCE)) {
-			fprintf(stderr,
+			f8_errf(
 				"f8 train: %s cannot be combined with --resume: the run's configuration "
 				"comes from the checkpoint (only --epochs, --threads, --data, --out and "
 				"--model to confirm it)\n",
@@ -460,7 +430,7 @@ static int resume_setup(const struct opts *o, struct f8_net **net, struct f8_sgd
 			return -1;
 		}
 	if (f8_ckpt_load(path, net, opt, cfg, st, &err)) {
-		fprintf(stderr, "f8 train: cannot resume from %s: %s\n", path, err.msg);
+		f8_errf("f8 train: cannot resume from %s: %s\n", path, err.msg);
 		return -1;
 	}
 	if (o->given[O_MODEL]) {
@@ -469,7 +439,7 @@ static int resume_setup(const struct opts *o, struct f8_net **net, struct f8_sgd
 
 		free(arch);
 		if (!same) {
-			fprintf(stderr,
+			f8_errf(
 				"f8 train: --model %s conflicts with the checkpoint, which holds a run of "
 				"'%s' (another architecture)\n",
 				o->v[O_MODEL].s, cfg->model);
@@ -477,15 +447,55 @@ static int resume_setup(const struct opts *o, struct f8_net **net, struct f8_sgd
 		}
 	}
 	if (o->given[O_EPOCHS]) {
-		if (o->v[O_EPOCHS].l < st->epochs_done) {
-			fprintf(stderr, "f8 train: --epochs %ld: the run has already done %d epochs\n",
-				o->v[O_EPOCHS].l, st->epochs_done);
+		if (o->v[O_EPOCHS].u < (uint64_t)st->epochs_done) {
+			f8_errf("f8 train: --epochs %llu: the run has already done %d epochs\n",
+				(unsigned long long)o->v[O_EPOCHS].u, st->epochs_done);
 			return -1;
 		}
-		cfg->epochs = (int)o->v[O_EPOCHS].l;
+		cfg->epochs = (int)o->v[O_EPOCHS].u;
 	}
 	if (o->given[O_THREADS])
-		cfg->threads = (int)o->v[O_THREADS].l;
+		cfg->threads = (int)o->v[O_THREADS].u;
+	return 0;
+}
+
+/*
+ * The run directory's files must be regular (or absent): a link, a FIFO or a device named
+ * ckpt.f8c, log.csv or curves.svg is refused before anything runs. A new run does not
+ * replace a checkpoint without --force; a resumed run writes only over the checkpoint
+ * it resumes, never over another run's (--resume A/ckpt.f8c --out B).
+ */
+static int check_outputs(const struct train_ui *ui, const char *resume_from, bool force)
+{
+	const char *const files[3] = { ui->ckpt, ui->csv, ui->svg };
+	struct f8_err err = { "" };
+	struct stat a, b;
+	int i, kind;
+
+	for (i = 0; i < 3; i++) {
+		kind = f8_fs_target(files[i], &err);
+		if (kind == F8_FS_SPECIAL)
+			f8_fail(&err, F8_ERR_IO, "%s: not a regular file", files[i]);
+		if (kind < 0 || kind == F8_FS_SPECIAL) {
+			f8_errf("f8 train: %s; the run directory's files must be regular files\n",
+				err.msg);
+			return -1;
+		}
+	}
+	if (stat(ui->ckpt, &b) != 0)
+		return 0;
+	if (!resume_from && !force) {
+		f8_errf("f8 train: %s exists: continue it with --resume %s, or pass --force to start "
+			"over\n",
+			ui->ckpt, ui->ckpt);
+		return -1;
+	}
+	if (resume_from && (stat(resume_from, &a) != 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino)) {
+		f8_errf("f8 train: %s holds another checkpoint than %s: resume that run, or give an "
+			"--out without a checkpoint\n",
+			ui->ckpt, resume_from);
+		return -1;
+	}
 	return 0;
 }
 
@@ -518,11 +528,11 @@ int f8_cmd_train(int argc, char **argv)
 	struct f8_err err = { "" };
 	struct train_ui ui;
 	struct opts o;
-	struct stat sb;
 	const char *data, *model;
 	char out[F8_PATH_MAX];
 	bool bench, resume;
-	int rc = F8_EXIT_USAGE, start_epochs;
+	long spe;
+	int rc = F8_EXIT_USAGE, start_epochs, lock_fd = -1;
 	double t0;
 
 	memset(&ui, 0, sizeof(ui));
@@ -543,16 +553,16 @@ int f8_cmd_train(int argc, char **argv)
 			dir_of(out, o.v[O_RESUME].s);
 	} else {
 		if (!o.given[O_MODEL]) {
-			fprintf(stderr, "f8 train: --model NAME|FILE is required (f8 model --list)\n");
+			f8_errf("f8 train: --model NAME|FILE is required (f8 model --list)\n");
 			goto out;
 		}
 		if (!o.given[O_OUT] && !bench) {
-			fprintf(stderr, "f8 train: --out DIR is required\n");
+			f8_errf("f8 train: --out DIR is required\n");
 			goto out;
 		}
 		cfg_from_opts(&o, &cfg);
 		if (strlen(o.v[O_MODEL].s) >= sizeof(cfg.model)) {
-			fprintf(stderr, "f8 train: --model: name longer than %zu bytes\n",
+			f8_errf("f8 train: --model: name longer than %zu bytes\n",
 				sizeof(cfg.model) - 1);
 			goto out;
 		}
@@ -560,7 +570,7 @@ int f8_cmd_train(int argc, char **argv)
 		snprintf(out, sizeof(out), "%s", o.given[O_OUT] ? o.v[O_OUT].s : ".");
 	}
 	if (f8_train_cfg_check(&cfg, &err)) {
-		fprintf(stderr, "f8 train: %s\n", err.msg);
+		f8_errf("f8 train: %s\n", err.msg);
 		goto out;
 	}
 	model = cfg.model;
@@ -570,7 +580,7 @@ int f8_cmd_train(int argc, char **argv)
 			goto out;
 		f8_net_init(net, cfg.seed);
 		if (f8_sgd_init(&opt, &cfg.sgd, net)) {
-			fprintf(stderr, "f8 train: out of memory\n");
+			f8_errf("f8 train: out of memory\n");
 			goto out;
 		}
 	}
@@ -578,13 +588,13 @@ int f8_cmd_train(int argc, char **argv)
 		if (make_dirs(out) || join(ui.ckpt, out, "ckpt.f8c") || join(ui.csv, out, "log.csv") ||
 		    join(ui.svg, out, "curves.svg"))
 			goto out;
-		if (!resume && !o.given[O_FORCE] && stat(ui.ckpt, &sb) == 0) {
-			fprintf(stderr,
-				"f8 train: %s exists: continue it with --resume %s, or pass --force to "
-				"start over\n",
-				ui.ckpt, ui.ckpt);
+		/* One run per directory at a time: two runs started together cannot interleave. */
+		if (f8_fs_lock_dir(out, &lock_fd, &err)) {
+			f8_errf("f8 train: %s (another f8 train writes into it)\n", err.msg);
 			goto out;
 		}
+		if (check_outputs(&ui, resume ? o.v[O_RESUME].s : NULL, o.given[O_FORCE]))
+			goto out;
 	}
 	if (load_data(data, &cfg, &train, bench ? NULL : &test))
 		goto out;
@@ -595,18 +605,20 @@ int f8_cmd_train(int argc, char **argv)
 	hooks.ctx = &ui;
 	hooks.progress = on_progress;
 	if (bench) {
-		ui.bench_warm = o.given[O_BENCH_WARMUP] ? o.v[O_BENCH_WARMUP].l : 10;
-		ui.bench_n = o.v[O_BENCH].l;
+		ui.bench_warm = o.given[O_BENCH_WARMUP] ? (long)o.v[O_BENCH_WARMUP].u : 10;
+		ui.bench_n = (long)o.v[O_BENCH].u;
 		hooks.stop_after = ui.bench_warm + ui.bench_n;
-		/* Enough epochs for the batches asked; no evaluation, no outputs. */
-		cfg.epochs = (int)(hooks.stop_after / f8_train_steps_per_epoch(&cfg, train.n)) + 1;
+		/* Just enough epochs for the batches asked (at most the batches: within the limit
+		 * the options were checked against); no evaluation, no outputs. */
+		spe = f8_train_steps_per_epoch(&cfg, train.n);
+		cfg.epochs = (int)((hooks.stop_after + spe - 1) / spe);
 		if (cfg.warmup_epochs > (float)cfg.epochs)
 			cfg.warmup_epochs = (float)cfg.epochs;
 	} else {
 		hooks.epoch_end = on_epoch_end;
 	}
 
-	printf("f8 train: %s: %d layers, %zu parameters, %.2f MMACs/image; %d training / %d test "
+	f8_outf("f8 train: %s: %d layers, %zu parameters, %.2f MMACs/image; %d training / %d test "
 	       "images; batch %d (%ld steps/epoch); lr %g -> %g cosine, warm-up %g epochs; SGD%s "
 	       "momentum %g, wd %g%s; crop-pad %d%s; %d threads; seed %llu\n",
 	       model, net->nlayers, net->param_count, (double)f8_net_macs(net) / 1e6, train.n,
@@ -616,22 +628,26 @@ int f8_cmd_train(int argc, char **argv)
 	       cfg.aug.crop_pad, cfg.aug.hflip ? ", hflip" : "", cfg.threads,
 	       (unsigned long long)cfg.seed);
 	if (resume) {
-		printf("f8 train: resuming %s at epoch %d of %d (step %ld)\n", o.v[O_RESUME].s,
+		f8_outf("f8 train: resuming %s at epoch %d of %d (step %ld)\n", o.v[O_RESUME].s,
 		       st.epochs_done + 1, cfg.epochs, st.step);
 		if (st.epochs_done >= cfg.epochs) {
-			printf("f8 train: the run is complete; --epochs N extends it\n");
+			f8_outf("f8 train: the run is complete; --epochs N extends it\n");
 			rc = F8_EXIT_OK;
 			goto out;
 		}
 	}
-	fflush(stdout);
+	/* A broken standard output is found before hours of training, not after. */
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		f8_errf("f8 train: standard output: %s\n", strerror(errno ? errno : EIO));
+		goto out;
+	}
 
 	start_epochs = st.epochs_done;
 	t0 = now_s();
 	if (f8_train_run(&cfg, net, &opt, &st, &train, bench ? NULL : &test, &hooks, &err)) {
 		if (ui.tty)
 			fputs("\n", stderr);
-		fprintf(stderr, "f8 train: %s\n", err.msg[0] ? err.msg : "training failed");
+		f8_errf("f8 train: %s\n", err.msg[0] ? err.msg : "training failed");
 		goto out;
 	}
 	if (bench) {
@@ -639,7 +655,7 @@ int f8_cmd_train(int argc, char **argv)
 		double ips = secs > 0 ? (double)ui.bench_n * cfg.batch / secs : 0;
 
 		/* Counted as full batches: the default 60000 images hold 468 of 128 first. */
-		printf("bench: %s batch %d threads %d: %ld batches after %ld warm-up in %.3f s: "
+		f8_outf("bench: %s batch %d threads %d: %ld batches after %ld warm-up in %.3f s: "
 		       "%.1f ms/batch, images_per_s=%.1f\n",
 		       model, cfg.batch, cfg.threads, ui.bench_n, ui.bench_warm, secs,
 		       1e3 * secs / (double)ui.bench_n, ips);
@@ -652,7 +668,7 @@ int f8_cmd_train(int argc, char **argv)
 			if (!best || st.history[i].test_acc > best->test_acc)
 				best = &st.history[i];
 		fmt_time(took, sizeof(took), now_s() - t0);
-		printf("f8 train: %d epochs in %s; final test acc %.2f%%, best %.2f%% (epoch %d); "
+		f8_outf("f8 train: %d epochs in %s; final test acc %.2f%%, best %.2f%% (epoch %d); "
 		       "%s, %s, %s\n",
 		       st.epochs_done - start_epochs, took,
 		       100 * st.history[st.epochs_done - 1].test_acc, best ? 100 * best->test_acc : 0,
@@ -660,6 +676,8 @@ int f8_cmd_train(int argc, char **argv)
 	}
 	rc = F8_EXIT_OK;
 out:
+	if (lock_fd >= 0)
+		close(lock_fd);
 	f8_dataset_free(&train);
 	f8_dataset_free(&test);
 	f8_sgd_free(&opt);

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 /* f8: the f8npu command-line tool. One subcommand per file (f8-<name>.c). */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "f8-cli.h"
+#include "f8-opt.h"
 #include "f8npu_cmd.h"
 #include "f8npu_regs.h"
 
@@ -35,23 +37,41 @@ static void usage(FILE *f)
 	fprintf(f, "  %-8s %s\n", "version", "print the versions this tool speaks");
 }
 
+/*
+ * What was printed must have been written: a full disk or a closed pipe on stdout is an
+ * error (exit 1 unless the command already failed), never a silent success.
+ */
+static int f8_exit_status(int rc)
+{
+	int e = 0;
+
+	errno = 0;
+	if (fflush(stdout) != 0)
+		e = errno;
+	if (ferror(stdout) || e) {
+		fprintf(stderr, "f8: cannot write to standard output: %s\n", strerror(e ? e : EIO));
+		return rc ? rc : F8_EXIT_USAGE;
+	}
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	size_t i;
 
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		usage(argc < 2 ? stderr : stdout);
-		return argc < 2 ? F8_EXIT_USAGE : F8_EXIT_OK;
+		return f8_exit_status(argc < 2 ? F8_EXIT_USAGE : F8_EXIT_OK);
 	}
 	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
 		printf("f8 (f8npu) hardware %u.%u, command stream %u.%u\n", F8NPU_HW_VERSION_MAJOR,
 		       F8NPU_HW_VERSION_MINOR, F8NPU_CMD_VERSION_MAJOR, F8NPU_CMD_VERSION_MINOR);
-		return F8_EXIT_OK;
+		return f8_exit_status(F8_EXIT_OK);
 	}
 	for (i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
 		if (!strcmp(argv[1], subcommands[i].name))
-			return subcommands[i].run(argc - 1, argv + 1);
-	fprintf(stderr, "f8: unknown command '%s'\n", argv[1]);
+			return f8_exit_status(subcommands[i].run(argc - 1, argv + 1));
+	f8_errf("f8: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return F8_EXIT_USAGE;
 }

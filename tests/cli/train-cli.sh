@@ -66,11 +66,11 @@ expect_usage "--batch '0'" train --model resnet20 --out "$T/o" --batch 0
 expect_usage "--lr '-0.1'" train --model resnet20 --out "$T/o" --lr -0.1
 expect_usage "--lr 'nan'" train --model resnet20 --out "$T/o" --lr nan
 expect_usage "--lr '0.1.2'" train --model resnet20 --out "$T/o" --lr 0.1.2
-expect_usage "learning rate 0 outside" train --model resnet20 --out "$T/o" --lr 0
+expect_usage "--lr '0': expected a number in (0, 100]" train --model resnet20 --out "$T/o" --lr 0
 expect_usage "final learning rate" train --model resnet20 --out "$T/o" --lr 0.1 --final-lr 0.2
 expect_usage "warm-up" train --model resnet20 --out "$T/o" --epochs 2 --warmup 3
 expect_usage "--momentum '1.5'" train --model resnet20 --out "$T/o" --momentum 1.5
-expect_usage "momentum 1 outside" train --model resnet20 --out "$T/o" --momentum 1
+expect_usage "--momentum '1': expected a number in [0, 1)" train --model resnet20 --out "$T/o" --momentum 1
 expect_usage "--wd '-1'" train --model resnet20 --out "$T/o" --wd -1
 expect_usage "--threads '0'" train --model resnet20 --out "$T/o" --threads 0
 expect_usage "--seed '-3'" train --model resnet20 --out "$T/o" --seed -3
