@@ -57,13 +57,17 @@ struct f8_train_state {
 	struct f8_epoch_stats *history; /* epochs_done entries (malloc'd) */
 };
 
-/* Save atomically (tmp + fsync + rename + directory fsync). */
+/* Save atomically (tmp + fsync + rename + directory fsync, f8-fs.h); @path must be absent or
+ * a regular file (a link, directory, device or FIFO is refused). */
 int f8_ckpt_save(const char *path, const struct f8_net *net, const struct f8_sgd *opt,
 		 const struct f8_train_cfg *cfg, const struct f8_train_state *st, struct f8_err *err);
 /*
  * Load a checkpoint: *net is parsed from the stored architecture and filled (not
  * planned), *opt initialised from cfg->sgd and its velocity filled, *cfg and *st filled
- * (st->history malloc'd). Nothing is returned on failure.
+ * (st->history malloc'd). Nothing is returned on failure. The file is untrusted: a path
+ * that is not a regular file is refused without blocking, memory follows the stored
+ * architecture (never a size the file only announces), and every decoded value is
+ * range-checked (docs/checkpoint-format.md, "Reading and what is checked").
  */
 int f8_ckpt_load(const char *path, struct f8_net **net, struct f8_sgd *opt,
 		 struct f8_train_cfg *cfg, struct f8_train_state *st, struct f8_err *err);
