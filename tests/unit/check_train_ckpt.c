@@ -210,9 +210,17 @@ static void check_same(const struct run *a, const struct f8_net *net, const stru
 			 (size_t)st->epochs_done * sizeof(*st->history)) == 0);
 }
 
+/* Arrays of several read buffers (the loader reads those straight into the network). */
+static const char arch_big[] = "f8arch 1\n"
+			       "x = input c=1 h=16 w=16\n"
+			       "c1 = conv out=8 k=3 p=1\n"
+			       "b1 = bn\n"
+			       "r1 = relu\n"
+			       "fc = linear out=70\n";
+
 START_TEST(test_round_trip)
 {
-	static const int epochs[] = { 0, 1, 3 };
+	static const int epochs[] = { 0, 1, 3, 2 };
 	size_t k;
 
 	for (k = 0; k < sizeof(epochs) / sizeof(epochs[0]); k++) {
@@ -226,7 +234,9 @@ START_TEST(test_round_trip)
 		size_t n1, n2;
 		int rc;
 
-		run_make(&a, arch_a, epochs[k], 100 + k);
+		run_make(&a, k == 3 ? arch_big : arch_a, epochs[k], 100 + k);
+		if (k == 3)
+			ck_assert_uint_gt(a.net->param_count, 65536); /* 4 bytes each: many buffers */
 		save_ok(f8tt_path("run.ckpt"), &a);
 		ck_assert_int_eq(dir_entries(), 1); /* no temporary file left */
 		rc = f8_ckpt_load(f8tt_path("run.ckpt"), &net, &opt, &cfg, &st, &err);
