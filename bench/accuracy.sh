@@ -52,6 +52,7 @@ for m in $MODELS; do
 	[ -f "$p-ft/ckpt.f8c" ] || "$F8" finetune "$fp/ckpt.f8c" --out "$p-ft" --steps "$STEPS"
 	step "$p-ft.layers" "$F8" export "$p-ft/ckpt.f8c" --out "$p-ft.f8m"
 	step "$p-ft.eval" "$F8" eval "$p-ft.f8m" --compare "$p-ft/ckpt.f8c"
+	step "$p-fq.eval" "$F8" eval "$p-ft.f8m" --compare-fq "$p-ft/ckpt.f8c"
 
 	fp_acc=$(pct float "$p-ptq.eval")
 	epoch_s=$(awk -F, 'NR > 1 { s += $(NF - 1); n++ } END { if (n) printf "%.0f", s / n }' "$fp/log.csv")
@@ -59,6 +60,7 @@ for m in $MODELS; do
 | $model | FP32 (plain), $EPOCHS epochs, ${epoch_s} s/epoch | $fp_acc % | – | \`f8 train --model $model --epochs $EPOCHS\` |
 | $model | F8Net 8-bit, no training (BN folded, FLs calibrated) | $(pct integer "$p-ptq.eval") % | $(sed -n 's/^top-1 differs.* on \([0-9]*\) images.*/\1/p' "$p-ptq.eval") | \`f8 export\`, \`f8 eval\` |
 | $model | F8Net 8-bit, tiny fine-tuning ($STEPS steps; its float model: $(pct float "$p-ft.eval") %) | $(pct integer "$p-ft.eval") % | $(sed -n 's/^top-1 differs.* on \([0-9]*\) images.*/\1/p' "$p-ft.eval") | \`f8 finetune\`, \`f8 export\`, \`f8 eval\` |
+| $model | the fine-tuned model in fake quantization (float simulation, the model's FLs) | $(pct fake-quant "$p-fq.eval") % | $(sed -n 's/^top-1 differs.* on \([0-9]*\) images.*/\1/p' "$p-fq.eval") (vs integer) | \`f8 eval --compare-fq\` |
 | $model | int32-multiplier PTQ (per-channel, dyadic; CPU only) | $(pct dyadic "$p-dyadic.eval") % | | \`f8 baseline\` |"
 	details="$details
 

@@ -76,8 +76,14 @@ static int argmaxf(const float *v, int n)
 	return b;
 }
 
-/* Float top-1 predictions of a checkpoint on @ds (eval mode); 0 or -1 with a message. */
-static int float_predictions(const char *ckpt, const struct f8_dataset *ds, int *pred)
+/*
+ * Top-1 predictions of a checkpoint on @ds in eval mode; 0 or -1 with a message. With @fq,
+ * in F8Net's fake quantization, with the input FLs of that integer model: the float
+ * simulation of the integer network (weights FLs from the folded weights' std, the rule
+ * f8 export uses by default).
+ */
+static int float_predictions(const char *ckpt, const struct f8_dataset *ds,
+			     const struct f8_qm *fq, int *pred)
 {
 	struct f8_net *net = NULL;
 	struct f8_sgd opt;
@@ -96,6 +102,29 @@ static int float_predictions(const char *ckpt, const struct f8_dataset *ds, int 
 	if (net->layers[0].c != ds->c || net->layers[0].h != ds->h || net->layers[0].w != ds->w) {
 		fprintf(stderr, "f8 eval: --compare: the checkpoint's input differs from the test images\n");
 		goto out;
+	}
+	if (fq) {
+		const struct f8_quant_cfg qc = { .mode = F8_QUANT_FIXED, .momentum = 0.1f };
+		uint32_t q;
+		int i;
+
+		if (f8_net_set_quant(net, &qc, &err)) {
+			fprintf(stderr, "f8 eval: --compare-fq: %s\n", err.msg);
+			goto out;
+		}
+		for (q = 1; q < fq->nnodes; q++) {
+			const struct f8_qm_node *n = &fq->nodes[q];
+
+			if ((n->op != F8_QM_CONV && n->op != F8_QM_LINEAR) || n->fl_in == 8)
+				continue; /* the first layer reads the image, not quantized */
+			for (i = 0; i < net->nlayers && strcmp(net->layers[i].name, n->name); i++)
+				;
+			if (i == net->nlayers || f8_net_quant_set_fl(net, i, (float)n->fl_in)) {
+				fprintf(stderr, "f8 eval: --compare-fq: the model's node %s is not a quantized layer of the checkpoint\n",
+					n->name);
+				goto out;
+			}
+		}
 	}
 	x = malloc(sizeof(float) * (size_t)batch * ds->c * ds->h * ds->w);
 	if (!x || f8_net_plan(net, batch, &err)) {
@@ -127,10 +156,11 @@ int f8_cmd_eval(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "data", required_argument, NULL, 'd' },   { "limit", required_argument, NULL, 'l' },
 		{ "logits", required_argument, NULL, 'o' }, { "compare", required_argument, NULL, 'c' },
+		{ "compare-fq", required_argument, NULL, 'q' },
 		{ "threads", required_argument, NULL, 't' }, { "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *data = NULL, *logits_path = NULL, *compare = NULL;
+	const char *data = NULL, *logits_path = NULL, *compare = NULL, *compare_fq = NULL;
 	long limit = 0, threads = 2;
 	struct f8_qm_node *nodes = NULL;
 	char (*names)[F8_QM_NAME_MAX] = NULL;
@@ -155,6 +185,7 @@ int f8_cmd_eval(int argc, char **argv)
 		case 'd': data = optarg; break;
 		case 'o': logits_path = optarg; break;
 		case 'c': compare = optarg; break;
+		case 'q': compare_fq = optarg; break;
 		case 'l':
 		case 't': {
 			long v = (*optarg >= '0' && *optarg <= '9') ? strtol(optarg, &end, 10) : -1;
@@ -251,9 +282,25 @@ int f8_cmd_eval(int argc, char **argv)
 	for (i = 0; i < (size_t)ds.n; i++)
 		correct += argmax32(job.logits + i * m.classes, (int)m.classes) == ds.labels[i];
 	printf("integer top-1: %.2f %% (%d / %d)\n", 100.0 * correct / ds.n, correct, ds.n);
-	if (compare) {
+	if (compare || compare_fq)
 		fpred = malloc(sizeof(int) * (size_t)ds.n);
-		if (!fpred || float_predictions(compare, &ds, fpred))
+	if (compare_fq) {
+		int fq_correct = 0;
+
+		if (!fpred || float_predictions(compare_fq, &ds, &m, fpred))
+			goto out;
+		differ = 0;
+		for (i = 0; i < (size_t)ds.n; i++) {
+			fq_correct += fpred[i] == ds.labels[i];
+			differ += fpred[i] != argmax32(job.logits + i * m.classes, (int)m.classes);
+		}
+		printf("fake-quant top-1: %.2f %% (%d / %d)\n", 100.0 * fq_correct / ds.n, fq_correct, ds.n);
+		printf("top-1 differs between fake-quant and integer on %d images (%.2f %%)\n", differ,
+		       100.0 * differ / ds.n);
+	}
+	if (compare) {
+		differ = 0;
+		if (!fpred || float_predictions(compare, &ds, NULL, fpred))
 			goto out;
 		for (i = 0; i < (size_t)ds.n; i++) {
 			fcorrect += fpred[i] == ds.labels[i];

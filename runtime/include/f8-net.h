@@ -139,6 +139,9 @@ void f8_net_init(struct f8_net *net, uint64_t seed);
 int f8_net_set_quant(struct f8_net *net, const struct f8_quant_cfg *cfg, struct f8_err *err);
 /* The running activation FL of the conv/linear layer @layer (-1 when not quantized). */
 float f8_net_quant_fl(const struct f8_net *net, int layer);
+/* Set it (an exported model's input FL, so that the eval-mode forward simulates that
+ * integer model in float); F8_ERR_RANGE if @layer has no quantized input. */
+int f8_net_quant_set_fl(struct f8_net *net, int layer, float fl);
 
 /* Allocate every activation, gradient and scratch buffer for batches up to @batch.
  * Call again after f8_par_set_threads() changes the thread count. */

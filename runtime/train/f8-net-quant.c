@@ -197,6 +197,19 @@ float f8_net_quant_fl(const struct f8_net *net, int layer)
 	return q->u[q->unit_of[layer]].fl_run;
 }
 
+int f8_net_quant_set_fl(struct f8_net *net, int layer, float fl)
+{
+	struct f8_quant *q = net->quant;
+	struct qunit *u;
+
+	if (f8_net_quant_fl(net, layer) < 0.0f || !(fl >= 0.0f && fl <= 8.0f))
+		return F8_ERR_RANGE;
+	u = &q->u[q->unit_of[layer]];
+	u->fl_run = fl;
+	u->fl_seen = true;
+	return F8_OK;
+}
+
 int f8_quant_plan(struct f8_net *net, struct f8_err *err)
 {
 	struct f8_quant *q = net->quant;

@@ -74,6 +74,9 @@ expect_usage "No such file" export "$T/none.f8c" --out "$T/m.f8m"
 # ---- a tiny float run, fine-tuned, exported, evaluated ----
 expect_ok train --model "$T/tiny.arch" --train-limit 512 --test-limit 64 --batch 64 --epochs 1 --out "$T/fp"
 expect_ok finetune "$T/fp/ckpt.f8c" --out "$T/ft" --steps 4 --batch 32
+# another architecture: its layers are not the model's
+sed 's/^fc = linear g out=10/fc2 = linear g out=10/' "$T/tiny.arch" > "$T/other.arch"
+expect_ok train --model "$T/other.arch" --train-limit 128 --test-limit 32 --batch 64 --epochs 1 --out "$T/fp2"
 [ -f "$T/ft/ckpt.f8c" ] || fail "finetune wrote no checkpoint"
 expect_usage "exists (--force overwrites it)" finetune "$T/fp/ckpt.f8c" --out "$T/ft" --steps 4
 expect_ok export "$T/ft/ckpt.f8c" --out "$T/m.f8m" --calib 256
@@ -97,6 +100,11 @@ print(hits)
 PY
 )
 [ -n "$want" ] && [ "$want" = "$got" ] || fail "printed top-1 count '$want', logits give '$got'"
+
+expect_ok eval "$T/m.f8m" --limit 50 --compare-fq "$T/ft/ckpt.f8c"
+grep -q "^top-1 differs between fake-quant and integer on [0-9]* images" "$T/out" ||
+	fail "eval --compare-fq printed no disagreement count: $(head -c 300 "$T/out")"
+expect_usage "not a quantized layer of the checkpoint" eval "$T/m.f8m" --limit 10 --compare-fq "$T/fp2/ckpt.f8c"
 
 # ---- bad model files ----
 head -c 100 "$T/m.f8m" > "$T/trunc.f8m"
