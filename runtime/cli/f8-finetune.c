@@ -29,6 +29,8 @@ static void usage(FILE *f)
 		   "  --seed S          shuffle and augmentation seed (default 1)\n"
 		   "  --threads T       worker threads (default 2)\n"
 		   "  --data DIR        Fashion-MNIST IDX files (default " F8_FMNIST_DIR ")\n"
+		   "  --floating        F8Net's floating mode: clamp without rounding (its FP baseline's\n"
+		   "                    double forward, for comparisons and benches)\n"
 		   "  --force           overwrite DIR/ckpt.f8c\n");
 }
 
@@ -107,6 +109,7 @@ int f8_cmd_finetune(int argc, char **argv)
 		{ "batch", required_argument, NULL, 'b' },  { "seed", required_argument, NULL, 'e' },
 		{ "threads", required_argument, NULL, 't' }, { "data", required_argument, NULL, 'd' },
 		{ "force", no_argument, NULL, 'f' },         { "help", no_argument, NULL, 'h' },
+		{ "floating", no_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct f8_finetune_cfg fc = {
@@ -134,6 +137,7 @@ int f8_cmd_finetune(int argc, char **argv)
 		case 'o': out = optarg; break;
 		case 'd': data = optarg; break;
 		case 'f': force = true; break;
+		case 'F': fc.quant.mode = F8_QUANT_FLOATING; break;
 		case 's':
 			if (whole("--steps", optarg, 1, 1000000, &v))
 				return F8_EXIT_USAGE;
