@@ -12,6 +12,7 @@
 
 #include "f8-ckpt.h"
 #include "f8-cli.h"
+#include "f8-opt.h"
 #include "f8-dyadic.h"
 #include "f8-par.h"
 
@@ -25,17 +26,14 @@ static void usage(FILE *f)
 		   "  --data DIR        Fashion-MNIST IDX files (default " F8_FMNIST_DIR ")\n");
 }
 
-static int whole(const char *opt, const char *s, long lo, long hi, long *out)
+/* An integer option through the tool's one grammar and table of limits (f8-opt.h). */
+static int whole(enum f8_lim lim, const char *s, long *out)
 {
-	char *end;
-	long v;
+	uint64_t v;
 
-	if (!s || *s < '0' || *s > '9' || (v = strtol(s, &end, 10), *end) || v < lo || v > hi) {
-		fprintf(stderr, "f8 baseline: %s: '%s' is not a whole number in %ld..%ld\n", opt,
-			s ? s : "", lo, hi);
+	if (f8_opt_uint("f8 baseline", lim, s, &v))
 		return -1;
-	}
-	*out = v;
+	*out = (long)v;
 	return 0;
 }
 
@@ -64,15 +62,15 @@ int f8_cmd_baseline(int argc, char **argv)
 		switch (c) {
 		case 'd': data = optarg; break;
 		case 'c':
-			if (whole("--calib", optarg, 1, 60000, &calib))
+			if (whole(F8_LIM_CALIB, optarg, &calib))
 				return F8_EXIT_USAGE;
 			break;
 		case 'l':
-			if (whole("--limit", optarg, 1, 10000, &limit))
+			if (whole(F8_LIM_EVAL_LIMIT, optarg, &limit))
 				return F8_EXIT_USAGE;
 			break;
 		case 't':
-			if (whole("--threads", optarg, 1, F8_PAR_MAX_THREADS, &threads))
+			if (whole(F8_LIM_THREADS, optarg, &threads))
 				return F8_EXIT_USAGE;
 			break;
 		case 'h':

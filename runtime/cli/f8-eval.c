@@ -13,6 +13,7 @@
 
 #include "f8-ckpt.h"
 #include "f8-cli.h"
+#include "f8-opt.h"
 #include "f8-par.h"
 #include "f8-qmodel.h"
 
@@ -176,7 +177,6 @@ int f8_cmd_eval(int argc, char **argv)
 	size_t i, done, chunk;
 	struct timespec t0, t1;
 	uint32_t cnt;
-	char *end;
 
 	optind = 1;
 	opterr = 0;
@@ -188,15 +188,11 @@ int f8_cmd_eval(int argc, char **argv)
 		case 'q': compare_fq = optarg; break;
 		case 'l':
 		case 't': {
-			long v = (*optarg >= '0' && *optarg <= '9') ? strtol(optarg, &end, 10) : -1;
+			uint64_t v;
 
-			if (v < 1 || *end || v > (c == 'l' ? 10000 : F8_PAR_MAX_THREADS)) {
-				fprintf(stderr, "f8 eval: %s: '%s' outside 1..%d\n",
-					c == 'l' ? "--limit" : "--threads", optarg,
-					c == 'l' ? 10000 : F8_PAR_MAX_THREADS);
+			if (f8_opt_uint("f8 eval", c == 'l' ? F8_LIM_EVAL_LIMIT : F8_LIM_THREADS, optarg, &v))
 				return F8_EXIT_USAGE;
-			}
-			*(c == 'l' ? &limit : &threads) = v;
+			*(c == 'l' ? &limit : &threads) = (long)v;
 			break;
 		}
 		case 'h':

@@ -11,6 +11,7 @@
 
 #include "f8-ckpt.h"
 #include "f8-cli.h"
+#include "f8-opt.h"
 #include "f8-qexport.h"
 
 static const char *const fmnist_classes[10] = { "t-shirt", "trouser", "pullover", "dress", "coat",
@@ -29,20 +30,13 @@ static void usage(FILE *f)
 		   "  --name NAME       model name stored in the file (default: the checkpoint's model)\n");
 }
 
-static int parse_int(const char *opt, const char *s, long lo, long hi, int *out)
+/* An integer option through the tool's one grammar and table of limits (f8-opt.h). */
+static int parse_int(enum f8_lim lim, const char *s, int *out)
 {
-	char *end;
-	long v;
+	uint64_t v;
 
-	if (!s || !*s || *s < '0' || *s > '9') {
-		fprintf(stderr, "f8 export: %s: '%s' is not a decimal number\n", opt, s ? s : "");
+	if (f8_opt_uint("f8 export", lim, s, &v))
 		return -1;
-	}
-	v = strtol(s, &end, 10);
-	if (*end || v < lo || v > hi) {
-		fprintf(stderr, "f8 export: %s: '%s' outside %ld..%ld\n", opt, s, lo, hi);
-		return -1;
-	}
 	*out = (int)v;
 	return 0;
 }
@@ -112,11 +106,11 @@ int f8_cmd_export(int argc, char **argv)
 		case 'd': data = optarg; break;
 		case 'n': name = optarg; break;
 		case 'c':
-			if (parse_int("--calib", optarg, 1, 60000, &cfg.calib_images))
+			if (parse_int(F8_LIM_CALIB, optarg, &cfg.calib_images))
 				return F8_EXIT_USAGE;
 			break;
 		case 'b':
-			if (parse_int("--batch", optarg, 1, 1024, &cfg.batch))
+			if (parse_int(F8_LIM_CALIB_BATCH, optarg, &cfg.batch))
 				return F8_EXIT_USAGE;
 			break;
 		case 'f':

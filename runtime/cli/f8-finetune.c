@@ -14,6 +14,7 @@
 
 #include "f8-ckpt.h"
 #include "f8-cli.h"
+#include "f8-opt.h"
 #include "f8-finetune.h"
 #include "f8-par.h"
 
@@ -34,37 +35,20 @@ static void usage(FILE *f)
 		   "  --force           overwrite DIR/ckpt.f8c\n");
 }
 
-static int num(const char *opt, const char *s, double lo, double hi, double *out);
-
-/* A whole number in [lo, hi]. */
-static int whole(const char *opt, const char *s, double lo, double hi, double *out)
+/* Numeric options through the tool's one grammar and table of limits (f8-opt.h). */
+static int whole(enum f8_lim lim, const char *s, double *out)
 {
-	if (num(opt, s, lo, hi, out))
+	uint64_t v;
+
+	if (f8_opt_uint("f8 finetune", lim, s, &v))
 		return -1;
-	if (*out != (double)(uint64_t)*out) {
-		fprintf(stderr, "f8 finetune: %s: '%s' is not a whole number\n", opt, s);
-		return -1;
-	}
+	*out = (double)v;
 	return 0;
 }
 
-static int num(const char *opt, const char *s, double lo, double hi, double *out)
+static int num(enum f8_lim lim, const char *s, double *out)
 {
-	char *end;
-	double v;
-
-	if (!s || !((*s >= '0' && *s <= '9') || *s == '.')) {
-		fprintf(stderr, "f8 finetune: %s: '%s' is not a number\n", opt, s ? s : "");
-		return -1;
-	}
-	errno = 0;
-	v = strtod(s, &end);
-	if (*end || errno || !(v >= lo && v <= hi)) {
-		fprintf(stderr, "f8 finetune: %s: '%s' outside %g..%g\n", opt, s, lo, hi);
-		return -1;
-	}
-	*out = v;
-	return 0;
+	return f8_opt_real("f8 finetune", lim, s, out);
 }
 
 struct ft_progress {
@@ -139,31 +123,34 @@ int f8_cmd_finetune(int argc, char **argv)
 		case 'f': force = true; break;
 		case 'F': fc.quant.mode = F8_QUANT_FLOATING; break;
 		case 's':
-			if (whole("--steps", optarg, 1, 1000000, &v))
+			if (whole(F8_LIM_FT_STEPS, optarg, &v))
 				return F8_EXIT_USAGE;
 			fc.steps = (long)v;
 			break;
 		case 'l':
-			if (num("--lr", optarg, 1e-9, 10, &v))
+			if (num(F8_LIM_LR, optarg, &v))
 				return F8_EXIT_USAGE;
 			fc.lr = (float)v;
 			break;
 		case 'w':
-			if (num("--wd", optarg, 0, 1, &wd))
+			if (num(F8_LIM_WD, optarg, &wd))
 				return F8_EXIT_USAGE;
 			break;
 		case 'b':
-			if (whole("--batch", optarg, 1, 4096, &v))
+			if (whole(F8_LIM_FT_BATCH, optarg, &v))
 				return F8_EXIT_USAGE;
 			fc.batch = (int)v;
 			break;
-		case 'e':
-			if (whole("--seed", optarg, 0, 4294967295.0, &v))
+		case 'e': {
+			uint64_t seed;
+
+			if (f8_opt_uint("f8 finetune", F8_LIM_SEED, optarg, &seed))
 				return F8_EXIT_USAGE;
-			fc.seed = (uint64_t)v;
+			fc.seed = seed;
 			break;
+		}
 		case 't':
-			if (whole("--threads", optarg, 1, F8_PAR_MAX_THREADS, &threads))
+			if (whole(F8_LIM_THREADS, optarg, &threads))
 				return F8_EXIT_USAGE;
 			break;
 		case 'h':

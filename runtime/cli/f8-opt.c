@@ -36,6 +36,11 @@ const struct f8_limit f8_limits[F8_LIM_COUNT] = {
 	[F8_LIM_LATENCY] = INT_LIM("--latency", 0, 1u << 20),
 	[F8_LIM_MAX_CYCLES] = INT_LIM("--max-cycles", 1, UINT64_MAX),
 	[F8_LIM_ZERO] = { "--zero", F8_NUM_SIZE, 0, 0, false, false, 1, 1ull << 30 },
+	[F8_LIM_CALIB] = INT_LIM("--calib", 1, 60000),
+	[F8_LIM_CALIB_BATCH] = INT_LIM("--batch", 1, 1024),
+	[F8_LIM_EVAL_LIMIT] = INT_LIM("--limit", 1, 10000),
+	[F8_LIM_FT_STEPS] = INT_LIM("--steps", 1, 1000000),
+	[F8_LIM_FT_BATCH] = INT_LIM("--batch", 1, 4096),
 };
 
 static void f8_vprintf_safe(FILE *f, const char *fmt, va_list ap)

@@ -47,6 +47,12 @@ enum f8_lim {
 	F8_LIM_LATENCY,
 	F8_LIM_MAX_CYCLES,
 	F8_LIM_ZERO,
+	/* f8 export, f8 eval, f8 finetune, f8 baseline */
+	F8_LIM_CALIB,
+	F8_LIM_CALIB_BATCH,
+	F8_LIM_EVAL_LIMIT,
+	F8_LIM_FT_STEPS,
+	F8_LIM_FT_BATCH,
 	F8_LIM_COUNT
 };
 

@@ -57,18 +57,20 @@ ARCH
 expect_usage "need one checkpoint and --out" export
 expect_usage "need one checkpoint and --out" export "$T/none.f8c"
 expect_usage "unknown or incomplete option '--bogus'" export x --out y --bogus
-expect_usage "--calib: '0' outside" export x --out y --calib 0
-expect_usage "--calib: 'ten' is not a decimal number" export x --out y --calib ten
+expect_usage "--calib '0': expected an integer in [1, 60000]" export x --out y --calib 0
+expect_usage "--calib 'ten': expected an integer" export x --out y --calib ten
 expect_usage "--fl: 'best' is neither grid nor std" export x --out y --fl best
-expect_usage "--batch: '2000' outside" export x --out y --batch 2000
+expect_usage "--batch '2000': expected an integer in [1, 1024]" export x --out y --batch 2000
 expect_usage "--name: longer than 23" export x --out y --name abcdefghijklmnopqrstuvwxyz
 expect_usage "need one model file" eval
-expect_usage "--limit: '0' outside" eval m --limit 0
-expect_usage "--threads: '65' outside" eval m --threads 65
+expect_usage "--limit '0': expected an integer in [1, 10000]" eval m --limit 0
+expect_usage "--threads '65': expected an integer in [1, 64]" eval m --threads 65
 expect_usage "need one checkpoint and --out" finetune x
-expect_usage "--steps: '0' outside" finetune x --out "$T/ft" --steps 0
-expect_usage "--lr: '-1' is not a number" finetune x --out "$T/ft" --lr -1
-expect_usage "--batch: '1.5' is not a whole number" finetune x --out "$T/ft" --batch 1.5
+expect_usage "--steps '0': expected an integer in [1, 1000000]" finetune x --out "$T/ft" --steps 0
+expect_usage "--lr '-1': expected a number in (0, 100]" finetune x --out "$T/ft" --lr -1
+expect_usage "--batch '1.5': expected an integer in [1, 4096]" finetune x --out "$T/ft" --batch 1.5
+expect_usage "--calib ' 5': expected an integer" baseline x --calib " 5"
+expect_usage "need one checkpoint" baseline
 expect_usage "No such file" export "$T/none.f8c" --out "$T/m.f8m"
 
 # ---- a tiny float run, fine-tuned, exported, evaluated ----
