@@ -44,7 +44,7 @@ int f8_cmd_baseline(int argc, char **argv)
 		{ "threads", required_argument, NULL, 't' }, { "data", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 },
 	};
-	const struct f8_norm norm = F8_FMNIST_NORM;
+	struct f8_norm norm;
 	long calib = 1024, limit = 0, threads = 2;
 	const char *data = NULL;
 	struct f8_net *net = NULL;
@@ -98,6 +98,7 @@ int f8_cmd_baseline(int argc, char **argv)
 	}
 	if (limit)
 		f8_dataset_truncate(&test, (int)limit);
+	norm = f8_net_input_norm(net);
 	if (f8_dyadic_build(net, &train, (int)calib, &norm, &dy, &err)) {
 		fprintf(stderr, "f8 baseline: %s\n", err.msg);
 		goto out;

@@ -91,7 +91,7 @@ static int float_predictions(const char *ckpt, const struct f8_dataset *ds,
 	struct f8_train_cfg cfg;
 	struct f8_train_state st = { 0 };
 	struct f8_err err = { { 0 } };
-	const struct f8_norm norm = F8_FMNIST_NORM;
+	struct f8_norm norm;
 	const int batch = 256;
 	float *x = NULL;
 	int idx[256], done, b, k, rc = -1;
@@ -100,6 +100,7 @@ static int float_predictions(const char *ckpt, const struct f8_dataset *ds,
 		fprintf(stderr, "f8 eval: --compare: %s\n", err.msg);
 		return -1;
 	}
+	norm = f8_net_input_norm(net);
 	if (net->layers[0].c != ds->c || net->layers[0].h != ds->h || net->layers[0].w != ds->w) {
 		fprintf(stderr, "f8 eval: --compare: the checkpoint's input differs from the test images\n");
 		goto out;

@@ -144,6 +144,7 @@ int f8_cmd_export(int argc, char **argv)
 		fprintf(stderr, "f8 export: %s\n", err.msg);
 		return F8_EXIT_USAGE;
 	}
+	cfg.norm = f8_net_input_norm(net);
 	if (net->classes == 10)
 		cfg.class_names = fmnist_classes;
 	cfg.model_name = name ? name : tcfg.model;

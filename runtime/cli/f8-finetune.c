@@ -195,6 +195,7 @@ int f8_cmd_finetune(int argc, char **argv)
 		goto out;
 	}
 	fc.aug = tcfg.aug;
+	fc.norm = f8_net_input_norm(net);
 	fc.progress = progress;
 	fc.ctx = &pr;
 	pr.batch = fc.batch;

@@ -29,7 +29,7 @@ enum {
 	O_MODEL, O_DATA, O_OUT, O_RESUME, O_EPOCHS, O_BATCH, O_LR, O_FINAL_LR, O_WARMUP,
 	O_MOMENTUM, O_WD, O_NO_NESTEROV, O_DECAY_BN, O_THREADS, O_SEED, O_TRAIN_LIMIT,
 	O_TEST_LIMIT, O_NO_AUGMENT, O_CROP_PAD, O_HFLIP, O_NO_HFLIP, O_FORCE, O_BENCH,
-	O_BENCH_WARMUP, O_COUNT
+	O_BENCH_WARMUP, O_RAW_INPUT, O_COUNT
 };
 
 struct opt_def {
@@ -64,6 +64,7 @@ static const struct opt_def opt_defs[O_COUNT] = {
 	[O_FORCE] = { "--force", 'b', 0, false },
 	[O_BENCH] = { "--bench-batches", 'i', F8_LIM_BENCH_BATCHES, false },
 	[O_BENCH_WARMUP] = { "--bench-warmup", 'i', F8_LIM_BENCH_WARMUP, false },
+	[O_RAW_INPUT] = { "--raw-input", 'b', 0, true },
 };
 
 union opt_val {
@@ -117,6 +118,8 @@ static void usage(FILE *f)
 		"  --crop-pad P        random crop after zero padding by P pixels (default 2)\n"
 		"  --hflip, --no-hflip random horizontal flips (default on)\n"
 		"  --no-augment        neither crops nor flips\n"
+		"  --raw-input         feed pixels as p / 256 (F8Net's FL-8 input) instead of normalised:\n"
+		"                      the architecture gets input=raw (docs/arch-format.md)\n"
 		"  --resume CKPT       continue the run stored in CKPT\n"
 		"  --force             overwrite an existing DIR/ckpt.f8c\n"
 		"  --bench-batches N   time N training batches after --bench-warmup W (default 10);\n"
@@ -517,6 +520,25 @@ static void dir_of(char *buf, const char *path)
 	buf[n] = 0;
 }
 
+/* @model with "input=raw" on its version line (--raw-input); NULL with a message. */
+static struct f8_net *load_raw_input(const char *model)
+{
+	struct f8_err err = { "" };
+	char *text = f8_model_arch("f8 train", model), *raw;
+	struct f8_net *net = NULL;
+
+	if (!text)
+		return NULL;
+	raw = f8_arch_with_raw_input(text, &err);
+	if (raw)
+		net = f8_net_parse(raw, &err);
+	if (!net)
+		f8_errf("f8 train: --raw-input: %s: %s\n", model, err.msg);
+	free(text);
+	free(raw);
+	return net;
+}
+
 int f8_cmd_train(int argc, char **argv)
 {
 	struct f8_train_cfg cfg;
@@ -575,7 +597,7 @@ int f8_cmd_train(int argc, char **argv)
 	}
 	model = cfg.model;
 	if (!resume) {
-		net = f8_model_load("f8 train", model);
+		net = o.given[O_RAW_INPUT] ? load_raw_input(model) : f8_model_load("f8 train", model);
 		if (!net)
 			goto out;
 		f8_net_init(net, cfg.seed);

@@ -26,6 +26,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "f8-data.h"
 #include "f8-err.h"
 
 #ifdef __cplusplus
@@ -118,6 +119,8 @@ struct f8_net {
 	float *param, *grad;      /* param_count floats each */
 	float *state;             /* state_count floats */
 	float bn_eps, bn_momentum;/* 1e-5, 0.1 unless the text says otherwise */
+	bool input_raw;           /* "f8arch 1 input=raw": the image enters as p / 256 (F8Net's
+				   * FL-8 pixels), not normalised by the dataset's mean and std */
 	int classes;              /* outputs of the last layer */
 	struct f8_net_plan *plan; /* NULL until f8_net_plan() */
 	struct f8_quant *quant;   /* NULL unless f8_net_set_quant() */
@@ -159,6 +162,13 @@ const float *f8_net_layer_output(const struct f8_net *net, int layer);
 float f8_net_loss(struct f8_net *net, const int *labels, int n, int *correct);
 /* Gradients of the mean loss w.r.t. every parameter into net->grad (overwritten). */
 void f8_net_backward(struct f8_net *net, int n);
+
+/* How the network reads pixels (f8_batch_fill): p / 256 with input=raw, else the dataset's
+ * normalisation (Fashion-MNIST's). */
+struct f8_norm f8_net_input_norm(const struct f8_net *net);
+/* @text with "input=raw" on its version line (malloc'd; NULL + @err if it has one already or
+ * no version line). */
+char *f8_arch_with_raw_input(const char *text, struct f8_err *err);
 
 /* Forward multiply-accumulates of one image (conv + linear), for reports. */
 uint64_t f8_net_macs(const struct f8_net *net);

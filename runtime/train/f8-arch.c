@@ -194,11 +194,11 @@ static int find_layer(const struct f8_net *net, struct tok t)
 	return -1;
 }
 
-/* "f8arch 1 [bn_eps=E] [bn_momentum=M]" */
+/* "f8arch 1 [bn_eps=E] [bn_momentum=M] [input=raw|normalized]" */
 static int parse_version(struct arch_parser *ap, int lineno, const struct tok *t, int nt)
 {
 	struct f8_net *net = ap->net;
-	bool seen_eps = false, seen_mom = false;
+	bool seen_eps = false, seen_mom = false, seen_input = false;
 	int v, i, rc;
 
 	if (nt < 2)
@@ -221,19 +221,32 @@ static int parse_version(struct arch_parser *ap, int lineno, const struct tok *t
 
 		if (!eq)
 			return f8_fail(ap->err, F8_ERR_FORMAT,
-				       "line %d: unexpected '%.*s' on the version line (keys: bn_eps=, bn_momentum=)",
+				       "line %d: unexpected '%.*s' on the version line (keys: bn_eps=, bn_momentum=, input=)",
 				       lineno, quote_len(t[i]), t[i].s);
 		key.s = t[i].s;
 		key.len = (int)(eq - t[i].s);
 		val.s = eq + 1;
 		val.len = t[i].len - key.len - 1;
+		if (tok_is(key, "input")) {
+			/* how the image enters: raw pixels p / 256 (F8Net's FL-8 input) or normalised */
+			if (seen_input)
+				return f8_fail(ap->err, F8_ERR_FORMAT, "line %d: duplicate key 'input'", lineno);
+			seen_input = true;
+			if (tok_is(val, "raw"))
+				net->input_raw = true;
+			else if (!tok_is(val, "normalized"))
+				return f8_fail(ap->err, F8_ERR_FORMAT,
+					       "line %d: input='%.*s': expected raw or normalized", lineno,
+					       quote_len(val), val.s);
+			continue;
+		}
 		if (tok_is(key, "bn_eps")) {
 			seen = &seen_eps, dst = &net->bn_eps, lo = 1e-12, hi = 1.0;
 		} else if (tok_is(key, "bn_momentum")) {
 			seen = &seen_mom, dst = &net->bn_momentum, lo = 0.0, hi = 1.0;
 		} else {
 			return f8_fail(ap->err, F8_ERR_FORMAT,
-				       "line %d: unknown version-line key '%.*s' (keys: bn_eps=, bn_momentum=)",
+				       "line %d: unknown version-line key '%.*s' (keys: bn_eps=, bn_momentum=, input=)",
 				       lineno, quote_len(key), key.s);
 		}
 		if (*seen)

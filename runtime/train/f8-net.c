@@ -549,6 +549,54 @@ void f8_net_backward(struct f8_net *net, int n)
 	}
 }
 
+struct f8_norm f8_net_input_norm(const struct f8_net *net)
+{
+	/* (p / 255) / (256 / 255) = p / 256 exactly as far as float goes */
+	const struct f8_norm raw = { 0.0f, 256.0f / 255.0f };
+
+	return net->input_raw ? raw : F8_FMNIST_NORM;
+}
+
+char *f8_arch_with_raw_input(const char *text, struct f8_err *err)
+{
+	static const char add[] = " input=raw";
+	const char *line = text, *end;
+	size_t len, i;
+	char *out;
+
+	/* the version line: the first that is neither blank nor a comment */
+	for (;;) {
+		while (*line == ' ' || *line == '\t' || *line == '\r' || *line == '\n')
+			line++;
+		if (*line != '#')
+			break;
+		line = strchr(line, '\n');
+		if (!line) {
+			line = "";
+			break;
+		}
+	}
+	end = strchr(line, '\n');
+	len = end ? (size_t)(end - line) : strlen(line);
+	for (i = 0; i + 6 <= len; i++)
+		if (!strncmp(line + i, "input=", 6))
+			break;
+	if (strncmp(line, "f8arch", 6) || i + 6 <= len) {
+		f8_fail(err, F8_ERR_FORMAT, "the architecture has no version line or sets input= already");
+		return NULL;
+	}
+	out = malloc(strlen(text) + sizeof(add));
+	if (!out) {
+		f8_fail(err, F8_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	len += (size_t)(line - text);
+	memcpy(out, text, len);
+	memcpy(out + len, add, sizeof(add) - 1);
+	strcpy(out + len + sizeof(add) - 1, text + len);
+	return out;
+}
+
 /* ---- reports ---- */
 
 static uint64_t layer_macs(const struct f8_net *net, const struct f8_layer *l)

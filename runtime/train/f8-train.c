@@ -115,7 +115,7 @@ static int f8_train_fits(const struct f8_net *net, const struct f8_dataset *ds, 
 int f8_train_evaluate(struct f8_net *net, const struct f8_dataset *ds, int batch,
 		      double *loss, double *acc, struct f8_err *err)
 {
-	const struct f8_norm norm = F8_FMNIST_NORM;
+	const struct f8_norm norm = f8_net_input_norm(net);
 	const size_t img = (size_t)ds->c * ds->h * ds->w;
 	double sum = 0;
 	long hits = 0;
@@ -159,7 +159,7 @@ int f8_train_run(const struct f8_train_cfg *cfg, struct f8_net *net, struct f8_s
 		 const struct f8_dataset *test, const struct f8_train_hooks *hooks,
 		 struct f8_err *err)
 {
-	const struct f8_norm norm = F8_FMNIST_NORM;
+	const struct f8_norm norm = f8_net_input_norm(net);
 	struct f8_lr_sched sched;
 	float *x = NULL;
 	int *idx = NULL, *lab = NULL;

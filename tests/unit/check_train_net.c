@@ -187,6 +187,35 @@ END_TEST
 
 /* ---- the text format ---- */
 
+/* input=raw: pixels enter as p / 256 (F8Net's FL-8 input); --raw-input adds it to a text. */
+START_TEST(test_input_raw)
+{
+	struct f8_err err = { "" };
+	char *zoo = f8_zoo_arch("resnet8", &err), *raw;
+	struct f8_net *net;
+	struct f8_norm nm;
+
+	ck_assert_ptr_nonnull(zoo);
+	net = parse_ok(zoo);
+	ck_assert(!net->input_raw);
+	nm = f8_net_input_norm(net);
+	ck_assert(nm.mean == F8_FMNIST_NORM.mean && nm.std == F8_FMNIST_NORM.std);
+	f8_net_free(net);
+	raw = f8_arch_with_raw_input(zoo, &err);
+	ck_assert_ptr_nonnull(raw);
+	net = parse_ok(raw);
+	ck_assert(net->input_raw);
+	nm = f8_net_input_norm(net);
+	/* (p / 255 - 0) / (256 / 255) = p / 256 for every pixel value, to float rounding */
+	ck_assert(nm.mean == 0.0f && fabs(((double)200 / 255 - nm.mean) / nm.std - 200.0 / 256) < 1e-6);
+	f8_net_free(net);
+	ck_assert_ptr_null(f8_arch_with_raw_input(raw, &err)); /* already has input= */
+	ck_assert_ptr_null(f8_arch_with_raw_input("x = input c=1 h=1 w=1\n", &err));
+	free(raw);
+	free(zoo);
+}
+END_TEST
+
 static const char good_text[] =
 	"# every op once\r\n"
 	"f8arch 1 bn_eps=1e-3 bn_momentum=0.25   # header keys\n"
@@ -317,6 +346,8 @@ static const struct bad_case {
 	{ "f8arch 1 bn_momentum=-0.1\n", F8_ERR_FORMAT, "line 1:" },
 	{ "f8arch 1 bn_momentum=1.5\n", F8_ERR_RANGE, "line 1:" },
 	{ "f8arch 1 bn_eps=1e-5 bn_eps=1e-5\n", F8_ERR_FORMAT, "duplicate" },
+	{ "f8arch 1 input=rawish\n", F8_ERR_FORMAT, "expected raw or normalized" },
+	{ "f8arch 1 input=raw input=raw\n", F8_ERR_FORMAT, "duplicate key 'input'" },
 	{ "f8arch 1 eps=1\n", F8_ERR_FORMAT, "unknown version-line key" },
 	{ "f8arch 1 junk\n", F8_ERR_FORMAT, "line 1:" },
 	{ "f8arch 1\n", F8_ERR_FORMAT, "no layers" },
@@ -982,6 +1013,7 @@ Suite *f8_train_net_suite(void)
 	tcase_add_test(tc, test_zoo_list);
 	tcase_add_test(tc, test_zoo_structure);
 	tcase_add_test(tc, test_parse_known);
+	tcase_add_test(tc, test_input_raw);
 	tcase_add_loop_test(tc, test_parse_bad, 0, (int)(sizeof(bad_cases) / sizeof(bad_cases[0])));
 	tcase_add_test(tc, test_parse_too_many);
 	tcase_add_test(tc, test_huge_windows);
