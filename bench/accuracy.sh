@@ -11,13 +11,16 @@
 # output exists only once its step succeeded, so an interrupted run resumes (a float run
 # from its last epoch).
 #
-#   bench/accuracy.sh [F8] [RUNS_DIR]      EPOCHS=15 STEPS=500 MODELS="resnet20:r20 ..."
+#   bench/accuracy.sh [F8] [RUNS_DIR]      STEPS=500 MODELS="model:prefix:epochs:input ..."
+#
+# MODELS lists model:prefix:epochs:input entries, input "norm" (the image normalised by the
+# dataset's mean and std) or "raw" (p / 256, F8Net's FL-8 pixels: f8 train --raw-input).
+# The default, every row of issue 10, takes several hours on a 2-core machine.
 set -eu
 F8=${1:-build/f8}
 RUNS=${2:-runs/accuracy}
-EPOCHS=${EPOCHS:-15}
 STEPS=${STEPS:-500}
-MODELS=${MODELS:-"resnet20:r20 mobilenetv2-small:mbv2"}
+MODELS=${MODELS:-"resnet20:r20:15:norm resnet20:r20raw:15:raw mobilenetv2-small:mbv2:15:norm"}
 OUT=docs/results/accuracy.md
 mkdir -p "$RUNS" docs/results
 t0=$(date +%s)
@@ -36,15 +39,19 @@ pct() { sed -n "s/^$1 *top-1: *\([0-9.]*\) %.*/\1/p" "$2"; }
 rows=""
 details=""
 for m in $MODELS; do
-	model=${m%%:*}
-	p=$RUNS/${m#*:}
+	IFS=: read -r model prefix EPOCHS input <<SPEC
+$m
+SPEC
+	p=$RUNS/$prefix
 	fp=$p-fp
+	raw=""
+	[ "$input" = raw ] && raw=--raw-input
 	if [ -f "$fp/ckpt.f8c" ]; then
 		if [ $(($(wc -l < "$fp/log.csv") - 1)) -lt "$EPOCHS" ]; then
 			"$F8" train --resume "$fp/ckpt.f8c" --epochs "$EPOCHS"
 		fi
 	else
-		"$F8" train --model "$model" --epochs "$EPOCHS" --out "$fp"
+		"$F8" train --model "$model" $raw --epochs "$EPOCHS" --out "$fp"
 	fi
 	step "$p-ptq.layers" "$F8" export "$fp/ckpt.f8c" --out "$p-ptq.f8m"
 	step "$p-ptq.eval" "$F8" eval "$p-ptq.f8m" --compare "$fp/ckpt.f8c"
@@ -57,20 +64,20 @@ for m in $MODELS; do
 	fp_acc=$(pct float "$p-ptq.eval")
 	epoch_s=$(awk -F, 'NR > 1 { s += $(NF - 1); n++ } END { if (n) printf "%.0f", s / n }' "$fp/log.csv")
 	rows="$rows
-| $model | FP32 (plain), $EPOCHS epochs, ${epoch_s} s/epoch | $fp_acc % | – | \`f8 train --model $model --epochs $EPOCHS\` |
-| $model | F8Net 8-bit, no training (BN folded, FLs calibrated) | $(pct integer "$p-ptq.eval") % | $(sed -n 's/^top-1 differs.* on \([0-9]*\) images.*/\1/p' "$p-ptq.eval") | \`f8 export\`, \`f8 eval\` |
-| $model | F8Net 8-bit, tiny fine-tuning ($STEPS steps; its float model: $(pct float "$p-ft.eval") %) | $(pct integer "$p-ft.eval") % | $(sed -n 's/^top-1 differs.* on \([0-9]*\) images.*/\1/p' "$p-ft.eval") | \`f8 finetune\`, \`f8 export\`, \`f8 eval\` |
-| $model | the fine-tuned model in fake quantization (float simulation, the model's FLs) | $(pct fake-quant "$p-fq.eval") % | $(sed -n 's/^top-1 differs.* on \([0-9]*\) images.*/\1/p' "$p-fq.eval") (vs integer) | \`f8 eval --compare-fq\` |
-| $model | int32-multiplier PTQ (per-channel, dyadic; CPU only) | $(pct dyadic "$p-dyadic.eval") % | | \`f8 baseline\` |"
+| $model ($input input) | FP32 (plain), $EPOCHS epochs, ${epoch_s} s/epoch | $fp_acc % | – | \`f8 train --model $model $raw --epochs $EPOCHS\` |
+| $model ($input input) | F8Net 8-bit, no training (BN folded, FLs calibrated) | $(pct integer "$p-ptq.eval") % | $(sed -n 's/^top-1 differs.* on \([0-9]*\) images.*/\1/p' "$p-ptq.eval") | \`f8 export\`, \`f8 eval\` |
+| $model ($input input) | F8Net 8-bit, tiny fine-tuning ($STEPS steps; its float model: $(pct float "$p-ft.eval") %) | $(pct integer "$p-ft.eval") % | $(sed -n 's/^top-1 differs.* on \([0-9]*\) images.*/\1/p' "$p-ft.eval") | \`f8 finetune\`, \`f8 export\`, \`f8 eval\` |
+| $model ($input input) | the fine-tuned model in fake quantization (float simulation, the model's FLs) | $(pct fake-quant "$p-fq.eval") % | $(sed -n 's/^top-1 differs.* on \([0-9]*\) images.*/\1/p' "$p-fq.eval") (vs integer) | \`f8 eval --compare-fq\` |
+| $model ($input input) | int32-multiplier PTQ (per-channel, dyadic; CPU only) | $(pct dyadic "$p-dyadic.eval") % | | \`f8 baseline\` |"
 	details="$details
 
-### $model: fractional lengths of the untrained 8-bit model
+### $model ($input input): fractional lengths of the untrained 8-bit model
 
 \`\`\`
 $(cat "$p-ptq.layers")
 \`\`\`
 
-### $model: fractional lengths after tiny fine-tuning
+### $model ($input input): fractional lengths after tiny fine-tuning
 
 \`\`\`
 $(cat "$p-ft.layers")
