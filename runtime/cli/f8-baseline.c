@@ -77,9 +77,7 @@ int f8_cmd_baseline(int argc, char **argv)
 			usage(stdout);
 			return F8_EXIT_OK;
 		default:
-			fprintf(stderr, "f8 baseline: unknown or incomplete option '%s'\n", argv[optind - 1]);
-			usage(stderr);
-			return F8_EXIT_USAGE;
+			return f8_opt_bad("f8 baseline", argv[optind - 1], usage);
 		}
 	}
 	if (optind != argc - 1) {

@@ -157,9 +157,7 @@ int f8_cmd_finetune(int argc, char **argv)
 			usage(stdout);
 			return F8_EXIT_OK;
 		default:
-			fprintf(stderr, "f8 finetune: unknown or incomplete option '%s'\n", argv[optind - 1]);
-			usage(stderr);
-			return F8_EXIT_USAGE;
+			return f8_opt_bad("f8 finetune", argv[optind - 1], usage);
 		}
 	}
 	if (optind != argc - 1 || !out) {

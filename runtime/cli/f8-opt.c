@@ -177,3 +177,10 @@ bad:
 	f8_opt_refuse(who, l, s);
 	return -1;
 }
+
+int f8_opt_bad(const char *who, const char *arg, void (*usage)(FILE *f))
+{
+	f8_errf("%s: unknown or incomplete option '%s'\n", who, arg);
+	usage(stderr);
+	return 1;
+}

@@ -23,6 +23,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 enum f8_lim {
 	/* f8 train (and f8 model: --batch, --threads) */
@@ -79,6 +80,9 @@ extern const struct f8_limit f8_limits[F8_LIM_COUNT];
 int f8_opt_uint(const char *who, enum f8_lim lim, const char *s, uint64_t *out);
 /* The same for a real option. */
 int f8_opt_real(const char *who, enum f8_lim lim, const char *s, double *out);
+/* An option getopt_long refused (@arg, as given): the message and the usage on stderr;
+ * returns the usage exit status (1), for `return f8_opt_bad(...)`. */
+int f8_opt_bad(const char *who, const char *arg, void (*usage)(FILE *f));
 /* Whether @s is an integer by the grammar above (for values inside composite arguments). */
 bool f8_opt_is_uint(const char *s, uint64_t *out);
 

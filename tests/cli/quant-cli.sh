@@ -12,30 +12,7 @@ set -u
 F8=${1:-build/f8}
 T=$(mktemp -d /tmp/f8-quant-cli-XXXXXX)
 trap 'rm -rf "$T"' EXIT
-fails=0
-n=0
-
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-
-expect_usage() {
-	want=$1
-	shift
-	n=$((n + 1))
-	"$F8" "$@" >"$T/out" 2>"$T/err"
-	rc=$?
-	if [ $rc -ne 1 ]; then
-		fail "f8 $*: exit $rc, expected 1"
-	elif ! grep -qF -- "$want" "$T/err"; then
-		fail "f8 $*: stderr lacks '$want': $(head -c 300 "$T/err")"
-	fi
-}
-
-expect_ok() {
-	n=$((n + 1))
-	"$F8" "$@" >"$T/out" 2>"$T/err"
-	rc=$?
-	[ $rc -eq 0 ] || fail "f8 $*: exit $rc: $(tail -n 3 "$T/err")"
-}
+. "$(dirname "$0")/cli-lib.sh"
 
 [ -x "$F8" ] || { echo "quant-cli: $F8 not built"; exit 1; }
 
