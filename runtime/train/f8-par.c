@@ -31,7 +31,6 @@
 #include "f8-err.h"
 #include "f8-par.h"
 
-#define F8_PAR_MAX 64
 /* Idle polls of the generation before a worker sleeps (~0.1-0.5 ms: covers the gap
  * between two kernels of a step, not the data loading between steps). */
 #define F8_PAR_SPIN 4000
@@ -40,7 +39,7 @@ struct f8_pool {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;	/* workers: a new generation, or quit */
 	pthread_cond_t done;	/* caller: the last worker finished */
-	pthread_t tid[F8_PAR_MAX];
+	pthread_t tid[F8_PAR_MAX_THREADS];
 	int want;		/* threads in all, the caller included (f8_par_set_threads) */
 	int running;		/* worker threads alive: running + 1 == want when started */
 	bool quit;
@@ -89,7 +88,7 @@ struct worker_arg {
 	unsigned gen; /* the generation already done when it was created */
 };
 
-static struct worker_arg worker_args[F8_PAR_MAX];
+static struct worker_arg worker_args[F8_PAR_MAX_THREADS];
 
 static void *worker_main(void *arg)
 {
@@ -213,7 +212,7 @@ int f8_par_set_threads(int n)
 
 	if (in_task)
 		return F8_ERR_MISUSE;
-	if (n < 1 || n > F8_PAR_MAX)
+	if (n < 1 || n > F8_PAR_MAX_THREADS)
 		return F8_ERR_RANGE;
 	pthread_once(&once, par_init_once);
 	if (pool.running)
