@@ -88,7 +88,8 @@ struct f8_qm_error {
 	const char *what;
 };
 
-/* Nodes a file image declares (0 if its header is unreadable), to size f8_qm_parse's storage. */
+/* Nodes a file image declares, to size f8_qm_parse's storage: 0 if its header is
+ * unreadable or announces more than 4096 nodes or more than the image holds. */
 uint32_t f8_qm_peek_nodes(const uint8_t *buf, size_t len);
 /*
  * Validate a whole file image and decode it into @m, with @nodes (@cap entries) as node

@@ -320,9 +320,15 @@ enum {
 
 uint32_t f8_qm_peek_nodes(const uint8_t *buf, size_t len)
 {
+	uint32_t nn;
+
 	if (!buf || len < F8_QM_HEADER_SIZE || rd32(buf + H_MAGIC) != F8_QM_MAGIC)
 		return 0;
-	return rd32(buf + H_NODES);
+	/* an announced count sizes the caller's storage: only what the file can hold */
+	nn = rd32(buf + H_NODES);
+	if (nn > F8_QM_MAX_NODES || (uint64_t)nn * F8_QM_NODE_SIZE > len - F8_QM_HEADER_SIZE)
+		return 0;
+	return nn;
 }
 
 static bool all_zero(const uint8_t *p, size_t n)

@@ -382,6 +382,12 @@ START_TEST(test_qm_truncated_and_flipped)
 	memset(buf + len, 0, 4);
 	ck_assert_int_eq(f8_qm_parse(buf, len + 4, nodes, 9, names, 4, &m, &qe), F8_ERR_FORMAT);
 	ck_assert_int_eq(f8_qm_parse(buf, len, nodes, 7, names, 4, &m, &qe), F8_ERR_MISUSE);
+	/* an announced node count never sizes storage beyond what the image holds */
+	ck_assert_uint_eq(f8_qm_peek_nodes(buf, len), 8);
+	buf[16] = 0xff, buf[17] = 0xff, buf[18] = 0xff, buf[19] = 0xff;
+	ck_assert_uint_eq(f8_qm_peek_nodes(buf, len), 0);
+	buf[16] = 200, buf[17] = 0, buf[18] = 0, buf[19] = 0; /* 200 nodes: 19 KiB, not in 1.5 KiB */
+	ck_assert_uint_eq(f8_qm_peek_nodes(buf, len), 0);
 	free(buf);
 	free(img);
 }
