@@ -95,8 +95,11 @@ images whose top-1 differs from the float checkpoint the integer model was expor
 | model | variant | top-1 | differs | commands |
 |---|---|---|---|---|$rows
 
-Not yet measured: FP32 with PACT clipping and F8Net's conventional (PACT) training; see
-docs/f8net.md. Run time of this script: $(( $(date +%s) - t0 )) s (steps already done are skipped).
+Models of this run: \`MODELS="$MODELS"\` (the default adds MobileNetV2-small, whose float
+training takes hours on 2 cores). Not yet measured: FP32 with PACT clipping and F8Net's
+conventional (PACT) training; see docs/f8net.md. Epoch times were measured while other jobs
+shared the machine. Run time of this script: $(( $(date +%s) - t0 )) s (steps already done are
+skipped).
 $details
 MD
 mv "$OUT.part" "$OUT"
