@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # Cost of F8Net fake-quantized training against float training, measured in one run
 # (docs/f8net.md): ResNet-20, batch 128, 2 threads, Fashion-MNIST; f8 train --bench-batches
-# (float steps) and f8 finetune (fake-quantized steps, from a checkpoint of the same model),
+# (float steps) and f8 finetune --fl std (fake-quantized steps with F8Net's conventional FL
+# rule, from a checkpoint of the same model),
 # each timed after 5 warm-up steps, alternated ROUNDS times; prints the medians and the ratio.
 #
 #   bench/quant-bench.sh [F8]          STEPS=30 ROUNDS=3
@@ -23,9 +24,9 @@ r=0
 while [ $r -lt "$ROUNDS" ]; do
 	"$F8" train --model resnet20 --bench-batches "$STEPS" --bench-warmup 5 2>&1 |
 		sed -n 's/.*images_per_s=\([0-9.]*\).*/\1/p' >> "$T/float"
-	"$F8" finetune "$T/fp/ckpt.f8c" --out "$T/ft" --steps $((STEPS + 5)) --force 2>&1 |
+	"$F8" finetune "$T/fp/ckpt.f8c" --out "$T/ft" --steps $((STEPS + 5)) --force --fl std 2>&1 |
 		sed -n 's/.*images_per_s=\([0-9.]*\).*/\1/p' >> "$T/quant"
-	"$F8" finetune "$T/fp/ckpt.f8c" --out "$T/ft" --steps $((STEPS + 5)) --force --floating 2>&1 |
+	"$F8" finetune "$T/fp/ckpt.f8c" --out "$T/ft" --steps $((STEPS + 5)) --force --floating --fl std 2>&1 |
 		sed -n 's/.*images_per_s=\([0-9.]*\).*/\1/p' >> "$T/floating"
 	r=$((r + 1))
 done

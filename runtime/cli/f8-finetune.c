@@ -30,6 +30,8 @@ static void usage(FILE *f)
 		   "  --seed S          shuffle and augmentation seed (default 1)\n"
 		   "  --threads T       worker threads (default 2)\n"
 		   "  --data DIR        Fashion-MNIST IDX files (default " F8_FMNIST_DIR ")\n"
+		   "  --fl grid|std     activation FLs per batch: least squared error (default, the tiny\n"
+		   "                    fine-tuning recipe's and f8 export's rule) or floor(log2(c/std))\n"
 		   "  --floating        F8Net's floating mode: clamp without rounding (its FP baseline's\n"
 		   "                    double forward, for comparisons and benches)\n"
 		   "  --force           overwrite DIR/ckpt.f8c\n");
@@ -93,11 +95,11 @@ int f8_cmd_finetune(int argc, char **argv)
 		{ "batch", required_argument, NULL, 'b' },  { "seed", required_argument, NULL, 'e' },
 		{ "threads", required_argument, NULL, 't' }, { "data", required_argument, NULL, 'd' },
 		{ "force", no_argument, NULL, 'f' },         { "help", no_argument, NULL, 'h' },
-		{ "floating", no_argument, NULL, 'F' },
+		{ "floating", no_argument, NULL, 'F' },      { "fl", required_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct f8_finetune_cfg fc = {
-		.quant = { .mode = F8_QUANT_FIXED, .momentum = 0.1f },
+		.quant = { .mode = F8_QUANT_FIXED, .momentum = 0.1f, .act_grid = true },
 		.steps = 500, .batch = 128, .lr = 1e-4f, .norm = F8_FMNIST_NORM, .seed = 1,
 	};
 	double v, wd = 1e-4, threads = 2;
@@ -122,6 +124,13 @@ int f8_cmd_finetune(int argc, char **argv)
 		case 'd': data = optarg; break;
 		case 'f': force = true; break;
 		case 'F': fc.quant.mode = F8_QUANT_FLOATING; break;
+		case 'L':
+			if (strcmp(optarg, "grid") && strcmp(optarg, "std")) {
+				f8_errf("f8 finetune: --fl '%s': expected grid or std\n", optarg);
+				return F8_EXIT_USAGE;
+			}
+			fc.quant.act_grid = !strcmp(optarg, "grid");
+			break;
 		case 's':
 			if (whole(F8_LIM_FT_STEPS, optarg, &v))
 				return F8_EXIT_USAGE;

@@ -50,7 +50,7 @@ struct f8_quant {
 	int *unit_of;   /* [nlayers]: unit of a conv/linear, or of the conv a BN folds into */
 	float *dxq;     /* gradient of the largest quantized input */
 	size_t dxq_floats;
-	double *part;   /* [batch][2]: per-image sums for the activation std */
+	double *part;   /* [batch][9]: per-image sums for the activation std or the grid search */
 };
 
 static size_t elems(const struct f8_layer *l)
@@ -240,7 +240,7 @@ int f8_quant_plan(struct f8_net *net, struct f8_err *err)
 		}
 	}
 	q->dxq = malloc(sizeof(float) * (q->dxq_floats ? q->dxq_floats : 1));
-	q->part = malloc(sizeof(double) * 2 * b);
+	q->part = malloc(sizeof(double) * 9 * b);
 	if (!q->dxq || !q->part) {
 		quant_buffers_free(q);
 		return f8_fail(err, F8_ERR_NOMEM, "out of memory for the quantization buffers");
@@ -310,6 +310,33 @@ static void img_sums(void *ctx, size_t i, int thread)
 	j->part[2 * i + 1] = ss;
 }
 
+static void img_grid(void *ctx, size_t i, int thread)
+{
+	const struct img_job *j = ctx;
+	double *e = j->part + 9 * i;
+	int fl;
+
+	(void)thread;
+	for (fl = 0; fl < 9; fl++)
+		e[fl] = 0.0;
+	f8_fl_grid_accumulate(j->t + i * j->u->in_elems, j->u->in_elems, j->u->gain,
+			      j->u->is_signed, e);
+}
+
+/* Grid search over the batch: per-image squared errors added in image order. */
+static int batch_grid(struct f8_quant *q, const struct qunit *u, const float *t, int n)
+{
+	struct img_job j = { .q = q, .u = u, .t = t, .part = q->part };
+	double e[9] = { 0 };
+	int i, fl;
+
+	f8_par_for((size_t)n, img_grid, &j);
+	for (i = 0; i < n; i++)
+		for (fl = 0; fl < 9; fl++)
+			e[fl] += q->part[9 * i + fl];
+	return f8_fl_grid_pick(e, u->is_signed);
+}
+
 static void img_quant(void *ctx, size_t i, int thread)
 {
 	const struct img_job *j = ctx;
@@ -365,7 +392,7 @@ static int input_fl(struct f8_quant *q, struct qunit *u, const float *t, size_t 
 		return fl < 0 ? 0 : fl > f8_fl_max(u->is_signed) ? f8_fl_max(u->is_signed) : fl;
 	}
 	if (q->cfg.act_grid)
-		fl = fl_of(t, n, u->gain, u->is_signed, true);
+		fl = batch_grid(q, u, t, (int)(n / u->in_elems));
 	else
 		fl = f8_fl_from_std(batch_std(q, u, t, (int)(n / u->in_elems)) * u->gain, u->is_signed);
 	/* F8Net starts the running value at 6; starting at the first batch's FL skips the
