@@ -660,24 +660,7 @@ static int load_limited(const char *path, size_t headroom)
 		struct f8_train_cfg cfg;
 		struct f8_train_state st;
 		struct f8_err err = { "" };
-#ifndef __SANITIZE_ADDRESS__
-		/* ASan maps its shadow as data: the limit only holds in the plain build. */
-		struct rlimit lim;
-		FILE *f = fopen("/proc/self/status", "r");
-		char line[256];
-		unsigned long kb = 0;
-
-		while (f && fgets(line, sizeof(line), f))
-			if (sscanf(line, "VmData: %lu kB", &kb) == 1)
-				break;
-		if (f)
-			fclose(f);
-		lim.rlim_cur = lim.rlim_max = (rlim_t)kb * 1024 + headroom;
-		if (!kb || setrlimit(RLIMIT_DATA, &lim) != 0)
-			_exit(100);
-#else
-		(void)headroom;
-#endif
+		f8tt_limit_data(headroom);
 		_exit(-f8_ckpt_load(path, &net, &opt, &cfg, &st, &err));
 	}
 	ck_assert_int_eq(waitpid(pid, &wst, 0), pid);

@@ -321,24 +321,7 @@ static int load_limited(const char *images, const char *labels, size_t headroom)
 	if (pid == 0) {
 		struct f8_dataset ds;
 		struct f8_err err = { "" };
-#ifndef __SANITIZE_ADDRESS__
-		/* ASan maps its shadow as data: the limit only holds in the plain build. */
-		struct rlimit lim;
-		FILE *f = fopen("/proc/self/status", "r");
-		char line[256];
-		unsigned long kb = 0;
-
-		while (f && fgets(line, sizeof(line), f))
-			if (sscanf(line, "VmData: %lu kB", &kb) == 1)
-				break;
-		if (f)
-			fclose(f);
-		lim.rlim_cur = lim.rlim_max = (rlim_t)kb * 1024 + headroom;
-		if (!kb || setrlimit(RLIMIT_DATA, &lim) != 0)
-			_exit(100);
-#else
-		(void)headroom;
-#endif
+		f8tt_limit_data(headroom);
 		_exit(-f8_idx_load(&ds, images, labels, 10, &err));
 	}
 	ck_assert_int_eq(waitpid(pid, &wst, 0), pid);

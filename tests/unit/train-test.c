@@ -3,6 +3,8 @@
  * directory, whole-file reads and writes, random fills. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
+#include <sys/resource.h>
 #include <string.h>
 
 #include "train-test.h"
@@ -72,4 +74,25 @@ void f8tt_fill_uniform(struct f8_rng *r, float *p, size_t n, double lo, double h
 
 	for (i = 0; i < n; i++)
 		p[i] = (float)(lo + (hi - lo) * f8_rng_uniform(r));
+}
+
+void f8tt_limit_data(size_t headroom)
+{
+#ifndef __SANITIZE_ADDRESS__
+	struct rlimit lim;
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	unsigned long kb = 0;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmData: %lu kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	lim.rlim_cur = lim.rlim_max = (rlim_t)kb * 1024 + headroom;
+	if (!kb || setrlimit(RLIMIT_DATA, &lim) != 0)
+		_exit(100);
+#else
+	(void)headroom;
+#endif
 }

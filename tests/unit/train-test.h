@@ -26,6 +26,9 @@ void f8tt_tmpdir_remove(void);
 char *f8tt_path(const char *name);
 uint8_t *f8tt_read_file(const char *path, size_t *n); /* malloc'd, asserts on failure */
 void f8tt_write_file(const char *path, const void *data, size_t n);
+/* In a forked child: limit the data segment to what it uses now + @headroom bytes (plain
+ * builds only: ASan maps its shadow as data); _exit(100) if that cannot be done. */
+void f8tt_limit_data(size_t headroom);
 void f8tt_fill_uniform(struct f8_rng *r, float *p, size_t n, double lo, double hi);
 
 #endif
