@@ -36,6 +36,8 @@ extern "C" {
 #define F8_ARCH_VERSION 1     /* the `f8arch <version>` line of the text format */
 #define F8_NAME_MAX 32        /* layer names, including the NUL */
 #define F8_MAX_LAYERS 4096
+#define F8_PACT_ALPHA_INIT 8.0f /* F8Net's initial clip level */
+#define F8_PACT_FL_INIT 6.0f    /* ... and running activation FL */
 
 enum f8_layer_kind {
 	F8_LAYER_INPUT,
@@ -58,7 +60,10 @@ struct f8_layer {
 	int k, stride, pad, groups;
 	bool bias;
 	int param[2];  /* indices into net->params (weight/gamma, bias/beta); -1 when none */
-	int state;     /* BN: index into net->states (running mean, then var); else -1 */
+	int state;     /* index into net->states: BN's running mean, then var; a CONV/LINEAR
+			* with a clipped input (clip=pact): the running FL of that input; else -1 */
+	int clip;      /* CONV/LINEAR under clip=pact: the F8_PARAM_CLIP of its input (shared
+			* along a residual stream); -1 for the first layer and without PACT */
 };
 
 enum f8_param_kind {
@@ -68,6 +73,7 @@ enum f8_param_kind {
 	F8_PARAM_BN_GAMMA,
 	F8_PARAM_BN_BETA,
 	F8_PARAM_LINEAR_W, /* [out][in] */
+	F8_PARAM_CLIP,     /* PACT clip level alpha of a group of quantized inputs (1 float) */
 	F8_PARAM_COUNT
 };
 
@@ -104,6 +110,12 @@ struct f8_quant_cfg {
 	enum f8_quant_mode mode;
 	bool act_grid, weight_grid; /* FL by grid search instead of floor(log2(c / std)) */
 	float momentum;             /* of the running activation FL (0.1) */
+	/* PACT (the network must be clip=pact): every quantized input is clipped at its
+	 * group's alpha through eta = 2^FL * |alpha| / M, tensors are stored normalised by
+	 * their consumer's eta, and the running FLs live in the network's state */
+	bool pact;
+	bool fixed_fl;              /* FLs fixed at fl_x (activations) and fl_w (weights): */
+	int fl_x, fl_w;             /* F8Net's floating FP baseline (6, 7) */
 };
 
 
@@ -121,6 +133,9 @@ struct f8_net {
 	float bn_eps, bn_momentum;/* 1e-5, 0.1 unless the text says otherwise */
 	bool input_raw;           /* "f8arch 1 input=raw": the image enters as p / 256 (F8Net's
 				   * FL-8 pixels), not normalised by the dataset's mean and std */
+	bool clip_pact;           /* "clip=pact": F8_PARAM_CLIP alphas and running FLs appended
+				   * after the float parameters and states (same prefix layout) */
+	enum f8_quant_mode arch_quant; /* "quant=f8net|floating": the mode f8_net_parse sets */
 	int classes;              /* outputs of the last layer */
 	struct f8_net_plan *plan; /* NULL until f8_net_plan() */
 	struct f8_quant *quant;   /* NULL unless f8_net_set_quant() */
@@ -145,6 +160,14 @@ float f8_net_quant_fl(const struct f8_net *net, int layer);
 /* Set it (an exported model's input FL, so that the eval-mode forward simulates that
  * integer model in float); F8_ERR_RANGE if @layer has no quantized input. */
 int f8_net_quant_set_fl(struct f8_net *net, int layer, float fl);
+/* The eval-mode unit of conv/linear @layer as the integer model takes it: folded weights
+ * @wf (the layer's layout; running BN statistics, eta_self / (gain * eta_next) included)
+ * and bias @bf in the output's normalised domain, its input FL (8 for the image) and
+ * weight FL. F8_ERR_RANGE if @layer is not a unit. */
+int f8_net_quant_folded(struct f8_net *net, int layer, float *wf, float *bf, int *fl_x, int *fl_w);
+/* True when the quantization state says how the integer model is built (PACT: trained
+ * alphas and running FLs), so f8 export takes it instead of calibrating. */
+bool f8_net_quant_trained(const struct f8_net *net);
 
 /* Allocate every activation, gradient and scratch buffer for batches up to @batch.
  * Call again after f8_par_set_threads() changes the thread count. */
@@ -169,6 +192,14 @@ struct f8_norm f8_net_input_norm(const struct f8_net *net);
 /* @text with "input=raw" on its version line (malloc'd; NULL + @err if it has one already or
  * no version line). */
 char *f8_arch_with_raw_input(const char *text, struct f8_err *err);
+/* @text with "key=value" set on its version line (replaced if present, else appended);
+ * NULL + @err without a version line. The caller frees the result. */
+char *f8_arch_set_key(const char *text, const char *key, const char *value, struct f8_err *err);
+/* Copy parameters and states from @src into @dst, whose layout must extend @src's (same
+ * layers; @dst may add clip=pact alphas and FL states after them, left as they are). */
+int f8_net_copy_from(struct f8_net *dst, const struct f8_net *src, struct f8_err *err);
+/* The quantization configuration an architecture's quant= key stands for (mode OFF if none). */
+struct f8_quant_cfg f8_net_arch_quant_cfg(const struct f8_net *net);
 
 /* Forward multiply-accumulates of one image (conv + linear), for reports. */
 uint64_t f8_net_macs(const struct f8_net *net);

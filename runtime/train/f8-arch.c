@@ -41,6 +41,7 @@ static const char *const param_kind_names[F8_PARAM_COUNT] = {
 	[F8_PARAM_CONV_W] = "conv.weight", [F8_PARAM_DW_W] = "dwconv.weight",
 	[F8_PARAM_BIAS] = "bias",          [F8_PARAM_BN_GAMMA] = "bn.weight",
 	[F8_PARAM_BN_BETA] = "bn.bias",    [F8_PARAM_LINEAR_W] = "linear.weight",
+	[F8_PARAM_CLIP] = "pact.alpha",
 };
 
 const char *f8_layer_kind_name(enum f8_layer_kind kind)
@@ -194,11 +195,13 @@ static int find_layer(const struct f8_net *net, struct tok t)
 	return -1;
 }
 
-/* "f8arch 1 [bn_eps=E] [bn_momentum=M] [input=raw|normalized]" */
+/* "f8arch 1 [bn_eps=E] [bn_momentum=M] [input=raw|normalized] [clip=pact|none]
+ *  [quant=f8net|floating|off]" */
 static int parse_version(struct arch_parser *ap, int lineno, const struct tok *t, int nt)
 {
 	struct f8_net *net = ap->net;
-	bool seen_eps = false, seen_mom = false, seen_input = false;
+	bool seen_eps = false, seen_mom = false, seen_input = false, seen_clip = false,
+	     seen_quant = false;
 	int v, i, rc;
 
 	if (nt < 2)
@@ -221,7 +224,7 @@ static int parse_version(struct arch_parser *ap, int lineno, const struct tok *t
 
 		if (!eq)
 			return f8_fail(ap->err, F8_ERR_FORMAT,
-				       "line %d: unexpected '%.*s' on the version line (keys: bn_eps=, bn_momentum=, input=)",
+				       "line %d: unexpected '%.*s' on the version line (keys: bn_eps=, bn_momentum=, input=, clip=, quant=)",
 				       lineno, quote_len(t[i]), t[i].s);
 		key.s = t[i].s;
 		key.len = (int)(eq - t[i].s);
@@ -240,13 +243,41 @@ static int parse_version(struct arch_parser *ap, int lineno, const struct tok *t
 					       quote_len(val), val.s);
 			continue;
 		}
+		if (tok_is(key, "clip")) {
+			/* PACT's learnable clip levels (F8Net's fixed-point reformulation) */
+			if (seen_clip)
+				return f8_fail(ap->err, F8_ERR_FORMAT, "line %d: duplicate key 'clip'", lineno);
+			seen_clip = true;
+			if (tok_is(val, "pact"))
+				net->clip_pact = true;
+			else if (!tok_is(val, "none"))
+				return f8_fail(ap->err, F8_ERR_FORMAT,
+					       "line %d: clip='%.*s': expected pact or none", lineno,
+					       quote_len(val), val.s);
+			continue;
+		}
+		if (tok_is(key, "quant")) {
+			/* the network computes in F8Net's fake quantization (f8_net_set_quant) */
+			if (seen_quant)
+				return f8_fail(ap->err, F8_ERR_FORMAT, "line %d: duplicate key 'quant'", lineno);
+			seen_quant = true;
+			if (tok_is(val, "f8net"))
+				net->arch_quant = F8_QUANT_FIXED;
+			else if (tok_is(val, "floating"))
+				net->arch_quant = F8_QUANT_FLOATING;
+			else if (!tok_is(val, "off"))
+				return f8_fail(ap->err, F8_ERR_FORMAT,
+					       "line %d: quant='%.*s': expected f8net, floating or off", lineno,
+					       quote_len(val), val.s);
+			continue;
+		}
 		if (tok_is(key, "bn_eps")) {
 			seen = &seen_eps, dst = &net->bn_eps, lo = 1e-12, hi = 1.0;
 		} else if (tok_is(key, "bn_momentum")) {
 			seen = &seen_mom, dst = &net->bn_momentum, lo = 0.0, hi = 1.0;
 		} else {
 			return f8_fail(ap->err, F8_ERR_FORMAT,
-				       "line %d: unknown version-line key '%.*s' (keys: bn_eps=, bn_momentum=, input=)",
+				       "line %d: unknown version-line key '%.*s' (keys: bn_eps=, bn_momentum=, input=, clip=, quant=)",
 				       lineno, quote_len(key), key.s);
 		}
 		if (*seen)
@@ -455,7 +486,7 @@ static int parse_layer(struct arch_parser *ap, int lineno, const struct tok *t, 
 	memset(l, 0, sizeof(*l));
 	memcpy(l->name, name.s, (size_t)name.len);
 	l->in[0] = l->in[1] = -1;
-	l->param[0] = l->param[1] = l->state = -1;
+	l->param[0] = l->param[1] = l->state = l->clip = -1;
 	for (k = 0; k < F8_LAYER_COUNT; k++)
 		if (tok_is(op, kind_names[k]))
 			break;
@@ -542,6 +573,83 @@ static int parse_layer(struct arch_parser *ap, int lineno, const struct tok *t, 
 	return F8_OK;
 }
 
+/* Union-find over tensors (layer outputs) for the PACT groups. */
+static int uf_find(int *parent, int i)
+{
+	while (parent[i] != i)
+		i = parent[i] = parent[parent[i]];
+	return i;
+}
+
+/*
+ * clip=pact: the alphas and running FLs, after every float parameter and state so that a
+ * float network's layout is a prefix. Every conv/linear except the image's consumer has a
+ * clipped input. Inputs along one residual stream share an alpha (F8Net's master/sibling):
+ * a tensor two units read is one group, and an add whose operand is a tensor a unit reads
+ * (the identity) continues that operand's group, as does a ReLU its input. A downsampling
+ * block's add (both operands computed) starts a new group; a pool ends one (the classifier
+ * has its own alpha). The first reader of a group owns the alpha.
+ */
+static int pact_layout(struct arch_parser *ap, int64_t *total, int64_t *states)
+{
+	struct f8_net *net = ap->net;
+	const int nl = net->nlayers;
+	int *parent = malloc(sizeof(int) * (size_t)nl), *owner = malloc(sizeof(int) * (size_t)nl);
+	bool *read = calloc((size_t)nl, sizeof(bool));
+	int i;
+
+	if (!parent || !owner || !read) {
+		free(parent);
+		free(owner);
+		free(read);
+		return f8_fail(ap->err, F8_ERR_NOMEM, "out of memory for the PACT groups");
+	}
+	for (i = 0; i < nl; i++) {
+		const struct f8_layer *l = &net->layers[i];
+
+		parent[i] = i;
+		owner[i] = -1;
+		if ((l->kind == F8_LAYER_CONV || l->kind == F8_LAYER_LINEAR) && l->in[0] > 0)
+			read[l->in[0]] = true;
+	}
+	for (i = 0; i < nl; i++) {
+		const struct f8_layer *l = &net->layers[i];
+
+		if (l->kind == F8_LAYER_RELU)
+			parent[uf_find(parent, i)] = uf_find(parent, l->in[0]);
+		else if (l->kind == F8_LAYER_ADD && (read[l->in[0]] || read[l->in[1]]))
+			parent[uf_find(parent, i)] = uf_find(parent, read[l->in[0]] ? l->in[0] : l->in[1]);
+	}
+	for (i = 0; i < nl; i++) {
+		struct f8_layer *l = &net->layers[i];
+		int g;
+
+		if ((l->kind != F8_LAYER_CONV && l->kind != F8_LAYER_LINEAR) || l->in[0] <= 0)
+			continue;
+		g = uf_find(parent, l->in[0]);
+		if (owner[g] < 0) {
+			struct f8_param *p = &net->params[net->nparams];
+
+			p->layer = i;
+			p->kind = F8_PARAM_CLIP;
+			p->off = (size_t)*total;
+			p->count = 1;
+			*total += 1;
+			owner[g] = net->nparams++;
+		}
+		l->clip = owner[g];
+		net->states[net->nstates].layer = i;
+		net->states[net->nstates].off = (size_t)*states;
+		net->states[net->nstates].count = 1;
+		*states += 1;
+		l->state = net->nstates++;
+	}
+	free(parent);
+	free(owner);
+	free(read);
+	return F8_OK;
+}
+
 /* Parameters and states of every layer, in layer order; counts checked before allocation. */
 static int layout(struct arch_parser *ap)
 {
@@ -555,6 +663,11 @@ static int layout(struct arch_parser *ap)
 		np += (l->kind == F8_LAYER_CONV) ? 1 + l->bias :
 		      (l->kind == F8_LAYER_BN || l->kind == F8_LAYER_LINEAR) ? 2 : 0;
 		ns += l->kind == F8_LAYER_BN;
+		/* clip=pact: at most one alpha and one running FL per conv/linear */
+		if (net->clip_pact && (l->kind == F8_LAYER_CONV || l->kind == F8_LAYER_LINEAR)) {
+			np++;
+			ns++;
+		}
 	}
 	net->params = calloc((size_t)np + 1, sizeof(*net->params));
 	net->states = calloc((size_t)ns + 1, sizeof(*net->states));
@@ -611,6 +724,12 @@ static int layout(struct arch_parser *ap)
 			states += 2 * (int64_t)l->c;
 			l->state = net->nstates++;
 		}
+	}
+	if (net->clip_pact) {
+		const int rc = pact_layout(ap, &total, &states);
+
+		if (rc)
+			return rc;
 	}
 	net->param_count = (size_t)total;
 	net->state_count = (size_t)states;
@@ -735,6 +854,15 @@ int f8_net_new(const char *text, struct f8_net **netp, struct f8_err *err)
 		return rc;
 	}
 	net->classes = net->layers[net->nlayers - 1].c;
+	if (net->arch_quant != F8_QUANT_OFF) {
+		const struct f8_quant_cfg qc = f8_net_arch_quant_cfg(net);
+
+		rc = f8_net_set_quant(net, &qc, err);
+		if (rc) {
+			f8_net_free(net);
+			return rc;
+		}
+	}
 	*netp = net;
 	return F8_OK;
 }

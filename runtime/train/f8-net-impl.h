@@ -31,6 +31,8 @@ struct f8_net_plan {
  * layer to these first; true means the layer was done (or is part of a fused unit). */
 bool f8_quant_fwd(struct f8_net *net, int layer, int n, bool train);
 bool f8_quant_bwd(struct f8_net *net, int layer, int n);
+/* Before the first f8_quant_bwd of a backward pass. */
+void f8_quant_bwd_begin(struct f8_net *net);
 /* Allocate the mode's buffers for the current plan (f8_net_plan calls it). */
 int f8_quant_plan(struct f8_net *net, struct f8_err *err);
 void f8_quant_free(struct f8_net *net);

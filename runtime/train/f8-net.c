@@ -105,6 +105,9 @@ void f8_net_init(struct f8_net *net, uint64_t seed)
 			for (j = 0; j < p->count; j++)
 				v[j] = 1.0f;
 			break;
+		case F8_PARAM_CLIP:
+			v[0] = F8_PACT_ALPHA_INIT;
+			break;
 		default:
 			break; /* beta 0 */
 		}
@@ -113,6 +116,10 @@ void f8_net_init(struct f8_net *net, uint64_t seed)
 		const struct f8_state *s = &net->states[i];
 		size_t c = s->count / 2, j;
 
+		if (net->layers[s->layer].kind != F8_LAYER_BN) {
+			net->state[s->off] = F8_PACT_FL_INIT; /* a running activation FL */
+			continue;
+		}
 		for (j = 0; j < c; j++) {
 			net->state[s->off + j] = 0.0f;     /* running mean */
 			net->state[s->off + c + j] = 1.0f; /* running var */
@@ -482,6 +489,8 @@ void f8_net_backward(struct f8_net *net, int n)
 
 	F8_ASSERT(p && p->nfwd == n && p->have_loss); /* forward, then loss, then backward */
 	F8_ASSERT(f8_par_threads() <= p->threads);
+	if (net->quant)
+		f8_quant_bwd_begin(net);
 	for (i = net->nlayers - 1; i >= 1; i--) {
 		const struct f8_layer *l = &net->layers[i];
 		const size_t count = (size_t)n * layer_elems(l);
@@ -595,6 +604,103 @@ char *f8_arch_with_raw_input(const char *text, struct f8_err *err)
 	memcpy(out + len, add, sizeof(add) - 1);
 	strcpy(out + len + sizeof(add) - 1, text + len);
 	return out;
+}
+
+char *f8_arch_set_key(const char *text, const char *key, const char *value, struct f8_err *err)
+{
+	const size_t klen = strlen(key);
+	const char *line = text, *end, *at = NULL, *vend;
+	size_t len, i, head, out_len;
+	char *out;
+
+	for (;;) { /* the version line: the first that is neither blank nor a comment */
+		while (*line == ' ' || *line == '\t' || *line == '\r' || *line == '\n')
+			line++;
+		if (*line != '#')
+			break;
+		line = strchr(line, '\n');
+		if (!line) {
+			line = "";
+			break;
+		}
+	}
+	if (strncmp(line, "f8arch", 6)) {
+		f8_fail(err, F8_ERR_FORMAT, "the architecture has no version line");
+		return NULL;
+	}
+	end = strchr(line, '\n');
+	len = end ? (size_t)(end - line) : strlen(line);
+	while (len && (line[len - 1] == '\r' || line[len - 1] == ' ' || line[len - 1] == '\t'))
+		len--;
+	for (i = 6; i + klen < len; i++)
+		if ((line[i - 1] == ' ' || line[i - 1] == '\t') && !strncmp(line + i, key, klen) &&
+		    line[i + klen] == '=') {
+			at = line + i;
+			break;
+		}
+	out_len = strlen(text) + klen + strlen(value) + 3;
+	out = malloc(out_len);
+	if (!out) {
+		f8_fail(err, F8_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	if (at) { /* replace the old value */
+		for (vend = at; vend < line + len && *vend != ' ' && *vend != '\t'; vend++)
+			;
+		head = (size_t)(at - text);
+		memcpy(out, text, head);
+		snprintf(out + head, out_len - head, "%s=%s%s", key, value, vend);
+	} else {
+		head = (size_t)(line - text) + len;
+		memcpy(out, text, head);
+		snprintf(out + head, out_len - head, " %s=%s%s", key, value, text + head);
+	}
+	return out;
+}
+
+int f8_net_copy_from(struct f8_net *dst, const struct f8_net *src, struct f8_err *err)
+{
+	int i;
+
+	if (dst->nlayers != src->nlayers || dst->nparams < src->nparams ||
+	    dst->nstates < src->nstates)
+		return f8_fail(err, F8_ERR_RANGE, "the networks differ (%d vs %d layers)", dst->nlayers,
+			       src->nlayers);
+	for (i = 0; i < src->nlayers; i++) {
+		const struct f8_layer *a = &src->layers[i], *b = &dst->layers[i];
+
+		if (a->kind != b->kind || a->c != b->c || a->h != b->h || a->w != b->w ||
+		    a->in[0] != b->in[0] || a->in[1] != b->in[1] || strcmp(a->name, b->name))
+			return f8_fail(err, F8_ERR_RANGE, "layer %d differs (%s vs %s)", i, a->name,
+				       b->name);
+	}
+	for (i = 0; i < src->nparams; i++)
+		if (src->params[i].kind != dst->params[i].kind ||
+		    src->params[i].count != dst->params[i].count ||
+		    src->params[i].off != dst->params[i].off)
+			return f8_fail(err, F8_ERR_RANGE, "parameter %d differs", i);
+	for (i = 0; i < src->nstates; i++)
+		if (src->states[i].count != dst->states[i].count ||
+		    src->states[i].off != dst->states[i].off)
+			return f8_fail(err, F8_ERR_RANGE, "state %d differs", i);
+	memcpy(dst->param, src->param, sizeof(float) * src->param_count);
+	memcpy(dst->state, src->state, sizeof(float) * src->state_count);
+	return F8_OK;
+}
+
+struct f8_quant_cfg f8_net_arch_quant_cfg(const struct f8_net *net)
+{
+	struct f8_quant_cfg c = {
+		.mode = net->arch_quant, .momentum = 0.1f, .pact = net->clip_pact,
+	};
+
+	if (net->arch_quant == F8_QUANT_FLOATING) {
+		/* F8Net's FP baseline: PACT clipping at FL 6, folded weights clamped at FL 7 */
+		c.fixed_fl = true;
+		c.fl_x = 6;
+		c.fl_w = 7;
+	}
+	return c;
 }
 
 /* ---- reports ---- */

@@ -584,6 +584,17 @@ static bool grad_close(double a, double b)
  * test depends on the forward only, so it cannot hide a backward bug), at most 20% of
  * them, and of the rest at most 1 + 2% may still miss (two kinks crossed at once).
  */
+/* The kind of the parameter that float @i of net->param belongs to. */
+static enum f8_param_kind param_kind_at(const struct f8_net *net, size_t i)
+{
+	int k;
+
+	for (k = 0; k < net->nparams; k++)
+		if (i >= net->params[k].off && i < net->params[k].off + net->params[k].count)
+			return net->params[k].kind;
+	return F8_PARAM_COUNT;
+}
+
 /* F8Net fake quantization for the next grad_check (NULL: float). */
 static const struct f8_quant_cfg *grad_quant;
 
@@ -598,7 +609,7 @@ static void grad_check(const char *text, int n, uint64_t seed, int max_check, bo
 	struct f8_rng r;
 	double num2 = 0, diff2 = 0, l0;
 	size_t i, step;
-	int bad = 0, checked = 0, skipped = 0;
+	int bad = 0, checked = 0, skipped = 0, clips = 0, clips_checked = 0;
 
 	ck_assert(x && lab);
 	f8_net_init(net, seed);
@@ -612,6 +623,8 @@ static void grad_check(const char *text, int n, uint64_t seed, int max_check, bo
 			f8tt_fill_uniform(&r, net->param + p->off, p->count, 0.5, 1.5);
 		else if (p->kind == F8_PARAM_BN_BETA || p->kind == F8_PARAM_BIAS)
 			f8tt_fill_uniform(&r, net->param + p->off, p->count, -0.3, 0.3);
+		else if (p->kind == F8_PARAM_CLIP) /* clip levels that clip a good share */
+			f8tt_fill_uniform(&r, net->param + p->off, p->count, 0.5, 1.5);
 	}
 	for (i = 0; i < (size_t)n; i++)
 		lab[i] = (int)f8_rng_below(&r, (uint32_t)net->classes);
@@ -637,11 +650,18 @@ static void grad_check(const char *text, int n, uint64_t seed, int max_check, bo
 		net->param[i] = keep - h;
 		lm = net_loss(net, x, lab, n);
 		net->param[i] = keep;
+		clips += param_kind_at(net, i) == F8_PARAM_CLIP;
 		if (!smooth && !grad_close((lp - l0) / h, (l0 - lm) / h)) {
 			skipped++;
 			continue;
 		}
 		num = (lp - lm) / (2.0 * (double)h);
+		if (param_kind_at(net, i) == F8_PARAM_CLIP) {
+			/* a handful per network: none may hide in the allowance for kinks */
+			clips_checked++;
+			EXPECT(grad_close(num, g[i]), "alpha %zu: analytic %g, numeric %g", i,
+			       (double)g[i], num);
+		}
 		num2 += num * num;
 		diff2 += (num - g[i]) * (num - g[i]);
 		checked++;
@@ -651,6 +671,8 @@ static void grad_check(const char *text, int n, uint64_t seed, int max_check, bo
 		}
 	}
 	ck_assert_msg(bad <= 1 + checked / 50, "%d of %d gradients off", bad, checked);
+	ck_assert_msg(clips_checked * 2 >= clips, "%d of %d alphas at kinks", clips - clips_checked,
+		      clips);
 	ck_assert_msg(skipped * 5 <= skipped + checked, "%d of %d at kinks", skipped,
 		      skipped + checked);
 	ck_assert(num2 > 0);
@@ -753,6 +775,42 @@ START_TEST(test_grad_fakequant)
 	grad_check(quant_text, 4, 31, 1 << 20, false);
 	grad_check(quant_text, 3, 32, 1 << 20, false);
 	grad_quant = NULL;
+}
+END_TEST
+
+/*
+ * PACT in fixed point: alpha enters through eta = 2^FL |alpha| / M in the consumer's
+ * statistics pass and folded weight and in the producer's division of its folded weight
+ * and bias; every alpha's gradient (c2 and c3 share one: they read one residual stream;
+ * the classifier has its own) against finite differences, with the FLs fixed (F8Net's
+ * floating FP baseline) so that eta does not move between the evaluations.
+ */
+START_TEST(test_grad_pact)
+{
+	const struct f8_quant_cfg qc = {
+		.mode = F8_QUANT_FLOATING, .momentum = 0.1f, .pact = true, .fixed_fl = true,
+		.fl_x = 6, .fl_w = 7,
+	};
+	const char *body = strchr(quant_text, '\n');
+	char *text = malloc(strlen(quant_text) + 32);
+	struct f8_net *net;
+	int i, clips = 0;
+
+	ck_assert_ptr_nonnull(text);
+	snprintf(text, strlen(quant_text) + 32, "f8arch 1 clip=pact%s", body);
+	net = parse_ok(text);
+	for (i = 0; i < net->nparams; i++)
+		clips += net->params[i].kind == F8_PARAM_CLIP;
+	ck_assert_int_eq(clips, 2);
+	ck_assert_int_eq(net->layers[4].clip, net->layers[8].clip);   /* c2, c3 */
+	ck_assert_int_ne(net->layers[4].clip, net->layers[11].clip);  /* fc */
+	ck_assert_int_eq(net->layers[1].clip, -1);                    /* reads the image */
+	f8_net_free(net);
+	grad_quant = &qc;
+	grad_check(text, 4, 41, 1 << 20, false);
+	grad_check(text, 3, 42, 1 << 20, false);
+	grad_quant = NULL;
+	free(text);
 }
 END_TEST
 
@@ -1021,6 +1079,7 @@ Suite *f8_train_net_suite(void)
 	tcase_add_test(tc, test_grad_small);
 	tcase_add_test(tc, test_grad_resnet8);
 	tcase_add_test(tc, test_grad_fakequant);
+	tcase_add_test(tc, test_grad_pact);
 	tcase_add_test(tc, test_bn_modes);
 	tcase_add_test(tc, test_plan_reuse);
 	tcase_add_test(tc, test_init);
