@@ -31,42 +31,6 @@ static void usage(FILE *f)
 		   "  --threads T       worker threads (default 2)\n");
 }
 
-struct eval_job {
-	const struct f8_qm *m;
-	const struct f8_dataset *ds;
-	uint8_t *scratch;   /* per thread */
-	size_t scratch_bytes;
-	uint8_t *hwc;       /* per thread: one image in [h][w][c] */
-	int32_t *logits;    /* [n][classes] */
-};
-
-static void eval_image(void *ctx, size_t i, int thread)
-{
-	const struct eval_job *j = ctx;
-	const struct f8_dataset *ds = j->ds;
-	const size_t plane = (size_t)ds->h * ds->w, img = plane * ds->c;
-	const uint8_t *src = ds->pixels + i * img;
-	uint8_t *hwc = j->hwc + (size_t)thread * img;
-	size_t p;
-	int c;
-
-	for (c = 0; c < ds->c; c++)
-		for (p = 0; p < plane; p++)
-			hwc[p * ds->c + c] = src[c * plane + p];
-	f8_qm_forward(j->m, hwc, j->logits + i * j->m->classes,
-		      j->scratch + (size_t)thread * j->scratch_bytes);
-}
-
-static int argmax32(const int32_t *v, int n)
-{
-	int i, b = 0;
-
-	for (i = 1; i < n; i++)
-		if (v[i] > v[b])
-			b = i;
-	return b;
-}
-
 static int argmaxf(const float *v, int n)
 {
 	int i, b = 0;
@@ -105,7 +69,9 @@ static int float_predictions(const char *ckpt, const struct f8_dataset *ds,
 		fprintf(stderr, "f8 eval: --compare: the checkpoint's input differs from the test images\n");
 		goto out;
 	}
-	if (fq) {
+	/* an F8Net-trained checkpoint computes in its own fake quantization already (its
+	 * architecture's quant=), with the FLs and clip levels the model was exported with */
+	if (fq && !f8_net_quant_trained(net)) {
 		const struct f8_quant_cfg qc = { .mode = F8_QUANT_FIXED, .momentum = 0.1f };
 		uint32_t q;
 		int i;
@@ -170,13 +136,12 @@ int f8_cmd_eval(int argc, char **argv)
 	struct f8_qm_error qe;
 	struct f8_dataset ds = { 0 };
 	struct f8_err err = { { 0 } };
-	struct eval_job job = { 0 };
+	int32_t *logits = NULL;
 	uint8_t *file = NULL;
 	uint64_t size = 0;
 	int *fpred = NULL;
 	int c, rc = F8_EXIT_USAGE, correct = 0, fcorrect = 0, differ = 0;
-	size_t i, done, chunk;
-	struct timespec t0, t1;
+	size_t i;
 	uint32_t cnt;
 
 	optind = 1;
@@ -243,39 +208,16 @@ int f8_cmd_eval(int argc, char **argv)
 		fprintf(stderr, "f8 eval: cannot start %ld threads\n", threads);
 		goto out;
 	}
-	job.m = &m;
-	job.ds = &ds;
-	job.scratch_bytes = (f8_qm_scratch_bytes(&m) + 63) & ~(size_t)63;
-	job.scratch = aligned_alloc(64, job.scratch_bytes * (size_t)threads);
-	job.hwc = malloc((size_t)ds.c * ds.h * ds.w * (size_t)threads);
-	job.logits = malloc(sizeof(int32_t) * m.classes * (size_t)ds.n);
-	if (!job.scratch || !job.hwc || !job.logits) {
+	logits = malloc(sizeof(int32_t) * m.classes * (size_t)ds.n);
+	if (!logits) {
 		fprintf(stderr, "f8 eval: out of memory\n");
 		goto out;
 	}
 	fprintf(stderr, "f8 eval: %s (%s), %u nodes, %d test images, integer arithmetic on the reference kernels\n",
 		argv[optind], m.model_name, m.nnodes, ds.n);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	chunk = 200;
-	for (done = 0; done < (size_t)ds.n; done += chunk) {
-		struct eval_job sub = job;
-		struct f8_dataset part = ds;
-		size_t n = (size_t)ds.n - done < chunk ? (size_t)ds.n - done : chunk;
-		double s;
-
-		/* chunks of images (independent), so that progress shows */
-		part.pixels = ds.pixels + done * (size_t)ds.c * ds.h * ds.w;
-		part.n = (int)n;
-		sub.ds = &part;
-		sub.logits = job.logits + done * m.classes;
-		f8_par_for(n, eval_image, &sub);
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		s = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
-		fprintf(stderr, "\reval %zu/%d images  %.0f img/s", done + n, ds.n, (double)(done + n) / s);
-	}
-	fprintf(stderr, "\n");
-	for (i = 0; i < (size_t)ds.n; i++)
-		correct += argmax32(job.logits + i * m.classes, (int)m.classes) == ds.labels[i];
+	if (f8_int_eval("f8 eval", &m, &ds, logits))
+		goto out;
+	correct = f8_int_top1(&m, &ds, logits);
 	printf("integer top-1: %.2f %% (%d / %d)\n", 100.0 * correct / ds.n, correct, ds.n);
 	if (compare || compare_fq)
 		fpred = malloc(sizeof(int) * (size_t)ds.n);
@@ -287,7 +229,7 @@ int f8_cmd_eval(int argc, char **argv)
 		differ = 0;
 		for (i = 0; i < (size_t)ds.n; i++) {
 			fq_correct += fpred[i] == ds.labels[i];
-			differ += fpred[i] != argmax32(job.logits + i * m.classes, (int)m.classes);
+			differ += fpred[i] != f8_argmax32(logits + i * m.classes, (int)m.classes);
 		}
 		printf("fake-quant top-1: %.2f %% (%d / %d)\n", 100.0 * fq_correct / ds.n, fq_correct, ds.n);
 		printf("top-1 differs between fake-quant and integer on %d images (%.2f %%)\n", differ,
@@ -299,36 +241,18 @@ int f8_cmd_eval(int argc, char **argv)
 			goto out;
 		for (i = 0; i < (size_t)ds.n; i++) {
 			fcorrect += fpred[i] == ds.labels[i];
-			differ += fpred[i] != argmax32(job.logits + i * m.classes, (int)m.classes);
+			differ += fpred[i] != f8_argmax32(logits + i * m.classes, (int)m.classes);
 		}
 		printf("float top-1:   %.2f %% (%d / %d)\n", 100.0 * fcorrect / ds.n, fcorrect, ds.n);
 		printf("top-1 differs between float and integer on %d images (%.2f %%)\n", differ,
 		       100.0 * differ / ds.n);
 	}
-	if (logits_path) {
-		uint8_t *le = malloc((size_t)ds.n * m.classes * 4);
-
-		if (!le)
-			goto out;
-		for (i = 0; i < (size_t)ds.n * m.classes; i++) {
-			uint32_t v = (uint32_t)job.logits[i];
-
-			le[4 * i] = (uint8_t)v;
-			le[4 * i + 1] = (uint8_t)(v >> 8);
-			le[4 * i + 2] = (uint8_t)(v >> 16);
-			le[4 * i + 3] = (uint8_t)(v >> 24);
-		}
-		c = f8_file_write_atomic(logits_path, le, (uint64_t)ds.n * m.classes * 4);
-		free(le);
-		if (c)
-			goto out;
-	}
+	if (logits_path && f8_logits_write(logits_path, logits, (size_t)ds.n * m.classes))
+		goto out;
 	rc = fflush(stdout) ? F8_EXIT_USAGE : F8_EXIT_OK;
 out:
 	free(fpred);
-	free(job.scratch);
-	free(job.hwc);
-	free(job.logits);
+	free(logits);
 	f8_dataset_free(&ds);
 	free(names);
 	free(nodes);

@@ -14,8 +14,6 @@
 #include "f8-opt.h"
 #include "f8-qexport.h"
 
-static const char *const fmnist_classes[10] = { "t-shirt", "trouser", "pullover", "dress", "coat",
-						"sandal", "shirt", "sneaker", "bag", "ankle-boot" };
 
 static void usage(FILE *f)
 {
@@ -144,7 +142,7 @@ int f8_cmd_export(int argc, char **argv)
 	}
 	cfg.norm = f8_net_input_norm(net);
 	if (net->classes == 10)
-		cfg.class_names = fmnist_classes;
+		cfg.class_names = f8_fmnist_class_names;
 	cfg.model_name = name ? name : tcfg.model;
 	if (!name && strlen(tcfg.model) > 23)
 		cfg.model_name = "model";

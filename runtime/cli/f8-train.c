@@ -20,6 +20,7 @@
 #include "f8-model.h"
 #include "f8-opt.h"
 #include "f8-plot.h"
+#include "f8-qexport.h"
 #include "f8-train.h"
 
 #define F8_PATH_MAX 4096
@@ -29,7 +30,7 @@ enum {
 	O_MODEL, O_DATA, O_OUT, O_RESUME, O_EPOCHS, O_BATCH, O_LR, O_FINAL_LR, O_WARMUP,
 	O_MOMENTUM, O_WD, O_NO_NESTEROV, O_DECAY_BN, O_THREADS, O_SEED, O_TRAIN_LIMIT,
 	O_TEST_LIMIT, O_NO_AUGMENT, O_CROP_PAD, O_HFLIP, O_NO_HFLIP, O_FORCE, O_BENCH,
-	O_BENCH_WARMUP, O_RAW_INPUT, O_COUNT
+	O_BENCH_WARMUP, O_RAW_INPUT, O_PACT, O_QUANT, O_FROM, O_COUNT
 };
 
 struct opt_def {
@@ -65,6 +66,9 @@ static const struct opt_def opt_defs[O_COUNT] = {
 	[O_BENCH] = { "--bench-batches", 'i', F8_LIM_BENCH_BATCHES, false },
 	[O_BENCH_WARMUP] = { "--bench-warmup", 'i', F8_LIM_BENCH_WARMUP, false },
 	[O_RAW_INPUT] = { "--raw-input", 'b', 0, true },
+	[O_PACT] = { "--pact", 'b', 0, true },
+	[O_QUANT] = { "--quant", 's', 0, true },
+	[O_FROM] = { "--from", 's', 0, true },
 };
 
 union opt_val {
@@ -120,6 +124,13 @@ static void usage(FILE *f)
 		"  --no-augment        neither crops nor flips\n"
 		"  --raw-input         feed pixels as p / 256 (F8Net's FL-8 input) instead of normalised:\n"
 		"                      the architecture gets input=raw (docs/arch-format.md)\n"
+		"  --pact              F8Net's FP baseline: PACT clip levels (alpha) learnt, activations\n"
+		"                      clipped at FL 6 and folded weights at FL 7 without rounding\n"
+		"                      (implies --raw-input; the architecture gets clip=pact quant=floating)\n"
+		"  --quant f8net       F8Net's conventional quantization-aware training (docs/f8net.md):\n"
+		"                      needs --from; the architecture gets clip=pact quant=f8net\n"
+		"  --from CKPT         start from the parameters of a trained checkpoint of the same\n"
+		"                      architecture (raw input; alphas 8 and FLs 6 unless it has them)\n"
 		"  --resume CKPT       continue the run stored in CKPT\n"
 		"  --force             overwrite an existing DIR/ckpt.f8c\n"
 		"  --bench-batches N   time N training batches after --bench-warmup W (default 10);\n"
@@ -194,6 +205,19 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	if (o->given[O_CROP_PAD] && o->given[O_NO_AUGMENT] && o->v[O_CROP_PAD].u) {
 		f8_errf("f8 train: --crop-pad %llu contradicts --no-augment\n",
 			(unsigned long long)o->v[O_CROP_PAD].u);
+		return -1;
+	}
+	if (o->given[O_QUANT] && strcmp(o->v[O_QUANT].s, "f8net")) {
+		f8_errf("f8 train: --quant '%s': expected f8net\n", o->v[O_QUANT].s);
+		return -1;
+	}
+	if (o->given[O_QUANT] && !o->given[O_FROM]) {
+		f8_errf("f8 train: --quant f8net trains from a float checkpoint: give --from CKPT\n");
+		return -1;
+	}
+	if (o->given[O_FROM] && (o->given[O_MODEL] || o->given[O_PACT] || o->given[O_RAW_INPUT])) {
+		f8_errf("f8 train: --from takes the architecture from the checkpoint: drop %s\n",
+			o->given[O_MODEL] ? "--model" : o->given[O_PACT] ? "--pact" : "--raw-input");
 		return -1;
 	}
 	if (o->given[O_BENCH_WARMUP] && !o->given[O_BENCH]) {
@@ -539,6 +563,134 @@ static struct f8_net *load_raw_input(const char *model)
 	return net;
 }
 
+/* A new run's network from a trained checkpoint (--from), switched to F8Net's
+ * quantization-aware training by --quant; the model name comes from the checkpoint. */
+static struct f8_net *load_from(const char *path, bool quant, struct f8_train_cfg *cfg)
+{
+	struct f8_err err = { "" };
+	struct f8_train_cfg src_cfg;
+	struct f8_train_state src_st = { 0 };
+	struct f8_sgd src_opt = { 0 };
+	struct f8_net *src = NULL, *net = NULL;
+	char *a1 = NULL, *a2 = NULL;
+
+	if (f8_ckpt_load(path, &src, &src_opt, &src_cfg, &src_st, &err)) {
+		f8_errf("f8 train: --from %s: %s\n", path, err.msg);
+		return NULL;
+	}
+	f8_train_state_free(&src_st);
+	f8_sgd_free(&src_opt); /* a new run: a new optimiser */
+	memcpy(cfg->model, src_cfg.model, sizeof(cfg->model));
+	if (quant && !src->input_raw) {
+		f8_errf("f8 train: --from %s: F8Net's conventional training feeds raw pixels (FL 8) to "
+			"the first layer; the checkpoint was trained on normalised input (train it with "
+			"--raw-input or --pact)\n",
+			path);
+		goto out;
+	}
+	if (!quant) {
+		net = src;
+		src = NULL;
+		goto out;
+	}
+	a1 = f8_arch_set_key(src->arch, "clip", "pact", &err);
+	if (a1)
+		a2 = f8_arch_set_key(a1, "quant", "f8net", &err);
+	if (a2)
+		net = f8_net_parse(a2, &err);
+	if (net) {
+		f8_net_init(net, cfg->seed); /* alphas and FLs F8Net's defaults unless copied */
+		if (f8_net_copy_from(net, src, &err)) {
+			f8_net_free(net);
+			net = NULL;
+		}
+	}
+	if (!net)
+		f8_errf("f8 train: --from %s: %s\n", path, err.msg);
+out:
+	free(a1);
+	free(a2);
+	f8_net_free(src);
+	return net;
+}
+
+/* @model for F8Net's FP baseline (--pact): input=raw clip=pact quant=floating. */
+static struct f8_net *load_pact(const char *model)
+{
+	struct f8_err err = { "" };
+	char *text = f8_model_arch("f8 train", model), *a1 = NULL, *a2 = NULL, *a3 = NULL;
+	struct f8_net *net = NULL;
+
+	if (!text)
+		return NULL;
+	a1 = f8_arch_set_key(text, "input", "raw", &err);
+	if (a1)
+		a2 = f8_arch_set_key(a1, "clip", "pact", &err);
+	if (a2)
+		a3 = f8_arch_set_key(a2, "quant", "floating", &err);
+	if (a3)
+		net = f8_net_parse(a3, &err);
+	if (!net)
+		f8_errf("f8 train: --pact: %s: %s\n", model, err.msg);
+	free(text);
+	free(a1);
+	free(a2);
+	free(a3);
+	return net;
+}
+
+/*
+ * The end of an F8Net run: the trainer's own integer evaluation. The network's quantization
+ * state becomes an integer model in memory (the same f8_qm_export as f8 export), written to
+ * DIR/model.f8m, and the test set runs through it on the reference kernels; the int32
+ * logits go to DIR/int-logits.bin (f8 eval --logits format).
+ */
+static int integer_eval(struct f8_net *net, const char *out, const char *model,
+			const struct f8_dataset *test)
+{
+	struct f8_export_cfg ec = {
+		.act_fl = F8_FL_STD, .weight_fl = F8_FL_STD, .calib_images = 1, .batch = 1,
+		.norm = f8_net_input_norm(net), .model_name = strlen(model) <= 23 ? model : "model",
+		.class_names = net->classes == 10 ? f8_fmnist_class_names : NULL,
+	};
+	struct f8_qm_owned qm;
+	struct f8_qm_error qe;
+	struct f8_err err = { "" };
+	char path[F8_PATH_MAX], lpath[F8_PATH_MAX];
+	uint8_t *img = NULL;
+	int32_t *logits = NULL;
+	size_t len = 0;
+	int rc = -1, correct;
+
+	if (join(path, out, "model.f8m") || join(lpath, out, "int-logits.bin"))
+		return -1;
+	if (f8_qm_export(net, test, &ec, &qm, &err)) {
+		f8_errf("f8 train: integer model: %s\n", err.msg);
+		return -1;
+	}
+	logits = malloc(sizeof(int32_t) * qm.m.classes * (size_t)test->n);
+	if (f8_qm_encode(&qm.m, &img, &len, &qe)) {
+		f8_errf("f8 train: integer model: %s\n", qe.what);
+		goto out;
+	}
+	if (!logits) {
+		f8_errf("f8 train: out of memory for the integer evaluation\n");
+		goto out;
+	}
+	if (f8_file_write_atomic(path, img, len) || f8_int_eval("f8 train", &qm.m, test, logits) ||
+	    f8_logits_write(lpath, logits, (size_t)test->n * qm.m.classes))
+		goto out;
+	correct = f8_int_top1(&qm.m, test, logits);
+	f8_outf("f8 train: integer top-1 %.2f %% (%d / %d) of %s (the reference kernels); logits in %s\n",
+		100.0 * correct / test->n, correct, test->n, path, lpath);
+	rc = 0;
+out:
+	free(img);
+	free(logits);
+	f8_qm_owned_free(&qm);
+	return rc;
+}
+
 int f8_cmd_train(int argc, char **argv)
 {
 	struct f8_train_cfg cfg;
@@ -574,7 +726,7 @@ int f8_cmd_train(int argc, char **argv)
 		else
 			dir_of(out, o.v[O_RESUME].s);
 	} else {
-		if (!o.given[O_MODEL]) {
+		if (!o.given[O_MODEL] && !o.given[O_FROM]) {
 			f8_errf("f8 train: --model NAME|FILE is required (f8 model --list)\n");
 			goto out;
 		}
@@ -583,12 +735,18 @@ int f8_cmd_train(int argc, char **argv)
 			goto out;
 		}
 		cfg_from_opts(&o, &cfg);
-		if (strlen(o.v[O_MODEL].s) >= sizeof(cfg.model)) {
+		if (o.given[O_MODEL] && strlen(o.v[O_MODEL].s) >= sizeof(cfg.model)) {
 			f8_errf("f8 train: --model: name longer than %zu bytes\n",
 				sizeof(cfg.model) - 1);
 			goto out;
 		}
-		strcpy(cfg.model, o.v[O_MODEL].s);
+		if (o.given[O_FROM]) {
+			net = load_from(o.v[O_FROM].s, o.given[O_QUANT], &cfg);
+			if (!net)
+				goto out;
+		} else {
+			strcpy(cfg.model, o.v[O_MODEL].s);
+		}
 		snprintf(out, sizeof(out), "%s", o.given[O_OUT] ? o.v[O_OUT].s : ".");
 	}
 	if (f8_train_cfg_check(&cfg, &err)) {
@@ -597,10 +755,14 @@ int f8_cmd_train(int argc, char **argv)
 	}
 	model = cfg.model;
 	if (!resume) {
-		net = o.given[O_RAW_INPUT] ? load_raw_input(model) : f8_model_load("f8 train", model);
-		if (!net)
-			goto out;
-		f8_net_init(net, cfg.seed);
+		if (!net) {
+			net = o.given[O_PACT]	   ? load_pact(model) :
+			      o.given[O_RAW_INPUT] ? load_raw_input(model) :
+						     f8_model_load("f8 train", model);
+			if (!net)
+				goto out;
+			f8_net_init(net, cfg.seed);
+		}
 		if (f8_sgd_init(&opt, &cfg.sgd, net)) {
 			f8_errf("f8 train: out of memory\n");
 			goto out;
@@ -695,6 +857,9 @@ int f8_cmd_train(int argc, char **argv)
 		       st.epochs_done - start_epochs, took,
 		       100 * st.history[st.epochs_done - 1].test_acc, best ? 100 * best->test_acc : 0,
 		       best ? best->epoch : 0, ui.ckpt, ui.csv, ui.svg);
+		if (net->arch_quant == F8_QUANT_FIXED && f8_net_quant_trained(net) &&
+		    integer_eval(net, out, model, &test))
+			goto out;
 	}
 	rc = F8_EXIT_OK;
 out:

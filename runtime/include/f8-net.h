@@ -164,7 +164,8 @@ int f8_net_quant_set_fl(struct f8_net *net, int layer, float fl);
  * @wf (the layer's layout; running BN statistics, eta_self / (gain * eta_next) included)
  * and bias @bf in the output's normalised domain, its input FL (8 for the image) and
  * weight FL. F8_ERR_RANGE if @layer is not a unit. */
-int f8_net_quant_folded(struct f8_net *net, int layer, float *wf, float *bf, int *fl_x, int *fl_w);
+int f8_net_quant_folded(const struct f8_net *net, int layer, float *wf, float *bf, int *fl_x,
+			int *fl_w);
 /* True when the quantization state says how the integer model is built (PACT: trained
  * alphas and running FLs), so f8 export takes it instead of calibrating. */
 bool f8_net_quant_trained(const struct f8_net *net);

@@ -642,19 +642,20 @@ bool f8_net_quant_trained(const struct f8_net *net)
 	return net->quant && net->quant->cfg.pact;
 }
 
-int f8_net_quant_folded(struct f8_net *net, int layer, float *wf, float *bf, int *fl_x, int *fl_w)
+int f8_net_quant_folded(const struct f8_net *net, int layer, float *wf, float *bf, int *fl_x,
+			int *fl_w)
 {
-	struct f8_quant *q = net->quant;
-	struct qunit *u;
+	const struct f8_quant *q = net->quant;
+	struct qunit u;
 	float *mean = NULL, *invstd = NULL;
 
 	if (!q || layer < 0 || layer >= net->nlayers || q->unit_of[layer] < 0 ||
 	    q->u[q->unit_of[layer]].layer != layer)
 		return F8_ERR_RANGE;
-	u = &q->u[q->unit_of[layer]];
-	u->eta_self = unit_eta(net, q, q->unit_of[layer]);
-	u->eta_next = unit_eta(net, q, u->next);
-	if (u->bn >= 0) {
+	u = q->u[q->unit_of[layer]];
+	u.eta_self = unit_eta(net, q, q->unit_of[layer]);
+	u.eta_next = unit_eta(net, q, u.next);
+	if (u.bn >= 0) {
 		const size_t c = (size_t)net->layers[layer].c;
 
 		mean = malloc(sizeof(float) * c);
@@ -664,13 +665,13 @@ int f8_net_quant_folded(struct f8_net *net, int layer, float *wf, float *bf, int
 			free(invstd);
 			return F8_ERR_NOMEM;
 		}
-		running_stats(net, u->bn, mean, invstd);
+		running_stats(net, u.bn, mean, invstd);
 	}
-	fold(net, u, mean, invstd, wf, bf);
+	fold(net, &u, mean, invstd, wf, bf);
 	free(mean);
 	free(invstd);
-	*fl_x = !u->quant_in ? 8 : q->cfg.fixed_fl ? q->cfg.fl_x : run_fl(u);
-	*fl_w = weight_fl(q, wf, u->wsz);
+	*fl_x = !u.quant_in ? 8 : q->cfg.fixed_fl ? q->cfg.fl_x : run_fl(&u);
+	*fl_w = weight_fl(q, wf, u.wsz);
 	return F8_OK;
 }
 

@@ -272,6 +272,26 @@ static int quantize_node(const struct f8_net *net, const struct f8_export_cfg *c
 		free(bf);
 		return f8_fail(err, F8_ERR_NOMEM, "out of memory quantizing %s", l->name);
 	}
+	if (f8_net_quant_trained(net)) {
+		/* F8Net-trained: the unit as the fake-quantized eval forward computes it */
+		float *bff = malloc(sizeof(float) * n->c);
+		int fx = 0, rc = bff ? f8_net_quant_folded(net, x[k].layer, wf, bff,
+							   &fx, &fl_w) : F8_ERR_NOMEM;
+
+		if (rc) {
+			free(bff);
+			free(wf);
+			free(bf);
+			return f8_fail(err, rc, "cannot fold %s", l->name);
+		}
+		for (o_ = 0; o_ < n->c; o_++)
+			bf[o_] = bff[o_];
+		free(bff);
+		n->fl_in = (int8_t)fx;
+		if (!first && !x[p].nonneg)
+			n->flags |= F8_QM_F_SIGNED;
+		goto code;
+	}
 	/* float weights W_f and bias b_f in the integer input's domain */
 	for (o_ = 0; o_ < n->c; o_++) {
 		double bn_scale = 1.0, scale, wsum = 0.0;
@@ -317,6 +337,7 @@ static int quantize_node(const struct f8_net *net, const struct f8_export_cfg *c
 	} else {
 		fl_w = f8_fl_from_std(f8_std_unbiased(wf, nw), true);
 	}
+code:
 	n->fl_w = (int8_t)fl_w;
 	n->fl_out = (int8_t)(n->fl_in + n->fl_w);
 	/* s8 weights in the device's layout: [cout][k][k][cin] (linear: [out][h][w][c]) */
@@ -397,12 +418,21 @@ int f8_qm_export(struct f8_net *net, const struct f8_dataset *calib,
 	for (c = 0; !cfg->class_names && c < out->m.classes; c++)
 		snprintf(out->m.class_names[c], F8_QM_NAME_MAX, "%u", c);
 	snprintf(out->m.model_name, 24, "%s", cfg->model_name ? cfg->model_name : "");
-	rc = f8_net_plan(net, cfg->batch, err);
-	if (rc)
-		goto fail;
-	rc = calibrate(net, calib, cfg, x, nn, err);
-	if (rc)
-		goto fail;
+	if (f8_net_quant_trained(net)) {
+		/* FLs and clip levels were trained: nothing to calibrate */
+		if (!net->input_raw) {
+			rc = f8_fail(err, F8_ERR_RANGE,
+				     "an F8Net-trained network must take raw pixels (input=raw)");
+			goto fail;
+		}
+	} else {
+		rc = f8_net_plan(net, cfg->batch, err);
+		if (rc)
+			goto fail;
+		rc = calibrate(net, calib, cfg, x, nn, err);
+		if (rc)
+			goto fail;
+	}
 	/* FLs follow the graph order: a node's input FL needs its producer's output FL */
 	for (k = 1; k < nn; k++) {
 		struct f8_qm_node *n = &out->m.nodes[k];

@@ -85,6 +85,34 @@ grep -q "^top-1 differs between fake-quant and integer on [0-9]* images" "$T/out
 	fail "eval --compare-fq printed no disagreement count: $(head -c 300 "$T/out")"
 expect_usage "not a quantized layer of the checkpoint" eval "$T/m.f8m" --limit 10 --compare-fq "$T/fp2/ckpt.f8c"
 
+# ---- F8Net conventional training (PACT) ----
+expect_usage "--quant f8net trains from a float checkpoint: give --from CKPT" train --quant f8net --out "$T/q"
+expect_usage "--quant 'int4': expected f8net" train --quant int4 --from "$T/fp/ckpt.f8c" --out "$T/q"
+expect_usage "--from takes the architecture from the checkpoint: drop --model" train --from "$T/fp/ckpt.f8c" --model "$T/tiny.arch" --out "$T/q"
+expect_usage "feeds raw pixels (FL 8)" train --quant f8net --from "$T/fp/ckpt.f8c" --out "$T/q" --epochs 1
+expect_usage "No such file" train --quant f8net --from "$T/none.f8c" --out "$T/q"
+# F8Net's FP baseline: PACT clipping in floating mode, from scratch
+expect_ok train --model "$T/tiny.arch" --pact --train-limit 256 --test-limit 64 --batch 64 --epochs 1 --out "$T/pfp"
+expect_ok model "$T/tiny.arch"
+python3 - "$T/pfp/ckpt.f8c" <<'PY' || fail "the --pact checkpoint's architecture lacks clip=pact quant=floating input=raw"
+import sys
+raw = open(sys.argv[1], 'rb').read()
+sys.exit(0 if b'clip=pact' in raw and b'quant=floating' in raw and b'input=raw' in raw else 1)
+PY
+expect_ok train --quant f8net --from "$T/pfp/ckpt.f8c" --train-limit 256 --test-limit 100 --batch 64 --epochs 2 --out "$T/q8"
+grep -q "^f8 train: integer top-1 .*(.* / 100)" "$T/out" || fail "the F8Net run printed no integer top-1: $(tail -c 300 "$T/out")"
+[ -f "$T/q8/model.f8m" ] && [ -f "$T/q8/int-logits.bin" ] || fail "the F8Net run wrote no model.f8m / int-logits.bin"
+# the checkpoint holds the trained quantization: f8 export rebuilds the same integer model,
+# and f8 eval of it reproduces the trainer's own integer evaluation bit for bit
+expect_ok export "$T/q8/ckpt.f8c" --out "$T/q8m.f8m"
+cmp -s "$T/q8/model.f8m" "$T/q8m.f8m" || fail "f8 export of the F8Net checkpoint differs from the trainer's model"
+expect_ok eval "$T/q8m.f8m" --limit 100 --logits "$T/q8-logits.bin" --compare-fq "$T/q8/ckpt.f8c"
+cmp -s "$T/q8/int-logits.bin" "$T/q8-logits.bin" || fail "f8 eval's logits differ from the trainer's integer evaluation"
+grep -q "^fake-quant top-1: " "$T/out" || fail "eval --compare-fq of an F8Net checkpoint printed no fake-quant top-1"
+# resuming the quantized run keeps its mode (the architecture says quant=f8net)
+expect_ok train --resume "$T/q8/ckpt.f8c" --epochs 3
+grep -q "^f8 train: integer top-1 " "$T/out" || fail "the resumed F8Net run printed no integer top-1"
+
 # ---- bad model files ----
 head -c 100 "$T/m.f8m" > "$T/trunc.f8m"
 expect_usage "truncated" eval "$T/trunc.f8m" --limit 10
