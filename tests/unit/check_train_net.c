@@ -213,6 +213,17 @@ START_TEST(test_input_raw)
 	ck_assert_ptr_null(f8_arch_with_raw_input("x = input c=1 h=1 w=1\n", &err));
 	free(raw);
 	free(zoo);
+	/* f8_arch_set_key: appended, then replaced in place; comments before the line kept */
+	raw = f8_arch_set_key("# c\nf8arch 1 input=raw\nx = input c=1 h=1 w=1\n", "quant", "f8net", &err);
+	ck_assert_str_eq(raw, "# c\nf8arch 1 input=raw quant=f8net\nx = input c=1 h=1 w=1\n");
+	zoo = f8_arch_set_key(raw, "input", "normalized", &err);
+	ck_assert_str_eq(zoo, "# c\nf8arch 1 input=normalized quant=f8net\nx = input c=1 h=1 w=1\n");
+	free(raw);
+	raw = f8_arch_set_key(zoo, "quant", "floating", &err);
+	ck_assert_str_eq(raw, "# c\nf8arch 1 input=normalized quant=floating\nx = input c=1 h=1 w=1\n");
+	ck_assert_ptr_null(f8_arch_set_key("x = input c=1 h=1 w=1\n", "quant", "f8net", &err));
+	free(raw);
+	free(zoo);
 }
 END_TEST
 
@@ -348,6 +359,10 @@ static const struct bad_case {
 	{ "f8arch 1 bn_eps=1e-5 bn_eps=1e-5\n", F8_ERR_FORMAT, "duplicate" },
 	{ "f8arch 1 input=rawish\n", F8_ERR_FORMAT, "expected raw or normalized" },
 	{ "f8arch 1 input=raw input=raw\n", F8_ERR_FORMAT, "duplicate key 'input'" },
+	{ "f8arch 1 clip=pacts\n", F8_ERR_FORMAT, "clip='pacts': expected pact or none" },
+	{ "f8arch 1 clip=pact clip=none\n", F8_ERR_FORMAT, "duplicate key 'clip'" },
+	{ "f8arch 1 quant=int4\n", F8_ERR_FORMAT, "quant='int4': expected f8net, floating or off" },
+	{ "f8arch 1 quant=off quant=off\n", F8_ERR_FORMAT, "duplicate key 'quant'" },
 	{ "f8arch 1 eps=1\n", F8_ERR_FORMAT, "unknown version-line key" },
 	{ "f8arch 1 junk\n", F8_ERR_FORMAT, "line 1:" },
 	{ "f8arch 1\n", F8_ERR_FORMAT, "no layers" },
@@ -814,6 +829,86 @@ START_TEST(test_grad_pact)
 }
 END_TEST
 
+/* The clip parameter of the layer named @name. */
+static int clip_of(const struct f8_net *net, const char *name)
+{
+	int i;
+
+	for (i = 0; i < net->nlayers; i++)
+		if (!strcmp(net->layers[i].name, name))
+			return net->layers[i].clip;
+	ck_abort_msg("no layer %s", name);
+	return -2;
+}
+
+/*
+ * F8Net's alpha sharing on ResNet-20 (the note's section 5.2, "master/sibling"): every
+ * layer that reads one residual stream within a stage shares one alpha, from the first
+ * identity block up to and including the next stage's downsampling block (its first conv
+ * and its shortcut); a downsampling block starts a new group; the second convs and the
+ * classifier have their own; the stem (reading the image) has none.
+ */
+START_TEST(test_pact_groups_resnet20)
+{
+	static const char *const groups[][5] = {
+		{ "s1.b0.conv1", "s1.b1.conv1", "s1.b2.conv1", "s2.b0.conv1", "s2.b0.down" },
+		{ "s2.b1.conv1", "s2.b2.conv1", "s3.b0.conv1", "s3.b0.down", NULL },
+		{ "s3.b1.conv1", "s3.b2.conv1", NULL, NULL, NULL },
+	};
+	static const char *const own[] = { "s1.b0.conv2", "s1.b1.conv2", "s1.b2.conv2", "s2.b0.conv2",
+					   "s2.b1.conv2", "s2.b2.conv2", "s3.b0.conv2", "s3.b1.conv2",
+					   "s3.b2.conv2", "fc" };
+	struct f8_err err = { "" };
+	char *text = f8_zoo_arch("resnet20", &err), *pact;
+	struct f8_net *net;
+	int g, k, i, clips = 0, first[3];
+
+	ck_assert_ptr_nonnull(text);
+	pact = f8_arch_set_key(text, "clip", "pact", &err);
+	ck_assert_ptr_nonnull(pact);
+	net = parse_ok(pact);
+	for (i = 0; i < net->nparams; i++)
+		clips += net->params[i].kind == F8_PARAM_CLIP;
+	ck_assert_int_eq(clips, 3 + 10);
+	ck_assert_int_eq(clip_of(net, "conv1"), -1);
+	for (g = 0; g < 3; g++) {
+		first[g] = clip_of(net, groups[g][0]);
+		ck_assert_int_ge(first[g], 0);
+		ck_assert_int_eq(net->params[first[g]].kind, F8_PARAM_CLIP);
+		for (k = 1; k < 5 && groups[g][k]; k++)
+			ck_assert_msg(clip_of(net, groups[g][k]) == first[g], "%s not with %s",
+				      groups[g][k], groups[g][0]);
+	}
+	ck_assert_int_ne(first[0], first[1]);
+	ck_assert_int_ne(first[1], first[2]);
+	for (k = 0; k < 10; k++) {
+		const int c = clip_of(net, own[k]);
+
+		for (g = 0; g < 3; g++)
+			ck_assert_int_ne(c, first[g]);
+		for (i = 0; i < k; i++)
+			ck_assert_int_ne(c, clip_of(net, own[i]));
+	}
+	/* F8Net's initial values; the float layout is a prefix (a float checkpoint loads) */
+	f8_net_init(net, 1);
+	ck_assert_float_eq(net->param[net->params[first[0]].off], 8.0f);
+	ck_assert_float_eq(net->state[net->states[net->layers[4].state].off], 6.0f);
+	{
+		struct f8_net *plain = parse_ok(text);
+
+		f8_net_init(plain, 2);
+		ck_assert_int_eq(f8_net_copy_from(net, plain, &err), F8_OK);
+		ck_assert_int_eq(memcmp(net->param, plain->param, plain->param_count * sizeof(float)), 0);
+		ck_assert_float_eq(net->param[net->params[first[0]].off], 8.0f);
+		ck_assert_int_eq(f8_net_copy_from(plain, net, &err), F8_ERR_RANGE);
+		f8_net_free(plain);
+	}
+	f8_net_free(net);
+	free(pact);
+	free(text);
+}
+END_TEST
+
 /* A zoo model on its real input size: a sample of parameters across the whole depth. */
 START_TEST(test_grad_resnet8)
 {
@@ -1080,6 +1175,7 @@ Suite *f8_train_net_suite(void)
 	tcase_add_test(tc, test_grad_resnet8);
 	tcase_add_test(tc, test_grad_fakequant);
 	tcase_add_test(tc, test_grad_pact);
+	tcase_add_test(tc, test_pact_groups_resnet20);
 	tcase_add_test(tc, test_bn_modes);
 	tcase_add_test(tc, test_plan_reuse);
 	tcase_add_test(tc, test_init);
