@@ -6,12 +6,17 @@
 #   F8Net, no training          f8 export (BN folded, FLs calibrated on 1024 images)
 #   F8Net tiny fine-tuning      f8 finetune (500 fake-quantized steps) + f8 export
 #   int32-multiplier PTQ        f8 baseline (the dyadic scheme F8Net argues against)
+# and, for raw-input entries (F8Net's conventional mode feeds FL-8 pixels),
+#   FP32 (PACT-clipped)         f8 train --pact, PFP_EPOCHS epochs (F8Net's FP baseline)
+#   F8Net conventional          f8 train --quant f8net --from that, Q_EPOCHS epochs at Q_LR
+#   ... and from the plain FP32 checkpoint (alphas start at 8)
 # each integer F8Net model evaluated by f8 eval (integer arithmetic on sim/'s reference
 # kernels) beside its float checkpoint. A step whose output exists is skipped, and an
 # output exists only once its step succeeded, so an interrupted run resumes (a float run
 # from its last epoch).
 #
 #   bench/accuracy.sh [F8] [RUNS_DIR]      STEPS=500 MODELS="model:prefix:epochs:input ..."
+#                                          PFP_EPOCHS=8 Q_EPOCHS=8 Q_LR=0.02
 #
 # MODELS lists model:prefix:epochs:input entries, input "norm" (the image normalised by the
 # dataset's mean and std) or "raw" (p / 256, F8Net's FL-8 pixels: f8 train --raw-input).
@@ -20,6 +25,9 @@ set -eu
 F8=${1:-build/f8}
 RUNS=${2:-runs/accuracy}
 STEPS=${STEPS:-500}
+PFP_EPOCHS=${PFP_EPOCHS:-8}
+Q_EPOCHS=${Q_EPOCHS:-8}
+Q_LR=${Q_LR:-0.02}
 MODELS=${MODELS:-"resnet20:r20:15:norm resnet20:r20raw:15:raw mobilenetv2-small:mbv2:15:norm"}
 OUT=docs/results/accuracy.md
 mkdir -p "$RUNS" docs/results
@@ -35,6 +43,49 @@ step() {
 }
 
 pct() { sed -n "s/^$1 *top-1: *\([0-9.]*\) %.*/\1/p" "$2"; }
+differs() { sed -n 's/^top-1 differs.* on \([0-9]*\) images.*/\1/p' "$1"; }
+
+# train DIR EPOCHS args...: a new run into DIR, or the rest of an interrupted one
+train() {
+	d=$1
+	e=$2
+	shift 2
+	if [ -f "$d/ckpt.f8c" ]; then
+		if [ $(($(wc -l < "$d/log.csv") - 1)) -lt "$e" ]; then
+			"$F8" train --resume "$d/ckpt.f8c" --epochs "$e"
+		fi
+	else
+		"$F8" train "$@" --epochs "$e" --out "$d"
+	fi
+}
+
+# the last epoch's test accuracy (%) and the mean epoch time (s) of a run
+last_acc() { awk -F, 'END { printf "%.2f", 100 * $6 }' "$1/log.csv"; }
+epoch_time() { awk -F, 'NR > 1 { s += $(NF - 1); n++ } END { if (n) printf "%.0f", s / n }' "$1/log.csv"; }
+
+# the F8Net conventional chain of a raw-input model: its rows and details
+pact_chain() {
+	model=$1
+	p=$2
+	train "$p-pfp" "$PFP_EPOCHS" --model "$model" --pact
+	train "$p-q8" "$Q_EPOCHS" --quant f8net --from "$p-pfp/ckpt.f8c" --lr "$Q_LR" --warmup 0.5
+	train "$p-q8p" "$Q_EPOCHS" --quant f8net --from "$p-fp/ckpt.f8c" --lr "$Q_LR" --warmup 0.5
+	for q in q8 q8p; do
+		step "$p-$q.layers" "$F8" export "$p-$q/ckpt.f8c" --out "$p-$q.f8m"
+		step "$p-$q.eval" "$F8" eval "$p-$q.f8m" --compare-fq "$p-$q/ckpt.f8c"
+	done
+	rows="$rows
+| $model (raw input) | FP32 (PACT-clipped, F8Net's floating mode), $PFP_EPOCHS epochs, $(epoch_time "$p-pfp") s/epoch | $(last_acc "$p-pfp") % | – | \`f8 train --model $model --pact --epochs $PFP_EPOCHS\` |
+| $model (raw input) | **F8Net 8-bit conventional** (from the PACT FP32 model, $Q_EPOCHS epochs, $(epoch_time "$p-q8") s/epoch) | **$(pct integer "$p-q8.eval") %** | $(differs "$p-q8.eval") (vs its fake quantization, $(pct fake-quant "$p-q8.eval") %) | \`f8 train --quant f8net --from PFP --epochs $Q_EPOCHS --lr $Q_LR --warmup 0.5\` |
+| $model (raw input) | F8Net 8-bit conventional from the plain FP32 model (alphas start at 8) | $(pct integer "$p-q8p.eval") % | $(differs "$p-q8p.eval") (vs its fake quantization, $(pct fake-quant "$p-q8p.eval") %) | \`f8 train --quant f8net --from FP ...\` |"
+	details="$details
+
+### $model (raw input): F8Net conventional, fractional lengths and clip levels
+
+\`\`\`
+$(cat "$p-q8.layers")
+\`\`\`"
+}
 
 rows=""
 details=""
@@ -46,13 +97,7 @@ SPEC
 	fp=$p-fp
 	raw=""
 	[ "$input" = raw ] && raw=--raw-input
-	if [ -f "$fp/ckpt.f8c" ]; then
-		if [ $(($(wc -l < "$fp/log.csv") - 1)) -lt "$EPOCHS" ]; then
-			"$F8" train --resume "$fp/ckpt.f8c" --epochs "$EPOCHS"
-		fi
-	else
-		"$F8" train --model "$model" $raw --epochs "$EPOCHS" --out "$fp"
-	fi
+	train "$fp" "$EPOCHS" --model "$model" $raw
 	step "$p-ptq.layers" "$F8" export "$fp/ckpt.f8c" --out "$p-ptq.f8m"
 	step "$p-ptq.eval" "$F8" eval "$p-ptq.f8m" --compare "$fp/ckpt.f8c"
 	step "$p-dyadic.eval" "$F8" baseline "$fp/ckpt.f8c"
@@ -62,7 +107,7 @@ SPEC
 	step "$p-fq.eval" "$F8" eval "$p-ft.f8m" --compare-fq "$p-ft/ckpt.f8c"
 
 	fp_acc=$(pct float "$p-ptq.eval")
-	epoch_s=$(awk -F, 'NR > 1 { s += $(NF - 1); n++ } END { if (n) printf "%.0f", s / n }' "$fp/log.csv")
+	epoch_s=$(epoch_time "$fp")
 	rows="$rows
 | $model ($input input) | FP32 (plain), $EPOCHS epochs, ${epoch_s} s/epoch | $fp_acc % | – | \`f8 train --model $model $raw --epochs $EPOCHS\` |
 | $model ($input input) | F8Net 8-bit, no training (BN folded, FLs calibrated) | $(pct integer "$p-ptq.eval") % | $(sed -n 's/^top-1 differs.* on \([0-9]*\) images.*/\1/p' "$p-ptq.eval") | \`f8 export\`, \`f8 eval\` |
@@ -82,6 +127,7 @@ $(cat "$p-ptq.layers")
 \`\`\`
 $(cat "$p-ft.layers")
 \`\`\`"
+	[ "$input" = raw ] && pact_chain "$model" "$p"
 done
 
 cat > "$OUT.part" <<MD
@@ -96,9 +142,11 @@ images whose top-1 differs from the float checkpoint the integer model was expor
 |---|---|---|---|---|$rows
 
 Models of this run: \`MODELS="$MODELS"\` (the default adds MobileNetV2-small, whose float
-training takes hours on 2 cores). Not yet measured: FP32 with PACT clipping and F8Net's
-conventional (PACT) training; see docs/f8net.md. Epoch times were measured while other jobs
-shared the machine. Run time of this script: $(( $(date +%s) - t0 )) s (steps already done are
+training takes hours on 2 cores); PACT chain \`PFP_EPOCHS=$PFP_EPOCHS Q_EPOCHS=$Q_EPOCHS Q_LR=$Q_LR\`.
+F8Net's conventional rows are raw-input only: the first layer takes FL-8 pixels. Their
+"differs" column compares the integer model with the fake-quantized network it was exported
+from (the float simulation of the same arithmetic). Epoch times were measured while other
+jobs shared the machine. Run time of this script: $(( $(date +%s) - t0 )) s (steps already done are
 skipped).
 $details
 MD

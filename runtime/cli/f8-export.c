@@ -72,6 +72,23 @@ static void print_layers(const struct f8_qm *m)
 	}
 }
 
+/* The trained PACT clip levels: each alpha, the layers whose input it clips. */
+static void print_clips(const struct f8_net *net)
+{
+	int k, i;
+
+	printf("alpha    layers clipped (F8Net's PACT clip level, shared along a residual stream)\n");
+	for (k = 0; k < net->nparams; k++) {
+		if (net->params[k].kind != F8_PARAM_CLIP)
+			continue;
+		printf("%-8.3f", (double)net->param[net->params[k].off]);
+		for (i = 0; i < net->nlayers; i++)
+			if (net->layers[i].clip == k)
+				printf(" %s", net->layers[i].name);
+		printf("\n");
+	}
+}
+
 int f8_cmd_export(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -150,7 +167,10 @@ int f8_cmd_export(int argc, char **argv)
 		fprintf(stderr, "f8 export: %s\n", err.msg);
 		goto out;
 	}
-	fprintf(stderr, "f8 export: calibrating on %d training images (%s activation FLs, %s weight FLs)\n",
+	if (f8_net_quant_trained(net))
+		fprintf(stderr, "f8 export: an F8Net-trained checkpoint: its own FLs and clip levels\n");
+	else
+		fprintf(stderr, "f8 export: calibrating on %d training images (%s activation FLs, %s weight FLs)\n",
 		cfg.calib_images < ds.n ? cfg.calib_images : ds.n, cfg.act_fl == F8_FL_GRID ? "grid" : "std",
 		cfg.weight_fl == F8_FL_GRID ? "grid" : "std");
 	if (f8_qm_export(net, &ds, &cfg, &qm, &err)) {
@@ -164,6 +184,8 @@ int f8_cmd_export(int argc, char **argv)
 	if (f8_file_write_atomic(out, img, len))
 		goto out;
 	print_layers(&qm.m);
+	if (f8_net_quant_trained(net))
+		print_clips(net);
 	printf("wrote %s: %u nodes, %zu bytes\n", out, qm.m.nnodes, len);
 	rc = fflush(stdout) ? F8_EXIT_USAGE : F8_EXIT_OK;
 out:
