@@ -626,6 +626,15 @@ bool f8_quant_fwd(struct f8_net *net, int i, int n, bool train)
 	u->fl_w = weight_fl(q, u->wf, u->wsz);
 	for (k = 0; k < u->wsz; k++)
 		u->wq[k] = qval(q, u->wf[k], u->fl_w, true);
+	/* eval in fixed point: the bias on the accumulator's grid, as the integer model holds it
+	 * (F8Net's quant_bias), so that the simulation is the integer arithmetic up to float
+	 * rounding of large sums; training keeps it float, as the official code does */
+	if (!train && q->cfg.mode == F8_QUANT_FIXED && (u->quant_in || net->input_raw)) {
+		const int fl_acc = (u->quant_in ? u->fl_x : 8) + u->fl_w;
+
+		for (k = 0; k < (size_t)cout; k++)
+			u->bf[k] = (float)ldexp((double)f8_fix_bias(u->bf[k], fl_acc), -fl_acc);
+	}
 	y = p->y[u->bn >= 0 ? u->bn : i];
 	if (l->kind == F8_LAYER_CONV) {
 		struct f8_conv_geom g = unit_geom(net, l, n);

@@ -109,6 +109,9 @@ cmp -s "$T/q8/model.f8m" "$T/q8m.f8m" || fail "f8 export of the F8Net checkpoint
 expect_ok eval "$T/q8m.f8m" --limit 100 --logits "$T/q8-logits.bin" --compare-fq "$T/q8/ckpt.f8c"
 cmp -s "$T/q8/int-logits.bin" "$T/q8-logits.bin" || fail "f8 eval's logits differ from the trainer's integer evaluation"
 grep -q "^fake-quant top-1: " "$T/out" || fail "eval --compare-fq of an F8Net checkpoint printed no fake-quant top-1"
+# the eval-mode simulation is the integer arithmetic (bias on the accumulator's grid, sums exact)
+grep -q "^top-1 differs between fake-quant and integer on 0 images" "$T/out" ||
+	fail "fake quantization and the integer model disagree: $(grep differs "$T/out")"
 # resuming the quantized run keeps its mode (the architecture says quant=f8net)
 expect_ok train --resume "$T/q8/ckpt.f8c" --epochs 3
 grep -q "^f8 train: integer top-1 " "$T/out" || fail "the resumed F8Net run printed no integer top-1"

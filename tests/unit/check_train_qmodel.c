@@ -9,6 +9,9 @@
 #include <string.h>
 
 #include "f8-err.h"
+#include "f8-net.h"
+#include "f8-optim.h"
+#include "f8-qexport.h"
 #include "f8-qmodel.h"
 #include "f8-test.h"
 #include "f8-quant.h"
@@ -574,6 +577,93 @@ START_TEST(test_qm_as_stream)
 }
 END_TEST
 
+/*
+ * F8Net's fake quantization in eval mode is the integer model's arithmetic: a small residual
+ * network with PACT, trained a few fake-quantized steps on random images (so alphas, running
+ * FLs and BN statistics move), exported by f8_qm_export and run by f8_qm_forward, gives int32
+ * logits equal to the simulation's float logits times 2^FL_out, for every image and class.
+ * The simulation's products and sums are exact in float here (at most 8*9 products of 8-bit
+ * codes), so any difference is a difference of arithmetic, not of rounding.
+ */
+START_TEST(test_fq_equals_integer)
+{
+	static const char text[] = "f8arch 1 input=raw clip=pact quant=f8net\n"
+				   "x = input c=1 h=6 w=6\n"
+				   "c1 = conv out=8 k=3 p=1\n"
+				   "b1 = bn\n"
+				   "r1 = relu\n"
+				   "c2 = conv out=8 k=3 p=1\n"
+				   "b2 = bn\n"
+				   "s = add b2 r1\n"
+				   "r2 = relu\n"
+				   "c3 = conv out=8 k=3 s=2 p=1\n"
+				   "b3 = bn\n"
+				   "r3 = relu\n"
+				   "g = avgpool k=global\n"
+				   "fc = linear out=3\n";
+	enum { N = 32, IMG = 36, STEPS = 6 };
+	struct f8_err err = { "" };
+	struct f8_net *net = f8_net_parse(text, &err);
+	struct f8_sgd opt = { 0 };
+	const struct f8_sgd_cfg sc = { .momentum = 0.9f, .weight_decay = 5e-4f, .nesterov = true };
+	struct f8_dataset ds = { .n = N, .c = 1, .h = 6, .w = 6, .classes = 3 };
+	struct f8_export_cfg ec = { .calib_images = 1, .batch = 1, .model_name = "fq" };
+	struct f8_qm_owned qm;
+	struct f8_rng r;
+	float x[N * IMG];
+	int lab[N], i, k, step, fl_out;
+	uint8_t *scratch;
+	const float *y;
+
+	ck_assert_msg(net, "%s", err.msg);
+	ck_assert(net->quant && f8_net_quant_trained(net));
+	f8_net_init(net, 3);
+	ds.pixels = malloc(N * IMG);
+	ds.labels = malloc(N);
+	ck_assert(ds.pixels && ds.labels);
+	f8_rng_init(&r, 77, 0);
+	for (i = 0; i < N * IMG; i++) {
+		ds.pixels[i] = (uint8_t)f8_rng_below(&r, 256);
+		x[i] = (float)ds.pixels[i] / 256.0f; /* raw pixels, FL 8 */
+	}
+	for (i = 0; i < N; i++)
+		lab[i] = ds.labels[i] = (uint8_t)f8_rng_below(&r, 3);
+	ck_assert_int_eq(f8_net_plan(net, N, &err), F8_OK);
+	ck_assert_int_eq(f8_sgd_init(&opt, &sc, net), F8_OK);
+	for (step = 0; step < STEPS; step++) {
+		int correct;
+
+		f8_net_forward(net, x, N, true);
+		f8_net_loss(net, lab, N, &correct);
+		f8_net_backward(net, N);
+		f8_sgd_step(&opt, net, 0.05f);
+	}
+	ck_assert_float_ne(net->param[net->params[net->layers[4].clip].off], 8.0f); /* alpha moved */
+	ec.norm = f8_net_input_norm(net);
+	ck_assert_int_eq(f8_qm_export(net, &ds, &ec, &qm, &err), F8_OK);
+	ck_assert_int_eq(f8_net_plan(net, N, &err), F8_OK);
+	y = f8_net_forward(net, x, N, false);
+	fl_out = qm.m.nodes[qm.m.nnodes - 1].fl_out;
+	scratch = aligned_alloc(64, (f8_qm_scratch_bytes(&qm.m) + 63) & ~(size_t)63);
+	ck_assert_ptr_nonnull(scratch);
+	for (i = 0; i < N; i++) {
+		int32_t logits[3];
+
+		f8_qm_forward(&qm.m, ds.pixels + (size_t)i * IMG, logits, scratch);
+		for (k = 0; k < 3; k++)
+			ck_assert_msg((double)logits[k] == ldexp((double)y[i * 3 + k], fl_out),
+				      "image %d class %d: integer %d, simulation %.9g * 2^%d", i, k,
+				      logits[k], (double)y[i * 3 + k], fl_out);
+	}
+	free(scratch);
+	f8_qm_owned_free(&qm);
+	f8_sgd_free(&opt);
+	f8_net_free(net);
+	free(ds.pixels);
+	free(ds.labels);
+}
+END_TEST
+
 Suite *f8_train_qmodel_suite(void)
 {
 	Suite *s = suite_create("train_qmodel");
@@ -584,6 +674,7 @@ Suite *f8_train_qmodel_suite(void)
 	tcase_add_loop_test(tc, test_qm_forward_naive, 0, 4);
 	tcase_add_test(tc, test_qm_truncated_and_flipped);
 	tcase_add_test(tc, test_qm_bad_fields);
+	tcase_add_test(tc, test_fq_equals_integer);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("qmodel_device");
 	tcase_add_checked_fixture(tc, f8t_setup, f8t_teardown);
