@@ -49,7 +49,8 @@ void f8_conv_bwd(const struct f8_conv_geom *g, const float *x, const float *w, c
  * Training: batch mean and biased variance normalise; save_mean/save_invstd [c] keep
  * what backward needs; running stats move by momentum m with the UNBIASED variance:
  *   run_mean = (1 - m) * run_mean + m * mean,  run_var = (1 - m) * run_var + m * var * N*hw/(N*hw - 1)
- * (PyTorch's convention, m = 0.1). Eval: running stats normalise.
+ * (PyTorch's convention, m = 0.1). Eval: running stats normalise. A NULL y in training
+ * computes the statistics only.
  */
 void f8_bn_fwd_train(int n, int c, int hw, const float *x, const float *gamma, const float *beta,
 		     float eps, float momentum, float *run_mean, float *run_var, float *save_mean,

@@ -9,7 +9,7 @@
  *                                 pool before it, 1 elsewhere: x^ is the value the device
  *                                 holds; the image is not quantized
  *   s  = eta_self / g             the real value of the input is s * x^ (eta: below)
- *   z  = s * conv(x^, W)          statistics pass (train): batch mean and variance, running
+ *   z  = conv(x^, s W)            statistics pass (train): batch mean and variance, running
  *                                 statistics updated as BN does
  *   W_f = W * gamma / sigma * s / eta_next, b_f = (beta - gamma * mu / sigma) / eta_next
  *                                 (eval: running statistics; no BN: W * s / eta_next, b / eta_next)
@@ -606,16 +606,19 @@ bool f8_quant_fwd(struct f8_net *net, int i, int n, bool train)
 		if (train) {
 			struct f8_conv_geom g = unit_geom(net, l, n);
 			const float s_in = u->eta_self / u->gain;
-			const size_t zn = (size_t)n * cout * l->h * l->w;
+			const float *w = pbase(net, l, 0);
 
-			/* statistics pass: z = s conv(x^, W) into the conv's own output */
-			f8_conv_fwd(&g, x, pbase(net, l, 0), NULL, p->y[i], p->ws);
-			if (s_in != 1.0f)
-				for (k = 0; k < zn; k++)
-					p->y[i][k] *= s_in;
+			/* statistics pass: z = conv(x^, s W) into the conv's own output (u->wf holds
+			 * s W until the fold); BN statistics only, its output is not needed */
+			if (s_in != 1.0f) {
+				for (k = 0; k < u->wsz; k++)
+					u->wf[k] = w[k] * s_in;
+				w = u->wf;
+			}
+			f8_conv_fwd(&g, x, w, NULL, p->y[i], p->ws);
 			f8_bn_fwd_train(n, cout, l->h * l->w, p->y[i], pbase(net, bl, 0),
 					pbase(net, bl, 1), net->bn_eps, net->bn_momentum, st, st + cout,
-					mean, invstd, p->y[u->bn]);
+					mean, invstd, NULL);
 		} else {
 			running_stats(net, u->bn, mean, invstd);
 		}

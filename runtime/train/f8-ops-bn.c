@@ -122,6 +122,8 @@ static void bn_train_channel(void *ctx, size_t c, int thread)
 		j->run_mean[c] = (float)((1.0 - mo) * j->run_mean[c] + mo * mean);
 		j->run_var[c] = (float)((1.0 - mo) * j->run_var[c] + mo * unbiased);
 	}
+	if (!j->y)
+		return; /* statistics only (F8Net's statistics pass) */
 	scale = j->save_invstd[c] * (j->gamma ? j->gamma[c] : 1.0f);
 	shift = (j->beta ? j->beta[c] : 0.0f) - fmean * scale;
 	for (n = 0; n < j->n; n++) {
