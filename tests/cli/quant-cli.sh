@@ -91,6 +91,9 @@ expect_usage "--quant 'int4': expected f8net" train --quant int4 --from "$T/fp/c
 expect_usage "--from takes the architecture from the checkpoint: drop --model" train --from "$T/fp/ckpt.f8c" --model "$T/tiny.arch" --out "$T/q"
 expect_usage "feeds raw pixels (FL 8)" train --quant f8net --from "$T/fp/ckpt.f8c" --out "$T/q" --epochs 1
 expect_usage "No such file" train --quant f8net --from "$T/none.f8c" --out "$T/q"
+head -c 3000 "$T/fp/ckpt.f8c" > "$T/trunc.f8c"
+expect_usage "--from $T/trunc.f8c" train --quant f8net --from "$T/trunc.f8c" --out "$T/q"
+[ ! -e "$T/q/ckpt.f8c" ] || fail "a refused --from left a checkpoint"
 # F8Net's FP baseline: PACT clipping in floating mode, from scratch
 expect_ok train --model "$T/tiny.arch" --pact --train-limit 256 --test-limit 64 --batch 64 --epochs 1 --out "$T/pfp"
 expect_ok model "$T/tiny.arch"
