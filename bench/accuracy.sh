@@ -30,7 +30,8 @@ Q_EPOCHS=${Q_EPOCHS:-8}
 Q_LR=${Q_LR:-0.02}
 MODELS=${MODELS:-"resnet20:r20:15:norm resnet20:r20raw:15:raw mobilenetv2-small:mbv2:15:norm"}
 OUT=docs/results/accuracy.md
-mkdir -p "$RUNS" docs/results
+CURVES=docs/results/curves
+mkdir -p "$RUNS" docs/results "$CURVES"
 t0=$(date +%s)
 
 # step FILE command...: run the command unless FILE exists; its stdout becomes FILE only
@@ -63,6 +64,13 @@ train() {
 last_acc() { awk -F, 'END { printf "%.2f", 100 * $6 }' "$1/log.csv"; }
 epoch_time() { awk -F, 'NR > 1 { s += $(NF - 1); n++ } END { if (n) printf "%.0f", s / n }' "$1/log.csv"; }
 
+# curves NAME RUN: the run's training curves beside the table, linked from it
+curves() {
+	cp "$2/curves.svg" "$CURVES/$1.svg"
+	cp "$2/log.csv" "$CURVES/$1.csv"
+	plots="$plots [$1]($(basename "$CURVES")/$1.svg)"
+}
+
 # the F8Net conventional chain of a raw-input model: its rows and details
 pact_chain() {
 	model=$1
@@ -74,6 +82,9 @@ pact_chain() {
 		step "$p-$q.layers" "$F8" export "$p-$q/ckpt.f8c" --out "$p-$q.f8m"
 		step "$p-$q.eval" "$F8" eval "$p-$q.f8m" --compare-fq "$p-$q/ckpt.f8c"
 	done
+	curves "$(basename "$p")-pfp" "$p-pfp"
+	curves "$(basename "$p")-q8" "$p-q8"
+	curves "$(basename "$p")-q8p" "$p-q8p"
 	rows="$rows
 | $model (raw input) | FP32 (PACT-clipped, F8Net's floating mode), $PFP_EPOCHS epochs, $(epoch_time "$p-pfp") s/epoch | $(last_acc "$p-pfp") % | – | \`f8 train --model $model --pact --epochs $PFP_EPOCHS\` |
 | $model (raw input) | **F8Net 8-bit conventional** (from the PACT FP32 model, $Q_EPOCHS epochs, $(epoch_time "$p-q8") s/epoch) | **$(pct integer "$p-q8.eval") %** | $(differs "$p-q8.eval") (vs its fake quantization, $(pct fake-quant "$p-q8.eval") %) | \`f8 train --quant f8net --from PFP --epochs $Q_EPOCHS --lr $Q_LR --warmup 0.5\` |
@@ -89,6 +100,7 @@ $(cat "$p-q8.layers")
 
 rows=""
 details=""
+plots=""
 for m in $MODELS; do
 	IFS=: read -r model prefix EPOCHS input <<SPEC
 $m
@@ -98,6 +110,7 @@ SPEC
 	raw=""
 	[ "$input" = raw ] && raw=--raw-input
 	train "$fp" "$EPOCHS" --model "$model" $raw
+	curves "$prefix-fp" "$fp"
 	step "$p-ptq.layers" "$F8" export "$fp/ckpt.f8c" --out "$p-ptq.f8m"
 	step "$p-ptq.eval" "$F8" eval "$p-ptq.f8m" --compare "$fp/ckpt.f8c"
 	step "$p-dyadic.eval" "$F8" baseline "$fp/ckpt.f8c"
@@ -146,7 +159,9 @@ training takes hours on 2 cores); PACT chain \`PFP_EPOCHS=$PFP_EPOCHS Q_EPOCHS=$
 F8Net's conventional rows are raw-input only: the first layer takes FL-8 pixels. Their
 "differs" column compares the integer model with the fake-quantized network it was exported
 from (the float simulation of the same arithmetic). Epoch times were measured while other
-jobs shared the machine. Run time of this script: $(( $(date +%s) - t0 )) s (steps already done are
+jobs shared the machine.
+
+Training curves (loss and accuracy per epoch, from each run's log):$plots Run time of this script: $(( $(date +%s) - t0 )) s (steps already done are
 skipped).
 $details
 MD
