@@ -566,79 +566,67 @@ struct f8_norm f8_net_input_norm(const struct f8_net *net)
 	return net->input_raw ? raw : F8_FMNIST_NORM;
 }
 
-char *f8_arch_with_raw_input(const char *text, struct f8_err *err)
+/* The version line of @text (the first neither blank nor a comment) and its length without
+ * trailing blanks; NULL when the text has none. */
+static const char *version_line(const char *text, size_t *len)
 {
-	static const char add[] = " input=raw";
 	const char *line = text, *end;
-	size_t len, i;
-	char *out;
 
-	/* the version line: the first that is neither blank nor a comment */
 	for (;;) {
 		while (*line == ' ' || *line == '\t' || *line == '\r' || *line == '\n')
 			line++;
 		if (*line != '#')
 			break;
 		line = strchr(line, '\n');
-		if (!line) {
-			line = "";
-			break;
-		}
+		if (!line)
+			return NULL;
 	}
+	if (strncmp(line, "f8arch", 6))
+		return NULL;
 	end = strchr(line, '\n');
-	len = end ? (size_t)(end - line) : strlen(line);
-	for (i = 0; i + 6 <= len; i++)
-		if (!strncmp(line + i, "input=", 6))
-			break;
-	if (strncmp(line, "f8arch", 6) || i + 6 <= len) {
-		f8_fail(err, F8_ERR_FORMAT, "the architecture has no version line or sets input= already");
+	*len = end ? (size_t)(end - line) : strlen(line);
+	while (*len && (line[*len - 1] == '\r' || line[*len - 1] == ' ' || line[*len - 1] == '\t'))
+		(*len)--;
+	return line;
+}
+
+/* Where "key=" starts on the version line @line (@len bytes), or NULL. */
+static const char *key_at(const char *line, size_t len, const char *key)
+{
+	const size_t klen = strlen(key);
+	size_t i;
+
+	for (i = 6; i + klen < len; i++)
+		if ((line[i - 1] == ' ' || line[i - 1] == '\t') && !strncmp(line + i, key, klen) &&
+		    line[i + klen] == '=')
+			return line + i;
+	return NULL;
+}
+
+char *f8_arch_with_raw_input(const char *text, struct f8_err *err)
+{
+	size_t len;
+	const char *line = version_line(text, &len);
+
+	if (line && key_at(line, len, "input")) {
+		f8_fail(err, F8_ERR_FORMAT, "the architecture sets input= already");
 		return NULL;
 	}
-	out = malloc(strlen(text) + sizeof(add));
-	if (!out) {
-		f8_fail(err, F8_ERR_NOMEM, "out of memory");
-		return NULL;
-	}
-	len += (size_t)(line - text);
-	memcpy(out, text, len);
-	memcpy(out + len, add, sizeof(add) - 1);
-	strcpy(out + len + sizeof(add) - 1, text + len);
-	return out;
+	return f8_arch_set_key(text, "input", "raw", err);
 }
 
 char *f8_arch_set_key(const char *text, const char *key, const char *value, struct f8_err *err)
 {
-	const size_t klen = strlen(key);
-	const char *line = text, *end, *at = NULL, *vend;
-	size_t len, i, head, out_len;
+	size_t len, head, out_len;
+	const char *line = version_line(text, &len), *at, *vend;
 	char *out;
 
-	for (;;) { /* the version line: the first that is neither blank nor a comment */
-		while (*line == ' ' || *line == '\t' || *line == '\r' || *line == '\n')
-			line++;
-		if (*line != '#')
-			break;
-		line = strchr(line, '\n');
-		if (!line) {
-			line = "";
-			break;
-		}
-	}
-	if (strncmp(line, "f8arch", 6)) {
+	if (!line) {
 		f8_fail(err, F8_ERR_FORMAT, "the architecture has no version line");
 		return NULL;
 	}
-	end = strchr(line, '\n');
-	len = end ? (size_t)(end - line) : strlen(line);
-	while (len && (line[len - 1] == '\r' || line[len - 1] == ' ' || line[len - 1] == '\t'))
-		len--;
-	for (i = 6; i + klen < len; i++)
-		if ((line[i - 1] == ' ' || line[i - 1] == '\t') && !strncmp(line + i, key, klen) &&
-		    line[i + klen] == '=') {
-			at = line + i;
-			break;
-		}
-	out_len = strlen(text) + klen + strlen(value) + 3;
+	at = key_at(line, len, key);
+	out_len = strlen(text) + strlen(key) + strlen(value) + 3;
 	out = malloc(out_len);
 	if (!out) {
 		f8_fail(err, F8_ERR_NOMEM, "out of memory");
