@@ -65,6 +65,11 @@ static int float_predictions(const char *ckpt, const struct f8_dataset *ds,
 		return -1;
 	}
 	norm = f8_net_input_norm(net);
+	if (!fq && net->arch_quant != F8_QUANT_OFF) {
+		fprintf(stderr, "f8 eval: --compare: %s was trained in fake quantization (F8Net): "
+			"compare with --compare-fq\n", ckpt);
+		goto out;
+	}
 	if (net->layers[0].c != ds->c || net->layers[0].h != ds->h || net->layers[0].w != ds->w) {
 		fprintf(stderr, "f8 eval: --compare: the checkpoint's input differs from the test images\n");
 		goto out;

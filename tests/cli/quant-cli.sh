@@ -115,6 +115,7 @@ grep -q "^fake-quant top-1: " "$T/out" || fail "eval --compare-fq of an F8Net ch
 # the eval-mode simulation is the integer arithmetic (bias on the accumulator's grid, sums exact)
 grep -q "^top-1 differs between fake-quant and integer on 0 images" "$T/out" ||
 	fail "fake quantization and the integer model disagree: $(grep differs "$T/out")"
+expect_usage "compare with --compare-fq" eval "$T/q8m.f8m" --limit 10 --compare "$T/q8/ckpt.f8c"
 # resuming the quantized run keeps its mode (the architecture says quant=f8net)
 expect_ok train --resume "$T/q8/ckpt.f8c" --epochs 3
 grep -q "^f8 train: integer top-1 " "$T/out" || fail "the resumed F8Net run printed no integer top-1"
