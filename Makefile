@@ -20,7 +20,10 @@ TRAIN_LIBS  = $(shell pkg-config --libs openblas 2>/dev/null || echo -lopenblas)
 SIM_SRCS := sim/f8npu_model.c sim/f8npu_validate.c sim/f8npu_ref.c sim/f8npu_prog.c \
             sim/f8npu_model_host.c sim/f8npu_hostmem.c
 # The runtime library libf8: training engine (runtime/train/), one concern per file.
-TRAIN_SRCS := $(sort $(wildcard runtime/train/*.c))
+# The CPU backend (runtime/cpu/, in libf8): the fast integer forward pass, its SIMD kernels
+# chosen at run time (function-level targets), so built for the baseline ISA.
+CPU_SRCS := $(sort $(wildcard runtime/cpu/*.c))
+TRAIN_SRCS := $(sort $(wildcard runtime/train/*.c)) $(CPU_SRCS)
 # The f8 command-line tool: one subcommand per file.
 CLI_SRCS := $(sort $(wildcard runtime/cli/*.c))
 # Unit tests (Check): every tests/unit/*.c file, linked into one runner.
@@ -49,7 +52,8 @@ help:
 	@echo "make check   deps + build + every test level of docs/testing.md (ends with Check's summary)"
 	@echo "make demo    run a small residual block on the functional model"
 	@echo "make fuzz    mutated command streams against the model under ASan/UBSan"
-	@echo "make bench   functional-model throughput, training speed against PyTorch, the RTL bench"
+	@echo "make bench   functional-model throughput, training speed against PyTorch, the CPU"
+	@echo "             backend against the reference kernels (bench/cpu-bench.sh), the RTL bench"
 	@echo "make train-cli  f8 train's command-line checks (tests/cli/train-cli.sh; part of check)"
 	@echo "make quant-cli  f8 export / eval / finetune from the command line (part of check)"
 	@echo "make accuracy   the F8Net accuracy table (bench/accuracy.sh, about 1 h; resumable)"
@@ -72,6 +76,7 @@ $(BUILD)/asan/obj/%.o: %.c
 # The training kernels are the hot loops: vectorised for this machine's baseline (x86-64-v3).
 $(BUILD)/obj/runtime/train/%.o: CFLAGS += $(TRAIN_OPT)
 TRAIN_OPT ?= -O3 -march=x86-64-v3 -ffp-contract=fast
+$(BUILD)/obj/runtime/cpu/%.o: CFLAGS += -O3
 
 $(BUILD)/libf8npu-sim.a: $(SIM_OBJS)
 	@rm -f $@
@@ -186,6 +191,7 @@ bench: deps
 	$(BUILD)/f8 bench
 	$(MAKE) bench-train
 	bench/quant-bench.sh $(BUILD)/f8
+	bench/cpu-bench.sh $(BUILD)/f8
 	$(MAKE) bench-rtl
 
 # F8Net from the command line (tests/cli/quant-cli.sh) and the accuracy table (docs/f8net.md).

@@ -43,12 +43,16 @@ int f8_file_write_atomic(const char *path, const void *data, uint64_t len);
 
 /* Integer evaluation (f8-inteval.c): int32 logits [ds->n][classes] of @m on @ds through the
  * reference kernels, on the current thread pool, progress on stderr; 0 or -1 with a
- * message. f8_int_top1 counts the correct top-1; f8_logits_write writes them little-endian
- * (atomically). */
+ * message. f8_int_eval_on chooses the backend: F8_INT_CPU is the fast CPU path (f8-cpu.h),
+ * whose logits are the same. f8_int_top1 counts the correct top-1; f8_logits_write writes
+ * them little-endian (atomically). */
 struct f8_qm;
 struct f8_dataset;
+enum f8_int_backend { F8_INT_REF, F8_INT_CPU };
 int f8_int_eval(const char *tool, const struct f8_qm *m, const struct f8_dataset *ds,
 		int32_t *logits);
+int f8_int_eval_on(const char *tool, const struct f8_qm *m, const struct f8_dataset *ds,
+		   int32_t *logits, enum f8_int_backend backend);
 int f8_int_top1(const struct f8_qm *m, const struct f8_dataset *ds, const int32_t *logits);
 int f8_argmax32(const int32_t *v, int n);
 int f8_logits_write(const char *path, const int32_t *logits, size_t count);

@@ -2,8 +2,9 @@
 /*
  * f8 eval: an integer model file (docs/model-format.md) on the Fashion-MNIST test set.
  * The forward pass is integer only, on the reference kernels of sim/ (f8_qm_forward), so
- * its logits are the device's. Optionally the float checkpoint it came from runs beside
- * it, and the images whose top-1 differs are counted.
+ * its logits are the device's; --backend cpu computes the same logits faster (f8-cpu.h).
+ * Optionally the float checkpoint it came from runs beside it, and the images whose top-1
+ * differs are counted.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 
 #include "f8-ckpt.h"
 #include "f8-cli.h"
+#include "f8-cpu.h"
 #include "f8-opt.h"
 #include "f8-par.h"
 #include "f8-qmodel.h"
@@ -28,7 +30,9 @@ static void usage(FILE *f)
 		   "  --limit N         the first N test images only\n"
 		   "  --logits FILE     write the int32 logits, [images][classes] little-endian\n"
 		   "  --compare CKPT    also run the float checkpoint; count top-1 disagreements\n"
-		   "  --threads T       worker threads (default 2)\n");
+		   "  --threads T       worker threads (default 2)\n"
+		   "  --backend B       ref: sim/'s reference kernels (default, the device's numbers);\n"
+		   "                    cpu: the fast CPU path, the same logits (docs/cpu-backend.md)\n");
 }
 
 static int argmaxf(const float *v, int n)
@@ -131,6 +135,7 @@ int f8_cmd_eval(int argc, char **argv)
 		{ "logits", required_argument, NULL, 'o' }, { "compare", required_argument, NULL, 'c' },
 		{ "compare-fq", required_argument, NULL, 'q' },
 		{ "threads", required_argument, NULL, 't' }, { "help", no_argument, NULL, 'h' },
+		{ "backend", required_argument, NULL, 'b' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *data = NULL, *logits_path = NULL, *compare = NULL, *compare_fq = NULL;
@@ -146,6 +151,7 @@ int f8_cmd_eval(int argc, char **argv)
 	uint64_t size = 0;
 	int *fpred = NULL;
 	int c, rc = F8_EXIT_USAGE, correct = 0, fcorrect = 0, differ = 0;
+	enum f8_int_backend backend = F8_INT_REF;
 	size_t i;
 	uint32_t cnt;
 
@@ -157,6 +163,13 @@ int f8_cmd_eval(int argc, char **argv)
 		case 'o': logits_path = optarg; break;
 		case 'c': compare = optarg; break;
 		case 'q': compare_fq = optarg; break;
+		case 'b':
+			if (strcmp(optarg, "ref") && strcmp(optarg, "cpu")) {
+				fprintf(stderr, "f8 eval: --backend: ref or cpu, not '%s'\n", optarg);
+				return F8_EXIT_USAGE;
+			}
+			backend = strcmp(optarg, "cpu") ? F8_INT_REF : F8_INT_CPU;
+			break;
 		case 'l':
 		case 't': {
 			uint64_t v;
@@ -218,9 +231,11 @@ int f8_cmd_eval(int argc, char **argv)
 		fprintf(stderr, "f8 eval: out of memory\n");
 		goto out;
 	}
-	fprintf(stderr, "f8 eval: %s (%s), %u nodes, %d test images, integer arithmetic on the reference kernels\n",
-		argv[optind], m.model_name, m.nnodes, ds.n);
-	if (f8_int_eval("f8 eval", &m, &ds, logits))
+	fprintf(stderr, "f8 eval: %s (%s), %u nodes, %d test images, integer arithmetic on %s%s\n",
+		argv[optind], m.model_name, m.nnodes, ds.n,
+		backend == F8_INT_CPU ? "the CPU backend, " : "the reference kernels",
+		backend == F8_INT_CPU ? f8_cpu_isa_name(f8_cpu_isa_best()) : "");
+	if (f8_int_eval_on("f8 eval", &m, &ds, logits, backend))
 		goto out;
 	correct = f8_int_top1(&m, &ds, logits);
 	printf("integer top-1: %.2f %% (%d / %d)\n", 100.0 * correct / ds.n, correct, ds.n);

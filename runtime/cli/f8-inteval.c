@@ -2,13 +2,15 @@
 /*
  * The integer evaluation shared by f8 eval and f8 train (an F8Net-trained run evaluates its
  * own integer model at the end): every test image through f8_qm_forward, the reference
- * kernels of sim/, split over the pool in chunks so that progress shows.
+ * kernels of sim/, split over the pool in chunks so that progress shows. The CPU backend
+ * (f8-cpu.h) gives the same logits faster, a batch of images per task.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
 #include "f8-cli.h"
+#include "f8-cpu.h"
 #include "f8-data.h"
 #include "f8-par.h"
 #include "f8-qmodel.h"
@@ -21,9 +23,12 @@ struct eval_job {
 	const struct f8_dataset *ds;
 	uint8_t *scratch;   /* per thread */
 	size_t scratch_bytes;
-	uint8_t *hwc;       /* per thread: one image in [h][w][c] */
+	uint8_t *hwc;       /* per thread: one image (CPU backend: a batch) in [h][w][c] */
 	int32_t *logits;    /* [n][classes] */
+	const struct f8_cpu *cpu; /* the CPU backend's plan, or NULL */
 };
+
+#define F8_EVAL_CPU_BATCH 8 /* images per f8_cpu_forward call */
 
 static void eval_image(void *ctx, size_t i, int thread)
 {
@@ -42,11 +47,39 @@ static void eval_image(void *ctx, size_t i, int thread)
 		      j->scratch + (size_t)thread * j->scratch_bytes);
 }
 
+/* Images F8_EVAL_CPU_BATCH * @i ... of the chunk on the CPU backend. */
+static void eval_batch(void *ctx, size_t i, int thread)
+{
+	const struct eval_job *j = ctx;
+	const struct f8_dataset *ds = j->ds;
+	const size_t plane = (size_t)ds->h * ds->w, img = plane * ds->c;
+	const size_t first = i * F8_EVAL_CPU_BATCH, left = (size_t)ds->n - first;
+	const size_t n = left < F8_EVAL_CPU_BATCH ? left : F8_EVAL_CPU_BATCH;
+	uint8_t *hwc = j->hwc + (size_t)thread * img * F8_EVAL_CPU_BATCH;
+	size_t b, p;
+	int c;
+
+	for (b = 0; b < n; b++)
+		for (c = 0; c < ds->c; c++)
+			for (p = 0; p < plane; p++)
+				hwc[b * img + p * ds->c + c] = ds->pixels[(first + b) * img + c * plane + p];
+	f8_cpu_forward(j->cpu, hwc, (int)n, j->logits + first * j->m->classes,
+		       j->scratch + (size_t)thread * j->scratch_bytes);
+}
+
 int f8_int_eval(const char *tool, const struct f8_qm *m, const struct f8_dataset *ds,
 		int32_t *logits)
 {
+	return f8_int_eval_on(tool, m, ds, logits, F8_INT_REF);
+}
+
+int f8_int_eval_on(const char *tool, const struct f8_qm *m, const struct f8_dataset *ds,
+		   int32_t *logits, enum f8_int_backend backend)
+{
 	const int threads = f8_par_threads();
 	struct eval_job job = { .m = m, .ds = ds, .logits = logits };
+	struct f8_cpu *cpu = NULL;
+	const size_t per = backend == F8_INT_CPU ? F8_EVAL_CPU_BATCH : 1; /* images per task */
 	struct timespec t0, t1;
 	size_t done, chunk = 200;
 	int rc = -1;
@@ -58,9 +91,18 @@ int f8_int_eval(const char *tool, const struct f8_qm *m, const struct f8_dataset
 			ds->w, ds->classes);
 		return -1;
 	}
-	job.scratch_bytes = (f8_qm_scratch_bytes(m) + 63) & ~(size_t)63;
+	if (backend == F8_INT_CPU) {
+		if (f8_cpu_create(m, F8_CPU_ISA_AUTO, &cpu)) {
+			fprintf(stderr, "%s: out of memory for the CPU backend\n", tool);
+			return -1;
+		}
+		job.cpu = cpu;
+		job.scratch_bytes = (f8_cpu_scratch_bytes(cpu, F8_EVAL_CPU_BATCH) + 63) & ~(size_t)63;
+	} else {
+		job.scratch_bytes = (f8_qm_scratch_bytes(m) + 63) & ~(size_t)63;
+	}
 	job.scratch = aligned_alloc(64, job.scratch_bytes * (size_t)threads);
-	job.hwc = malloc((size_t)ds->c * ds->h * ds->w * (size_t)threads);
+	job.hwc = malloc((size_t)ds->c * ds->h * ds->w * (size_t)threads * per);
 	if (!job.scratch || !job.hwc) {
 		fprintf(stderr, "%s: out of memory for the integer evaluation\n", tool);
 		goto out;
@@ -77,7 +119,7 @@ int f8_int_eval(const char *tool, const struct f8_qm *m, const struct f8_dataset
 		part.n = (int)n;
 		sub.ds = &part;
 		sub.logits = logits + done * m->classes;
-		f8_par_for(n, eval_image, &sub);
+		f8_par_for((n + per - 1) / per, cpu ? eval_batch : eval_image, &sub);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		s = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
 		fprintf(stderr, "\rinteger eval %zu/%d images  %.0f img/s", done + n, ds->n,
@@ -88,6 +130,7 @@ int f8_int_eval(const char *tool, const struct f8_qm *m, const struct f8_dataset
 out:
 	free(job.scratch);
 	free(job.hwc);
+	f8_cpu_free(cpu);
 	return rc;
 }
 

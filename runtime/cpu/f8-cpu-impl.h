@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internals of the CPU backend (f8-cpu.h), shared by its files.
+ *
+ * A CONV (not depthwise) or LINEAR node is an indirect GEMM: its input is requantized once
+ * into 8-bit codes [h + 2 pad][w + 2 pad][cpad] (cpad = channels padded to the kernel's group
+ * size G; the border holds the code of 0), so that every window lies inside and a tap is one
+ * offset from the window's first pixel, whatever the pixel. A tile of MR output pixels is MR
+ * pointers (window starts) plus the taps' offsets. The kernel multiplies those rows by weights
+ * packed [block of 16 outputs][tap][group][16][G], so one vector load holds G consecutive
+ * inputs of 16 outputs. Signed inputs are stored as code = q + 128 (u8), which lets every
+ * kernel multiply unsigned codes by signed weights; the plan subtracts 128 * sum(w) per
+ * output channel (exact in int32: |sum| <= 65536 * 255 * 127 < 2^31).
+ */
+#ifndef F8_CPU_IMPL_H
+#define F8_CPU_IMPL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "f8-cpu.h"
+#include "f8-qmodel.h"
+
+#define F8_CPU_NR 16    /* output channels per packed block */
+#define F8_CPU_MR_MAX 8 /* output pixels per kernel call, at most */
+#define F8_CPU_S32_MAX 2147483647
+
+/* One CONV or LINEAR node as the kernels see it. */
+struct f8_cpu_gemm {
+	int taps;              /* k * k (1 for LINEAR) */
+	int kgroups;           /* groups of G codes per tap: cpad / G */
+	int cout, nblocks;     /* nblocks = ceil(cout / 16) */
+	const void *w;         /* [nblocks][taps][kgroups][16][G], s8 (G 4) or s16 (G 2) */
+	const int32_t *bias;   /* [nblocks * 16], zero past cout */
+	const int32_t *corr;   /* [nblocks * 16]: 128 * sum(w) for signed input, else 0 */
+	bool relu;
+};
+
+/*
+ * Output pixels (rows) 0 .. @nrows-1 of one tile, all channels: row r's codes for tap t are at
+ * @rows[r] + @toff[t] (the mr - nrows rows past the end repeat a valid one and are not
+ * stored); out[r * cout + co].
+ */
+typedef void f8_cpu_gemm_fn(const struct f8_cpu_gemm *g, const uint8_t *const *rows,
+			    const ptrdiff_t *toff, int nrows, int32_t *out);
+
+/* The element-wise work (requantization, add, pools, depthwise), one build per ISA. */
+struct f8_cpu_elem {
+	/* @pixels x @c int32 -> codes requant(v, shift) + @off, padded to @cpad with @off, as
+	 * u8 (@esize 1) or u16 (@esize 2) */
+	void (*requant)(const int32_t *src, size_t pixels, int c, int cpad, int shift, bool sgn,
+			int off, int esize, void *dst);
+	/* A6 then ReLU */
+	void (*add)(const int32_t *a, int la, const int32_t *b, int lb, bool relu, size_t n,
+		    int32_t *out);
+};
+
+struct f8_cpu_kern {
+	enum f8_cpu_isa isa;
+	int mr;    /* output pixels per tile */
+	int g;     /* codes per group */
+	int esize; /* bytes per code */
+	f8_cpu_gemm_fn *gemm;
+	const struct f8_cpu_elem *elem;
+};
+
+extern const struct f8_cpu_kern f8_cpu_kern_portable;
+extern const struct f8_cpu_elem f8_cpu_elem_c;
+#if defined(__x86_64__) || defined(__i386__)
+#define F8_CPU_X86 1
+extern const struct f8_cpu_kern f8_cpu_kern_avx2;
+extern const struct f8_cpu_kern f8_cpu_kern_vnni;
+extern const struct f8_cpu_elem f8_cpu_elem_avx2;
+#endif
+
+/* One node of the plan. */
+struct f8_cpu_node {
+	const struct f8_qm_node *q;
+	int slot;            /* buffer of the int32 output */
+	/* CONV / LINEAR: the input as the kernels see it (LINEAR: 1 x 1 x h*w*c) */
+	int ih, iw, ic, cpad;
+	int shift;           /* FL(in0) - fl_in: the requantization of the input */
+	struct f8_cpu_gemm g;
+	const int16_t *dw;   /* depthwise: weights [tap][c] */
+};
+
+struct f8_cpu {
+	const struct f8_qm *m;
+	const struct f8_cpu_kern *k;
+	struct f8_cpu_node *nodes;
+	int nslots;
+	size_t slot_elems;   /* int32 per image per slot: the largest tensor */
+	size_t req_bytes;    /* per image: the largest requantized input */
+	size_t max_taps;     /* tap offsets of the largest window */
+	size_t acc_count;    /* int64 accumulators of a pool: largest c */
+	void *packed;        /* every packed weight, bias and correction */
+};
+
+/* Depthwise CONV of @n images: @x the requantized input (true values) [n][h][w][c], @acc
+ * room for c int64; f8-cpu-dw.c. */
+void f8_cpu_depthwise(const struct f8_cpu_node *cn, const struct f8_qm_node *in, int n,
+		      const int16_t *x, int64_t *acc, int32_t *out);
+/* MAXPOOL or SUMPOOL of @n images; f8-cpu-pool.c. */
+void f8_cpu_pool(const struct f8_qm_node *q, const struct f8_qm_node *in, int n, const int32_t *x,
+		 int64_t *acc, int32_t *out);
+
+/* A1 */
+static inline int64_t f8_cpu_sat32(int64_t v)
+{
+	return v > F8_CPU_S32_MAX ? F8_CPU_S32_MAX : v < -F8_CPU_S32_MAX ? -F8_CPU_S32_MAX : v;
+}
+
+/* The window rule: offset of output o's first tap along one axis. */
+static inline int f8_cpu_win0(int o, int stride, int pad)
+{
+	return o * stride - pad;
+}
+
+#endif

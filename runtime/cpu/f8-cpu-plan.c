@@ -1,0 +1,308 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The plan of the CPU backend: the ISA, the weights packed for its kernels, and which buffer
+ * each node's int32 output lives in (buffers are reused once their last consumer has run, so
+ * a batch of images fits in a few tensors instead of one per node).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "f8-cpu-impl.h"
+#include "f8-err.h"
+
+static size_t elems(const struct f8_qm_node *n)
+{
+	return (size_t)n->c * n->h * n->w;
+}
+
+static size_t align64(size_t v)
+{
+	return (v + 63) & ~(size_t)63;
+}
+
+bool f8_cpu_isa_supported(enum f8_cpu_isa isa)
+{
+	switch (isa) {
+	case F8_CPU_ISA_AUTO:
+	case F8_CPU_ISA_PORTABLE:
+		return true;
+#ifdef F8_CPU_X86
+	case F8_CPU_ISA_AVX2:
+		__builtin_cpu_init();
+		return __builtin_cpu_supports("avx2");
+	case F8_CPU_ISA_AVX512VNNI:
+		__builtin_cpu_init();
+		return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+		       __builtin_cpu_supports("avx512vnni");
+#endif
+	default:
+		return false;
+	}
+}
+
+enum f8_cpu_isa f8_cpu_isa_best(void)
+{
+	if (f8_cpu_isa_supported(F8_CPU_ISA_AVX512VNNI))
+		return F8_CPU_ISA_AVX512VNNI;
+	if (f8_cpu_isa_supported(F8_CPU_ISA_AVX2))
+		return F8_CPU_ISA_AVX2;
+	return F8_CPU_ISA_PORTABLE;
+}
+
+const char *f8_cpu_isa_name(enum f8_cpu_isa isa)
+{
+	static const char *const names[] = { "auto", "portable", "avx2", "avx512vnni" };
+
+	return (unsigned int)isa < F8_CPU_ISA_END_ ? names[isa] : "?";
+}
+
+static const struct f8_cpu_kern *kern_of(enum f8_cpu_isa isa)
+{
+	switch (isa) {
+#ifdef F8_CPU_X86
+	case F8_CPU_ISA_AVX2:
+		return &f8_cpu_kern_avx2;
+	case F8_CPU_ISA_AVX512VNNI:
+		return &f8_cpu_kern_vnni;
+#endif
+	default:
+		return &f8_cpu_kern_portable;
+	}
+}
+
+static bool is_gemm(const struct f8_qm_node *n)
+{
+	return n->op == F8_QM_LINEAR || (n->op == F8_QM_CONV && !(n->flags & F8_QM_F_DEPTHWISE));
+}
+
+static bool is_dw(const struct f8_qm_node *n)
+{
+	return n->op == F8_QM_CONV && (n->flags & F8_QM_F_DEPTHWISE);
+}
+
+/* Bytes of packed parameters a node needs (each part 64-byte aligned). */
+static size_t packed_bytes(const struct f8_cpu_node *cn, const struct f8_cpu_kern *k)
+{
+	const struct f8_qm_node *n = cn->q;
+
+	if (is_gemm(n))
+		return align64((size_t)cn->g.nblocks * cn->g.taps * cn->g.kgroups * F8_CPU_NR *
+			       (size_t)k->g * k->esize) +
+		       2 * align64((size_t)cn->g.nblocks * F8_CPU_NR * 4);
+	if (is_dw(n))
+		return align64((size_t)n->k * n->k * n->c * 2);
+	return 0;
+}
+
+/* Weights [cout][taps][cin] into [block][tap][group][16][G], zero past cout and cin. */
+static void pack_gemm(struct f8_cpu_node *cn, const struct f8_cpu_kern *k, uint8_t *dst)
+{
+	const struct f8_qm_node *n = cn->q;
+	struct f8_cpu_gemm *g = &cn->g;
+	const int cin = cn->ic, gs = k->g, cpad = g->kgroups * gs;
+	const size_t wbytes = align64((size_t)g->nblocks * g->taps * cpad * F8_CPU_NR * k->esize);
+	int32_t *bias = (int32_t *)(void *)(dst + wbytes);
+	int32_t *corr = (int32_t *)(void *)(dst + wbytes + align64((size_t)g->nblocks * F8_CPU_NR * 4));
+	size_t o = 0;
+	int b, t, q, l, j;
+
+	for (b = 0; b < g->nblocks; b++)
+		for (t = 0; t < g->taps; t++)
+			for (q = 0; q < g->kgroups; q++)
+				for (l = 0; l < F8_CPU_NR; l++)
+					for (j = 0; j < gs; j++, o++) {
+						const int co = b * F8_CPU_NR + l, ci = q * gs + j;
+						const int8_t w = co < g->cout && ci < cin ?
+							n->weights[((size_t)co * g->taps + t) * cin + ci] : 0;
+
+						if (k->esize == 1)
+							dst[o] = (uint8_t)w;
+						else
+							((int16_t *)(void *)dst)[o] = w;
+					}
+	for (l = 0; l < g->nblocks * F8_CPU_NR; l++) {
+		int64_t s = 0;
+		size_t i;
+
+		bias[l] = l < g->cout ? n->bias[l] : 0;
+		if (l < g->cout)
+			for (i = 0; i < (size_t)g->taps * cin; i++)
+				s += n->weights[(size_t)l * g->taps * cin + i];
+		corr[l] = (n->flags & F8_QM_F_SIGNED) ? (int32_t)(128 * s) : 0;
+	}
+	g->w = dst;
+	g->bias = bias;
+	g->corr = corr;
+}
+
+/* Depthwise weights [c][k][k] into [tap][c], so that a tap is a vector over channels. */
+static void pack_dw(struct f8_cpu_node *cn, uint8_t *dst)
+{
+	const struct f8_qm_node *n = cn->q;
+	const int taps = n->k * n->k;
+	int16_t *w = (int16_t *)(void *)dst;
+	int c, t;
+
+	for (t = 0; t < taps; t++)
+		for (c = 0; c < n->c; c++)
+			w[(size_t)t * n->c + c] = n->weights[(size_t)c * taps + t];
+	cn->dw = w;
+}
+
+/* Input view and GEMM shape of a CONV / LINEAR node. */
+static void shape(struct f8_cpu_node *cn, const struct f8_qm *m, const struct f8_cpu_kern *k)
+{
+	const struct f8_qm_node *n = cn->q, *a = &m->nodes[n->in[0]];
+
+	cn->shift = a->fl_out - n->fl_in;
+	if (n->op == F8_QM_LINEAR) {
+		cn->ih = cn->iw = 1;
+		cn->ic = (int)elems(a);
+		cn->g.taps = 1;
+	} else {
+		cn->ih = a->h;
+		cn->iw = a->w;
+		cn->ic = a->c;
+		cn->g.taps = n->k * n->k;
+	}
+	cn->cpad = is_dw(n) ? cn->ic : (cn->ic + k->g - 1) / k->g * k->g;
+	cn->g.kgroups = cn->cpad / k->g;
+	cn->g.cout = n->c;
+	cn->g.nblocks = (n->c + F8_CPU_NR - 1) / F8_CPU_NR;
+	cn->g.relu = n->flags & F8_QM_F_RELU;
+}
+
+/* Output buffers: a node takes the first buffer whose tensor nobody reads any more. */
+static int assign_slots(struct f8_cpu *p, const struct f8_qm *m)
+{
+	uint32_t *last = calloc(m->nnodes, sizeof(*last));
+	int *owner = calloc(m->nnodes, sizeof(*owner));
+	uint32_t i;
+	int s, j;
+
+	if (!last || !owner) {
+		free(last);
+		free(owner);
+		return F8_ERR_NOMEM;
+	}
+	for (i = 0; i < m->nnodes; i++) {
+		last[i] = i;
+		for (j = 0; j < 2; j++)
+			if (m->nodes[i].in[j] >= 0)
+				last[m->nodes[i].in[j]] = i;
+	}
+	last[m->nnodes - 1] = m->nnodes; /* the logits stay */
+	p->nslots = 0;
+	for (i = 0; i < m->nnodes; i++) {
+		/* a slot is free once its tensor's last reader ran before this node */
+		for (s = 0; s < p->nslots && last[owner[s]] >= i; s++)
+			;
+		if (s == p->nslots)
+			p->nslots++;
+		owner[s] = (int)i;
+		p->nodes[i].slot = s;
+	}
+	free(last);
+	free(owner);
+	return F8_OK;
+}
+
+int f8_cpu_create(const struct f8_qm *m, enum f8_cpu_isa isa, struct f8_cpu **out)
+{
+	struct f8_cpu *p;
+	size_t total = 0, off = 0;
+	uint32_t i;
+	int rc;
+
+	*out = NULL;
+	if (isa == F8_CPU_ISA_AUTO)
+		isa = f8_cpu_isa_best();
+	if ((unsigned int)isa >= F8_CPU_ISA_END_ || !f8_cpu_isa_supported(isa))
+		return F8_ERR_RANGE;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return F8_ERR_NOMEM;
+	p->m = m;
+	p->k = kern_of(isa);
+	p->nodes = calloc(m->nnodes, sizeof(*p->nodes));
+	if (!p->nodes) {
+		f8_cpu_free(p);
+		return F8_ERR_NOMEM;
+	}
+	for (i = 0; i < m->nnodes; i++) {
+		struct f8_cpu_node *cn = &p->nodes[i];
+		const struct f8_qm_node *n = &m->nodes[i];
+		const int pad = n->op == F8_QM_CONV ? n->pad : 0;
+		size_t bytes;
+
+		cn->q = n;
+		if (elems(n) > p->slot_elems)
+			p->slot_elems = elems(n);
+		if (n->op == F8_QM_MAXPOOL || n->op == F8_QM_SUMPOOL || is_dw(n))
+			if ((size_t)n->c > p->acc_count)
+				p->acc_count = n->c;
+		if (n->op != F8_QM_CONV && n->op != F8_QM_LINEAR)
+			continue;
+		shape(cn, m, p->k);
+		total += packed_bytes(cn, p->k);
+		if (is_dw(n)) {
+			/* true values as int16 */
+			if ((size_t)cn->ih * cn->iw * cn->ic * 2 > p->req_bytes)
+				p->req_bytes = (size_t)cn->ih * cn->iw * cn->ic * 2;
+			continue;
+		}
+		/* with the border of the padding */
+		bytes = (size_t)(cn->ih + 2 * pad) * (size_t)(cn->iw + 2 * pad) * cn->cpad * p->k->esize;
+		if (bytes > p->req_bytes)
+			p->req_bytes = bytes;
+		if ((size_t)cn->g.taps > p->max_taps)
+			p->max_taps = (size_t)cn->g.taps;
+	}
+	p->packed = total ? aligned_alloc(64, total) : NULL;
+	if (total && !p->packed) {
+		f8_cpu_free(p);
+		return F8_ERR_NOMEM;
+	}
+	for (i = 0; i < m->nnodes; i++) {
+		struct f8_cpu_node *cn = &p->nodes[i];
+
+		if (is_gemm(cn->q))
+			pack_gemm(cn, p->k, (uint8_t *)p->packed + off);
+		else if (is_dw(cn->q))
+			pack_dw(cn, (uint8_t *)p->packed + off);
+		else
+			continue;
+		off += packed_bytes(cn, p->k);
+	}
+	rc = assign_slots(p, m);
+	if (rc) {
+		f8_cpu_free(p);
+		return rc;
+	}
+	*out = p;
+	return F8_OK;
+}
+
+void f8_cpu_free(struct f8_cpu *p)
+{
+	if (!p)
+		return;
+	free(p->packed);
+	free(p->nodes);
+	free(p);
+}
+
+enum f8_cpu_isa f8_cpu_plan_isa(const struct f8_cpu *p)
+{
+	return p->k->isa;
+}
+
+/* Scratch: the slots, the requantized input, the tile's rows and tap offsets, pool sums. */
+size_t f8_cpu_scratch_bytes(const struct f8_cpu *p, int batch)
+{
+	const size_t b = batch < 1 ? 1 : (size_t)batch;
+
+	return (size_t)p->nslots * align64(b * p->slot_elems * 4) + align64(b * p->req_bytes) +
+	       align64(F8_CPU_MR_MAX * sizeof(void *)) + align64(p->max_taps * sizeof(ptrdiff_t)) +
+	       align64(p->acc_count * 8);
+}

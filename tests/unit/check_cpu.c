@@ -1,0 +1,519 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The CPU backend (f8-cpu.h) against f8_qm_forward (sim/'s reference kernels), bit for bit:
+ * random models with every op and flag, odd sizes, strides, padding, depthwise, signed
+ * inputs, residual adds at different FLs, sum pools, saturating biases and shifts; each
+ * ISA forced in turn. Not only the logits: every node's whole int32 tensor is compared, by
+ * running the model cut after that node (both forward passes return the last node's tensor
+ * when `classes` is set to its size). A hand-made model pins rounding ties and saturation
+ * to values worked out from docs/arith.md.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "f8-cpu.h"
+#include "f8-err.h"
+#include "f8-qmodel.h"
+#include "f8-test.h"
+#include "train-test.h"
+
+#define MAXN 40
+#define MAXB 4
+#define NMODELS 80
+
+struct gen {
+	struct f8_qm_node nodes[MAXN];
+	int8_t *w[MAXN];
+	int32_t *b[MAXN];
+	char names[20][F8_QM_NAME_MAX];
+	struct f8_qm m;
+	int n;
+	struct f8t_rng r;
+};
+
+static const enum f8_cpu_isa isas[] = { F8_CPU_ISA_PORTABLE, F8_CPU_ISA_AVX2,
+					F8_CPU_ISA_AVX512VNNI };
+
+/* ops (index op) and flags (index 8 + flag bit) gen_make produced */
+static unsigned int seen[16];
+
+static int urand(struct gen *g, int n)
+{
+	return (int)f8t_below(&g->r, (uint32_t)n);
+}
+
+static int add_node(struct gen *g, unsigned int op, unsigned int flags, int a, int b, int c, int h,
+		    int w)
+{
+	struct f8_qm_node *n = &g->nodes[g->n];
+
+	ck_assert_int_lt(g->n, MAXN);
+	memset(n, 0, sizeof(*n));
+	snprintf(n->name, sizeof(n->name), "n%d", g->n);
+	n->op = (uint8_t)op;
+	n->flags = (uint8_t)flags;
+	n->in[0] = a;
+	n->in[1] = b;
+	n->c = (uint16_t)c;
+	n->h = (uint16_t)h;
+	n->w = (uint16_t)w;
+	return g->n++;
+}
+
+/* Biases: mostly moderate, sometimes at the ends of the range (the A5 saturation). */
+static int32_t rand_bias(struct gen *g)
+{
+	if (f8t_chance(&g->r, 12))
+		return (int32_t)(f8t_chance(&g->r, 50) ? 1 : -1) * (2147483647 - urand(g, 1 << 16));
+	return (int32_t)f8t_range(&g->r, -(1 << (6 + urand(g, 18))), 1 << (6 + urand(g, 18)));
+}
+
+/* Weights and biases of a CONV / LINEAR node, and its input FL (the requantization shift
+ * kept small most of the time, so that ties are frequent, sometimes large either way). */
+static void params(struct gen *g, int i)
+{
+	struct f8_qm_node *n = &g->nodes[i];
+	const int fa = g->nodes[n->in[0]].fl_out, hi = (n->flags & F8_QM_F_SIGNED) ? 7 : 8;
+	int lo = fa - 31 > 0 ? fa - 31 : 0, top = fa + 31 < hi ? fa + 31 : hi, fl;
+	size_t nw, k;
+
+	if (f8t_chance(&g->r, 60)) {
+		fl = fa - urand(g, 4);
+		fl = fl < lo ? lo : fl > top ? top : fl;
+	} else {
+		fl = lo + urand(g, top - lo + 1);
+	}
+	n->fl_in = (int8_t)fl;
+	n->fl_w = (int8_t)urand(g, 8);
+	n->fl_out = (int8_t)(n->fl_in + n->fl_w);
+	g->m.nnodes = (uint32_t)g->n;
+	nw = f8_qm_weight_count(&g->m, n);
+	g->w[i] = malloc(nw ? nw : 1);
+	g->b[i] = malloc(sizeof(int32_t) * n->c);
+	ck_assert(g->w[i] && g->b[i]);
+	for (k = 0; k < nw; k++)
+		g->w[i][k] = (int8_t)(f8t_chance(&g->r, 10) ? (f8t_chance(&g->r, 50) ? 127 : -127) :
+					   (int)urand(g, 255) - 127);
+	for (k = 0; k < n->c; k++)
+		g->b[i][k] = rand_bias(g);
+	n->weights = g->w[i];
+	n->bias = g->b[i];
+}
+
+/* A window (k, stride, pad) over an h x w input that leaves at least one output. */
+static void window(struct gen *g, const struct f8_qm_node *a, int kmax, int *k, int *s, int *p)
+{
+	do {
+		*k = 1 + urand(g, kmax);
+		*p = urand(g, *k);
+	} while (a->h + 2 * *p < *k || a->w + 2 * *p < *k);
+	*s = 1 + urand(g, 3);
+}
+
+static int out_size(int in, int k, int s, int p)
+{
+	return (in + 2 * p - k) / s + 1;
+}
+
+static int conv(struct gen *g, int a, bool dw, int c, int k, int s, int p, unsigned int extra)
+{
+	const struct f8_qm_node *A = &g->nodes[a];
+	unsigned int flags = extra | (dw ? F8_QM_F_DEPTHWISE : 0);
+	int i;
+
+	if (f8t_chance(&g->r, 50))
+		flags |= F8_QM_F_RELU;
+	if (f8t_chance(&g->r, 40))
+		flags |= F8_QM_F_SIGNED;
+	i = add_node(g, F8_QM_CONV, flags, a, -1, dw ? A->c : c, out_size(A->h, k, s, p),
+		     out_size(A->w, k, s, p));
+	g->nodes[i].k = (uint8_t)k;
+	g->nodes[i].stride = (uint8_t)s;
+	g->nodes[i].pad = (uint8_t)p;
+	params(g, i);
+	return i;
+}
+
+static int pool(struct gen *g, int a, bool sum)
+{
+	const struct f8_qm_node *A = &g->nodes[a];
+	int k, s, p, i;
+
+	window(g, A, 4, &k, &s, &p);
+	i = add_node(g, sum ? F8_QM_SUMPOOL : F8_QM_MAXPOOL, 0, a, -1, A->c, out_size(A->h, k, s, p),
+		     out_size(A->w, k, s, p));
+	g->nodes[i].k = (uint8_t)k;
+	g->nodes[i].stride = (uint8_t)s;
+	g->nodes[i].pad = (uint8_t)p;
+	g->nodes[i].fl_out = A->fl_out;
+	if (sum) { /* FL stays <= 38, so that a later conv can still requantize it */
+		const int room = 38 - A->fl_out;
+
+		g->nodes[i].pool_shift = (int8_t)urand(g, (room < 16 ? room : 16) + 1);
+		g->nodes[i].fl_out = (int8_t)(A->fl_out + g->nodes[i].pool_shift);
+	}
+	return i;
+}
+
+/* A residual block: x, a same-shape conv of x (or of another node of that size), their sum. */
+static int residual(struct gen *g, int x)
+{
+	const struct f8_qm_node *X = &g->nodes[x];
+	const int k = f8t_chance(&g->r, 50) ? 3 : 1;
+	int src = x, y, i, j;
+
+	for (j = 0; j < g->n; j++) /* sometimes another tensor of that spatial size */
+		if (g->nodes[j].h == X->h && g->nodes[j].w == X->w && f8t_chance(&g->r, 30))
+			src = j;
+	/* conv FL <= 15 and x's <= 38: within the 31 an ADD allows */
+	y = conv(g, src, false, X->c, k, 1, k / 2, 0);
+	i = f8t_chance(&g->r, 50) ? add_node(g, F8_QM_ADD, 0, x, y, X->c, X->h, X->w) :
+				    add_node(g, F8_QM_ADD, 0, y, x, X->c, X->h, X->w);
+	if (f8t_chance(&g->r, 50))
+		g->nodes[i].flags = F8_QM_F_RELU;
+	g->nodes[i].fl_out = (int8_t)(X->fl_out > g->nodes[y].fl_out ? X->fl_out : g->nodes[y].fl_out);
+	return i;
+}
+
+static void gen_make(struct gen *g, int idx)
+{
+	const bool big = idx % 10 == 9; /* ResNet-sized layers: many tiles, 5 channel blocks */
+	int steps, i, a, k, s, p;
+
+	memset(g, 0, sizeof(*g));
+	f8t_rng_init(&g->r, "cpu_model", idx);
+	g->m.nodes = g->nodes;
+	i = add_node(g, F8_QM_INPUT, 0, -1, -1, 1 + urand(g, 3), (big ? 20 : 3) + urand(g, 11),
+		     (big ? 20 : 3) + urand(g, 11));
+	g->nodes[i].fl_out = 8;
+	for (steps = 3 + urand(g, 7); steps > 0 && g->n < MAXN - 4; steps--) {
+		a = g->n - 1 - urand(g, g->n < 3 ? g->n : 3); /* a recent tensor, or an older one */
+		switch (urand(g, 6)) {
+		case 0:
+		case 1:
+			window(g, &g->nodes[a], 4, &k, &s, &p);
+			conv(g, a, false, 1 + urand(g, big ? 80 : 40), k, s, p, 0);
+			break;
+		case 2:
+			window(g, &g->nodes[a], 4, &k, &s, &p);
+			conv(g, a, true, 0, k, s, p, 0);
+			break;
+		case 3:
+			residual(g, a);
+			break;
+		default:
+			pool(g, a, f8t_chance(&g->r, 50));
+			break;
+		}
+	}
+	a = g->n - 1 - urand(g, 2);
+	while ((size_t)g->nodes[a].c * g->nodes[a].h * g->nodes[a].w > 65536) {
+		/* the classifier's reduction limit: halve the input first */
+		const struct f8_qm_node *A = &g->nodes[a];
+
+		a = add_node(g, F8_QM_MAXPOOL, 0, a, -1, A->c, out_size(A->h, 2, 2, 0),
+			     out_size(A->w, 2, 2, 0));
+		g->nodes[a].k = 2;
+		g->nodes[a].stride = 2;
+		g->nodes[a].fl_out = g->nodes[g->nodes[a].in[0]].fl_out;
+	}
+	if (g->nodes[a].h == g->nodes[a].w && g->nodes[a].h <= 32 && f8t_chance(&g->r, 30)) {
+		/* a conv classifier: the kernel covers the input */
+		conv(g, a, false, 1 + urand(g, 20), g->nodes[a].h, 1, 0, 0);
+	} else {
+		unsigned int flags = (f8t_chance(&g->r, 40) ? F8_QM_F_SIGNED : 0) |
+				     (f8t_chance(&g->r, 30) ? F8_QM_F_RELU : 0);
+
+		i = add_node(g, F8_QM_LINEAR, flags, a, -1, 1 + urand(g, 20), 1, 1);
+		params(g, i);
+	}
+	for (i = 0; i < 20; i++)
+		snprintf(g->names[i], F8_QM_NAME_MAX, "c%d", i);
+	g->m.nnodes = (uint32_t)g->n;
+	g->m.nodes = g->nodes;
+	g->m.classes = g->nodes[g->n - 1].c;
+	g->m.class_names = g->names;
+	snprintf(g->m.model_name, 24, "random%d", idx);
+	for (i = 0; i < g->n; i++) {
+		seen[g->nodes[i].op]++;
+		for (k = 0; k < 3; k++)
+			if (g->nodes[i].flags & (1u << k))
+				seen[8 + k]++;
+	}
+}
+
+static void gen_free(struct gen *g)
+{
+	int i;
+
+	for (i = 0; i < g->n; i++) {
+		free(g->w[i]);
+		free(g->b[i]);
+	}
+}
+
+static void *scratch_alloc(size_t n)
+{
+	void *p = aligned_alloc(64, (n + 63) & ~(size_t)63);
+
+	ck_assert(p);
+	return p;
+}
+
+/*
+ * Node @last's whole tensor for @nimg images: f8_qm_forward image by image, then the CPU
+ * backend on each ISA as one batch (and one image at a time on the first); all equal.
+ */
+static void compare_cut(const struct f8_qm *full, uint32_t last, const uint8_t *img, int nimg,
+			const char *what)
+{
+	const struct f8_qm_node *n = &full->nodes[last];
+	const size_t el = (size_t)n->c * n->h * n->w, isz = (size_t)full->nodes[0].c *
+								 full->nodes[0].h * full->nodes[0].w;
+	struct f8_qm m = *full;
+	int32_t *want = malloc(sizeof(int32_t) * el * MAXB), *got = malloc(sizeof(int32_t) * el * MAXB);
+	void *rs;
+	size_t t;
+	int b;
+
+	ck_assert(want && got);
+	m.nnodes = last + 1;
+	m.classes = (uint32_t)el; /* both passes return the last node's tensor */
+	rs = scratch_alloc(f8_qm_scratch_bytes(&m));
+	for (b = 0; b < nimg; b++)
+		f8_qm_forward(&m, img + (size_t)b * isz, want + (size_t)b * el, rs);
+	free(rs);
+	for (t = 0; t < sizeof(isas) / sizeof(isas[0]); t++) {
+		struct f8_cpu *p = NULL;
+		void *cs;
+
+		if (!f8_cpu_isa_supported(isas[t])) {
+			/* refused, not silently run on another ISA */
+			ck_assert_int_eq(f8_cpu_create(&m, isas[t], &p), F8_ERR_RANGE);
+			ck_assert_ptr_null(p);
+			continue;
+		}
+		ck_assert_int_eq(f8_cpu_create(&m, isas[t], &p), F8_OK);
+		ck_assert_int_eq(f8_cpu_plan_isa(p), isas[t]);
+		cs = scratch_alloc(f8_cpu_scratch_bytes(p, nimg));
+		memset(got, 0x5a, sizeof(int32_t) * el * MAXB);
+		f8_cpu_forward(p, img, nimg, got, cs);
+		for (b = 0; b < nimg; b++) {
+			char msg[160];
+
+			snprintf(msg, sizeof(msg), "%s, node %u (%s), image %d of %d, %s", what, last,
+				 f8_qm_op_name(n->op), b, nimg, f8_cpu_isa_name(isas[t]));
+			f8_ck_assert_bytes_eq(got + (size_t)b * el, want + (size_t)b * el, el * 4, msg);
+		}
+		if (t == 0 && nimg > 1) { /* the batch does not change an image's numbers */
+			memset(got, 0x5a, sizeof(int32_t) * el);
+			f8_cpu_forward(p, img + isz, 1, got, cs);
+			f8_ck_assert_bytes_eq(got, want + el, el * 4, "one image alone");
+		}
+		free(cs);
+		f8_cpu_free(p);
+	}
+	free(want);
+	free(got);
+}
+
+static uint8_t *images(struct f8t_rng *r, const struct f8_qm *m, int nimg)
+{
+	const size_t isz = (size_t)m->nodes[0].c * m->nodes[0].h * m->nodes[0].w;
+	uint8_t *img = malloc(isz * MAXB);
+	size_t i;
+
+	ck_assert(img);
+	f8t_fill(r, img, isz * (size_t)nimg);
+	if (f8t_chance(r, 30)) /* saturated images */
+		memset(img, 0xff, isz);
+	for (i = 0; i < isz && f8t_chance(r, 20); i++) /* small values: ties of small shifts */
+		img[i] = (uint8_t)(img[i] & 7);
+	return img;
+}
+
+START_TEST(test_cpu_random_models)
+{
+	struct gen *g = malloc(sizeof(*g));
+	struct f8_qm_error e;
+	uint8_t *img;
+	uint32_t i;
+	int nimg;
+
+	ck_assert(g);
+	gen_make(g, _i);
+	ck_assert_msg(f8_qm_check(&g->m, &e) == F8_OK, "generated model %d: node %d: %s", _i, e.node,
+		      e.what);
+	nimg = 1 + (int)f8t_below(&g->r, MAXB);
+	img = images(&g->r, &g->m, nimg);
+	for (i = 1; i < g->m.nnodes; i++)
+		compare_cut(&g->m, i, img, nimg, g->m.model_name);
+	free(img);
+	gen_free(g);
+	free(g);
+}
+END_TEST
+
+/* The generator produces every op and flag over the random models above. */
+START_TEST(test_cpu_coverage)
+{
+	struct gen *g = malloc(sizeof(*g));
+	unsigned int op;
+	int i;
+
+	ck_assert(g);
+	memset(seen, 0, sizeof(seen));
+	for (i = 0; i < NMODELS; i++) {
+		gen_make(g, i);
+		gen_free(g);
+	}
+	free(g);
+
+	for (op = F8_QM_INPUT; op < F8_QM_OP_END_; op++)
+		ck_assert_msg(seen[op] > 0, "no %s node generated", f8_qm_op_name(op));
+	ck_assert_msg(seen[8] > 0 && seen[9] > 0 && seen[10] > 0, "a flag was never generated");
+}
+END_TEST
+
+/*
+ * By hand: 1 x 16 x 16 pixels 0..255; c1 = 1x1 conv (w 1, bias 0, fl 8 + 0) is the pixel at
+ * FL 8; c2 = c1 at fl_in 7 (shift 1: p/2, ties to even); n3 = -1 * c1 (w -1); c4 = n3 signed
+ * at fl_in 6 (shift 2, negative ties; -255/4 = -63.75 -> -64); c5: bias near 2^31 plus
+ * 127 * p saturates; c6: bias near -2^31 minus 127 * p saturates; c5 + c1 saturates again.
+ */
+START_TEST(test_cpu_ties_and_saturation)
+{
+	static const int8_t one = 1, minus = -1, big = 127, neg = -127;
+	static const int32_t zero = 0, bhi = 2147483647 - 1000, blo = -2147483647 + 1000;
+	struct f8_qm_node nodes[8];
+	char names[1][F8_QM_NAME_MAX] = { "c" };
+	struct f8_qm m = { .nodes = nodes, .class_names = names };
+	uint8_t img[256];
+	int32_t *out = malloc(sizeof(int32_t) * 256);
+	size_t t;
+	int i;
+
+	ck_assert(out);
+	for (i = 0; i < 256; i++)
+		img[i] = (uint8_t)i;
+#define NODE(idx, op_, fl_, a, b)                                                          \
+	do {                                                                               \
+		memset(&nodes[idx], 0, sizeof(nodes[idx]));                                \
+		snprintf(nodes[idx].name, F8_QM_NAME_MAX, "n%d", idx);                     \
+		nodes[idx].op = op_;                                                       \
+		nodes[idx].flags = fl_;                                                    \
+		nodes[idx].in[0] = a;                                                      \
+		nodes[idx].in[1] = b;                                                      \
+		nodes[idx].c = 1;                                                          \
+		nodes[idx].h = 16;                                                         \
+		nodes[idx].w = 16;                                                         \
+		if (op_ == F8_QM_CONV)                                                     \
+			nodes[idx].k = 1, nodes[idx].stride = 1;                           \
+	} while (0)
+	NODE(0, F8_QM_INPUT, 0, -1, -1);
+	nodes[0].fl_out = 8;
+	NODE(1, F8_QM_CONV, 0, 0, -1);
+	nodes[1].fl_in = 8, nodes[1].fl_out = 8, nodes[1].weights = &one, nodes[1].bias = &zero;
+	NODE(2, F8_QM_CONV, 0, 1, -1);
+	nodes[2].fl_in = 7, nodes[2].fl_out = 7, nodes[2].weights = &one, nodes[2].bias = &zero;
+	NODE(3, F8_QM_CONV, 0, 0, -1);
+	nodes[3].fl_in = 8, nodes[3].fl_out = 8, nodes[3].weights = &minus, nodes[3].bias = &zero;
+	NODE(4, F8_QM_CONV, F8_QM_F_SIGNED, 3, -1);
+	nodes[4].fl_in = 6, nodes[4].fl_out = 6, nodes[4].weights = &one, nodes[4].bias = &zero;
+	NODE(5, F8_QM_CONV, 0, 0, -1);
+	nodes[5].fl_in = 8, nodes[5].fl_out = 8, nodes[5].weights = &big, nodes[5].bias = &bhi;
+	NODE(6, F8_QM_CONV, 0, 0, -1);
+	nodes[6].fl_in = 8, nodes[6].fl_out = 8, nodes[6].weights = &neg, nodes[6].bias = &blo;
+	NODE(7, F8_QM_ADD, 0, 5, 1);
+	nodes[7].fl_out = 8;
+	m.nnodes = 8;
+	m.classes = 256; /* each cut model returns its last node's 16 x 16 tensor */
+	for (t = 0; t < sizeof(isas) / sizeof(isas[0]); t++) {
+		struct f8_cpu *p = NULL;
+		void *cs;
+		uint32_t last;
+
+		if (!f8_cpu_isa_supported(isas[t])) {
+			ck_assert_int_eq(f8_cpu_create(&m, isas[t], &p), F8_ERR_RANGE);
+			continue;
+		}
+		for (last = 2; last < 8; last++) {
+			m.nnodes = last + 1;
+			ck_assert_int_eq(f8_cpu_create(&m, isas[t], &p), F8_OK);
+			cs = scratch_alloc(f8_cpu_scratch_bytes(p, 1));
+			f8_cpu_forward(p, img, 1, out, cs);
+			for (i = 0; i < 256; i++) {
+				int32_t want;
+
+				switch (last) {
+				case 2: /* p / 2, ties to even: 1 -> 0, 3 -> 2, 5 -> 2, 255 -> 128 */
+					want = (i >> 1) + ((i & 1) && ((i >> 1) & 1));
+					break;
+				case 3:
+					want = -i;
+					break;
+				case 4: /* -p / 4 half to even, clamped to -127 (never at FL 6: -64) */
+					want = -((i >> 2) + (((i & 3) > 2) || ((i & 3) == 2 && ((i >> 2) & 1))));
+					break;
+				case 5: /* 2^31 - 1001 + 127 p: saturates from p = 8 */
+					want = i >= 8 ? 2147483647 : 2147483647 - 1000 + 127 * i;
+					break;
+				case 6: /* the symmetric low end */
+					want = i >= 8 ? -2147483647 : -2147483647 + 1000 - 127 * i;
+					break;
+				default: /* sat32(c5 + p) */
+					want = i >= 8 ? 2147483647 : 2147483647 - 1000 + 128 * i;
+					break;
+				}
+				ck_assert_msg(out[i] == want, "%s: node %u pixel %d: got %d, want %d",
+					      f8_cpu_isa_name(isas[t]), last, i, out[i], want);
+			}
+			free(cs);
+			f8_cpu_free(p);
+			p = NULL;
+		}
+		m.nnodes = 8;
+	}
+	/* and the reference agrees with the same hand values */
+	compare_cut(&m, 7, img, 1, "ties");
+	compare_cut(&m, 4, img, 1, "ties");
+	compare_cut(&m, 2, img, 1, "ties");
+	compare_cut(&m, 6, img, 1, "ties");
+	free(out);
+#undef NODE
+}
+END_TEST
+
+START_TEST(test_cpu_isa)
+{
+	struct f8_qm_node nodes[2];
+	struct f8_qm m = { .nodes = nodes, .nnodes = 2, .classes = 1 };
+	struct f8_cpu *p = NULL;
+	const enum f8_cpu_isa best = f8_cpu_isa_best();
+
+	ck_assert(f8_cpu_isa_supported(F8_CPU_ISA_PORTABLE));
+	ck_assert(f8_cpu_isa_supported(best));
+	ck_assert(best != F8_CPU_ISA_AUTO);
+	/* the best is the widest supported */
+	ck_assert(best == F8_CPU_ISA_AVX512VNNI || !f8_cpu_isa_supported(F8_CPU_ISA_AVX512VNNI));
+	ck_assert(best >= F8_CPU_ISA_AVX2 || !f8_cpu_isa_supported(F8_CPU_ISA_AVX2));
+	ck_assert(!f8_cpu_isa_supported(F8_CPU_ISA_END_));
+	memset(nodes, 0, sizeof(nodes));
+	ck_assert_int_eq(f8_cpu_create(&m, F8_CPU_ISA_END_, &p), F8_ERR_RANGE);
+	ck_assert_ptr_null(p);
+	ck_assert_str_eq(f8_cpu_isa_name(F8_CPU_ISA_AVX2), "avx2");
+}
+END_TEST
+
+Suite *f8_cpu_suite(void)
+{
+	Suite *s = suite_create("cpu");
+	TCase *tc = tcase_create("cpu");
+
+	tcase_add_test(tc, test_cpu_isa);
+	tcase_add_test(tc, test_cpu_ties_and_saturation);
+	tcase_add_loop_test(tc, test_cpu_random_models, 0, NMODELS);
+	tcase_add_test(tc, test_cpu_coverage);
+	suite_add_tcase(s, tc);
+	return s;
+}
