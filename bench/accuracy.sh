@@ -9,14 +9,14 @@
 # and, for raw-input entries (F8Net's conventional mode feeds FL-8 pixels),
 #   FP32 (PACT-clipped)         f8 train --pact, PFP_EPOCHS epochs (F8Net's FP baseline)
 #   F8Net conventional          f8 train --quant f8net --from that, Q_EPOCHS epochs at Q_LR
-#   ... and from the plain FP32 checkpoint (alphas start at 8)
+#   ... and from the plain FP32 checkpoint (alphas start at 8), QP_EPOCHS epochs
 # each integer F8Net model evaluated by f8 eval (integer arithmetic on sim/'s reference
 # kernels) beside its float checkpoint. A step whose output exists is skipped, and an
 # output exists only once its step succeeded, so an interrupted run resumes (a float run
 # from its last epoch).
 #
 #   bench/accuracy.sh [F8] [RUNS_DIR]      STEPS=500 MODELS="model:prefix:epochs:input ..."
-#                                          PFP_EPOCHS=8 Q_EPOCHS=8 Q_LR=0.02
+#                                          PFP_EPOCHS=8 Q_EPOCHS=4 QP_EPOCHS=8 Q_LR=0.02
 #
 # MODELS lists model:prefix:epochs:input entries, input "norm" (the image normalised by the
 # dataset's mean and std) or "raw" (p / 256, F8Net's FL-8 pixels: f8 train --raw-input).
@@ -26,7 +26,8 @@ F8=${1:-build/f8}
 RUNS=${2:-runs/accuracy}
 STEPS=${STEPS:-500}
 PFP_EPOCHS=${PFP_EPOCHS:-8}
-Q_EPOCHS=${Q_EPOCHS:-8}
+Q_EPOCHS=${Q_EPOCHS:-4}
+QP_EPOCHS=${QP_EPOCHS:-8}
 Q_LR=${Q_LR:-0.02}
 MODELS=${MODELS:-"resnet20:r20:15:norm resnet20:r20raw:15:raw mobilenetv2-small:mbv2:15:norm"}
 OUT=docs/results/accuracy.md
@@ -77,7 +78,7 @@ pact_chain() {
 	p=$2
 	train "$p-pfp" "$PFP_EPOCHS" --model "$model" --pact
 	train "$p-q8" "$Q_EPOCHS" --quant f8net --from "$p-pfp/ckpt.f8c" --lr "$Q_LR" --warmup 0.5
-	train "$p-q8p" "$Q_EPOCHS" --quant f8net --from "$p-fp/ckpt.f8c" --lr "$Q_LR" --warmup 0.5
+	train "$p-q8p" "$QP_EPOCHS" --quant f8net --from "$p-fp/ckpt.f8c" --lr "$Q_LR" --warmup 0.5
 	for q in q8 q8p; do
 		step "$p-$q.layers" "$F8" export "$p-$q/ckpt.f8c" --out "$p-$q.f8m"
 		step "$p-$q.eval" "$F8" eval "$p-$q.f8m" --compare-fq "$p-$q/ckpt.f8c"
@@ -88,10 +89,16 @@ pact_chain() {
 	rows="$rows
 | $model (raw input) | FP32 (PACT-clipped, F8Net's floating mode), $PFP_EPOCHS epochs, $(epoch_time "$p-pfp") s/epoch | $(last_acc "$p-pfp") % | – | \`f8 train --model $model --pact --epochs $PFP_EPOCHS\` |
 | $model (raw input) | **F8Net 8-bit conventional** (from the PACT FP32 model, $Q_EPOCHS epochs, $(epoch_time "$p-q8") s/epoch) | **$(pct integer "$p-q8.eval") %** | $(differs "$p-q8.eval") (vs its fake quantization, $(pct fake-quant "$p-q8.eval") %) | \`f8 train --quant f8net --from PFP --epochs $Q_EPOCHS --lr $Q_LR --warmup 0.5\` |
-| $model (raw input) | F8Net 8-bit conventional from the plain FP32 model (alphas start at 8) | $(pct integer "$p-q8p.eval") % | $(differs "$p-q8p.eval") (vs its fake quantization, $(pct fake-quant "$p-q8p.eval") %) | \`f8 train --quant f8net --from FP ...\` |"
+| $model (raw input) | **F8Net 8-bit conventional** from the plain FP32 model (alphas start at 8; $QP_EPOCHS epochs, $(epoch_time "$p-q8p") s/epoch) | **$(pct integer "$p-q8p.eval") %** | $(differs "$p-q8p.eval") (vs its fake quantization, $(pct fake-quant "$p-q8p.eval") %) | \`f8 train --quant f8net --from FP --epochs $QP_EPOCHS --lr $Q_LR --warmup 0.5\` |"
 	details="$details
 
-### $model (raw input): F8Net conventional, fractional lengths and clip levels
+### $model (raw input): F8Net conventional from the plain FP32 model, fractional lengths and clip levels
+
+\`\`\`
+$(cat "$p-q8p.layers")
+\`\`\`
+
+### $model (raw input): F8Net conventional from the PACT FP32 model, fractional lengths and clip levels
 
 \`\`\`
 $(cat "$p-q8.layers")
@@ -155,7 +162,7 @@ images whose top-1 differs from the float checkpoint the integer model was expor
 |---|---|---|---|---|$rows
 
 Models of this run: \`MODELS="$MODELS"\` (the default adds MobileNetV2-small, whose float
-training takes hours on 2 cores); PACT chain \`PFP_EPOCHS=$PFP_EPOCHS Q_EPOCHS=$Q_EPOCHS Q_LR=$Q_LR\`.
+training takes hours on 2 cores); PACT chain \`PFP_EPOCHS=$PFP_EPOCHS Q_EPOCHS=$Q_EPOCHS QP_EPOCHS=$QP_EPOCHS Q_LR=$Q_LR\`.
 F8Net's conventional rows are raw-input only: the first layer takes FL-8 pixels. Their
 "differs" column compares the integer model with the fake-quantized network it was exported
 from (the float simulation of the same arithmetic). Epoch times were measured while other
