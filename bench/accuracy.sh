@@ -67,8 +67,8 @@ epoch_time() { awk -F, 'NR > 1 { s += $(NF - 1); n++ } END { if (n) printf "%.0f
 
 # curves NAME RUN: the run's training curves beside the table, linked from it
 curves() {
-	cp "$2/curves.svg" "$CURVES/$1.svg"
-	cp "$2/log.csv" "$CURVES/$1.csv"
+	cp "$2/curves.svg" "$CURVES/$1.svg.part" && mv "$CURVES/$1.svg.part" "$CURVES/$1.svg"
+	cp "$2/log.csv" "$CURVES/$1.csv.part" && mv "$CURVES/$1.csv.part" "$CURVES/$1.csv"
 	plots="$plots [$1]($(basename "$CURVES")/$1.svg)"
 }
 

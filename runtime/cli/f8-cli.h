@@ -41,22 +41,26 @@ uint8_t *f8_file_read(const char *path, uint64_t max, uint64_t *size);
  */
 int f8_file_write_atomic(const char *path, const void *data, uint64_t len);
 
-/* Integer evaluation (f8-inteval.c): int32 logits [ds->n][classes] of @m on @ds through the
- * reference kernels, on the current thread pool, progress on stderr; 0 or -1 with a
- * message. f8_int_eval_on chooses the backend: F8_INT_CPU is the fast CPU path (f8-cpu.h),
- * whose logits are the same. f8_int_top1 counts the correct top-1; f8_logits_write writes
- * them little-endian (atomically). */
+/* Integer evaluation (f8-inteval.c): int32 logits [ds->n][classes] of @m on @ds, on the
+ * current thread pool, progress on stderr; 0 or -1 with a message (the dataset must fit the
+ * model). F8_INT_REF runs the reference kernels of sim/ (the device's numbers), F8_INT_CPU
+ * the fast CPU path (f8-cpu.h), whose logits are the same. f8_int_top1 counts the correct
+ * top-1; f8_logits_write writes them little-endian (atomically). */
 struct f8_qm;
 struct f8_dataset;
 enum f8_int_backend { F8_INT_REF, F8_INT_CPU };
 int f8_int_eval(const char *tool, const struct f8_qm *m, const struct f8_dataset *ds,
-		int32_t *logits);
-int f8_int_eval_on(const char *tool, const struct f8_qm *m, const struct f8_dataset *ds,
-		   int32_t *logits, enum f8_int_backend backend);
+		int32_t *logits, enum f8_int_backend backend);
 int f8_int_top1(const struct f8_qm *m, const struct f8_dataset *ds, const int32_t *logits);
 int f8_argmax32(const int32_t *v, int n);
 int f8_logits_write(const char *path, const int32_t *logits, size_t count);
 extern const char *const f8_fmnist_class_names[10];
+/* What an export of @net takes from it (f8-export.c): its input normalisation, the
+ * Fashion-MNIST class names for a 10-class head, @model as the model name (or "model" when
+ * longer than the file's 23 characters). */
+struct f8_export_cfg;
+struct f8_net;
+void f8_export_for(struct f8_export_cfg *cfg, const struct f8_net *net, const char *model);
 
 /*
  * A job on the functional model with host memory: regions and a command

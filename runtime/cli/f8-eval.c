@@ -216,12 +216,6 @@ int f8_cmd_eval(int argc, char **argv)
 	}
 	if (limit)
 		f8_dataset_truncate(&ds, (int)limit);
-	if (ds.c != m.nodes[0].c || ds.h != m.nodes[0].h || ds.w != m.nodes[0].w ||
-	    (uint32_t)ds.classes != m.classes) {
-		fprintf(stderr, "f8 eval: the model takes %ux%ux%u images and %u classes, the test set has %dx%dx%d and %d\n",
-			m.nodes[0].c, m.nodes[0].h, m.nodes[0].w, m.classes, ds.c, ds.h, ds.w, ds.classes);
-		goto out;
-	}
 	if (f8_par_set_threads((int)threads)) {
 		fprintf(stderr, "f8 eval: cannot start %ld threads\n", threads);
 		goto out;
@@ -235,7 +229,7 @@ int f8_cmd_eval(int argc, char **argv)
 		argv[optind], m.model_name, m.nnodes, ds.n,
 		backend == F8_INT_CPU ? "the CPU backend, " : "the reference kernels",
 		backend == F8_INT_CPU ? f8_cpu_isa_name(f8_cpu_isa_best()) : "");
-	if (f8_int_eval_on("f8 eval", &m, &ds, logits, backend))
+	if (f8_int_eval("f8 eval", &m, &ds, logits, backend))
 		goto out;
 	correct = f8_int_top1(&m, &ds, logits);
 	printf("integer top-1: %.2f %% (%d / %d)\n", 100.0 * correct / ds.n, correct, ds.n);

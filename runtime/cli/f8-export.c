@@ -72,6 +72,13 @@ static void print_layers(const struct f8_qm *m)
 	}
 }
 
+void f8_export_for(struct f8_export_cfg *cfg, const struct f8_net *net, const char *model)
+{
+	cfg->norm = f8_net_input_norm(net);
+	cfg->class_names = net->classes == 10 ? f8_fmnist_class_names : NULL;
+	cfg->model_name = strlen(model) <= 23 ? model : "model"; /* the file's field */
+}
+
 /* The trained PACT clip levels: each alpha, the layers whose input it clips. */
 static void print_clips(const struct f8_net *net)
 {
@@ -157,12 +164,7 @@ int f8_cmd_export(int argc, char **argv)
 		fprintf(stderr, "f8 export: %s\n", err.msg);
 		return F8_EXIT_USAGE;
 	}
-	cfg.norm = f8_net_input_norm(net);
-	if (net->classes == 10)
-		cfg.class_names = f8_fmnist_class_names;
-	cfg.model_name = name ? name : tcfg.model;
-	if (!name && strlen(tcfg.model) > 23)
-		cfg.model_name = "model";
+	f8_export_for(&cfg, net, name ? name : tcfg.model);
 	if (f8_fmnist_load(&ds, data, true, &err)) {
 		fprintf(stderr, "f8 export: %s\n", err.msg);
 		goto out;

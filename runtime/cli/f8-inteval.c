@@ -23,39 +23,25 @@ struct eval_job {
 	const struct f8_dataset *ds;
 	uint8_t *scratch;   /* per thread */
 	size_t scratch_bytes;
-	uint8_t *hwc;       /* per thread: one image (CPU backend: a batch) in [h][w][c] */
+	uint8_t *hwc;       /* per thread: a task's images in [h][w][c] */
 	int32_t *logits;    /* [n][classes] */
-	const struct f8_cpu *cpu; /* the CPU backend's plan, or NULL */
+	const struct f8_cpu *cpu; /* the CPU backend's plan, or NULL: the reference kernels */
+	size_t per;         /* images per task */
 };
 
 #define F8_EVAL_CPU_BATCH 8 /* images per f8_cpu_forward call */
 
-static void eval_image(void *ctx, size_t i, int thread)
+/* Images per * @i ... of the chunk: to [h][w][c], then through the backend. */
+static void eval_task(void *ctx, size_t i, int thread)
 {
 	const struct eval_job *j = ctx;
 	const struct f8_dataset *ds = j->ds;
 	const size_t plane = (size_t)ds->h * ds->w, img = plane * ds->c;
-	const uint8_t *src = ds->pixels + i * img;
-	uint8_t *hwc = j->hwc + (size_t)thread * img;
-	size_t p;
-	int c;
-
-	for (c = 0; c < ds->c; c++)
-		for (p = 0; p < plane; p++)
-			hwc[p * ds->c + c] = src[c * plane + p];
-	f8_qm_forward(j->m, hwc, j->logits + i * j->m->classes,
-		      j->scratch + (size_t)thread * j->scratch_bytes);
-}
-
-/* Images F8_EVAL_CPU_BATCH * @i ... of the chunk on the CPU backend. */
-static void eval_batch(void *ctx, size_t i, int thread)
-{
-	const struct eval_job *j = ctx;
-	const struct f8_dataset *ds = j->ds;
-	const size_t plane = (size_t)ds->h * ds->w, img = plane * ds->c;
-	const size_t first = i * F8_EVAL_CPU_BATCH, left = (size_t)ds->n - first;
-	const size_t n = left < F8_EVAL_CPU_BATCH ? left : F8_EVAL_CPU_BATCH;
-	uint8_t *hwc = j->hwc + (size_t)thread * img * F8_EVAL_CPU_BATCH;
+	const size_t first = i * j->per, left = (size_t)ds->n - first;
+	const size_t n = left < j->per ? left : j->per;
+	uint8_t *hwc = j->hwc + (size_t)thread * img * j->per;
+	void *scratch = j->scratch + (size_t)thread * j->scratch_bytes;
+	int32_t *logits = j->logits + first * j->m->classes;
 	size_t b, p;
 	int c;
 
@@ -63,23 +49,21 @@ static void eval_batch(void *ctx, size_t i, int thread)
 		for (c = 0; c < ds->c; c++)
 			for (p = 0; p < plane; p++)
 				hwc[b * img + p * ds->c + c] = ds->pixels[(first + b) * img + c * plane + p];
-	f8_cpu_forward(j->cpu, hwc, (int)n, j->logits + first * j->m->classes,
-		       j->scratch + (size_t)thread * j->scratch_bytes);
+	if (j->cpu) {
+		f8_cpu_forward(j->cpu, hwc, (int)n, logits, scratch);
+		return;
+	}
+	for (b = 0; b < n; b++)
+		f8_qm_forward(j->m, hwc + b * img, logits + b * j->m->classes, scratch);
 }
 
 int f8_int_eval(const char *tool, const struct f8_qm *m, const struct f8_dataset *ds,
-		int32_t *logits)
-{
-	return f8_int_eval_on(tool, m, ds, logits, F8_INT_REF);
-}
-
-int f8_int_eval_on(const char *tool, const struct f8_qm *m, const struct f8_dataset *ds,
-		   int32_t *logits, enum f8_int_backend backend)
+		int32_t *logits, enum f8_int_backend backend)
 {
 	const int threads = f8_par_threads();
-	struct eval_job job = { .m = m, .ds = ds, .logits = logits };
+	const size_t per = backend == F8_INT_CPU ? F8_EVAL_CPU_BATCH : 1;
+	struct eval_job job = { .m = m, .ds = ds, .logits = logits, .per = per };
 	struct f8_cpu *cpu = NULL;
-	const size_t per = backend == F8_INT_CPU ? F8_EVAL_CPU_BATCH : 1; /* images per task */
 	struct timespec t0, t1;
 	size_t done, chunk = 200;
 	int rc = -1;
@@ -119,7 +103,7 @@ int f8_int_eval_on(const char *tool, const struct f8_qm *m, const struct f8_data
 		part.n = (int)n;
 		sub.ds = &part;
 		sub.logits = logits + done * m->classes;
-		f8_par_for((n + per - 1) / per, cpu ? eval_batch : eval_image, &sub);
+		f8_par_for((n + per - 1) / per, eval_task, &sub);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		s = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
 		fprintf(stderr, "\rinteger eval %zu/%d images  %.0f img/s", done + n, ds->n,

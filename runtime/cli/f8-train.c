@@ -563,6 +563,25 @@ static struct f8_net *load_raw_input(const char *model)
 	return net;
 }
 
+/* @text with each key of @kv ({ key, value, ..., NULL }) set on its version line, parsed;
+ * NULL + @err. */
+static struct f8_net *parse_keyed(const char *text, const char *const *kv, struct f8_err *err)
+{
+	struct f8_net *net = NULL;
+	char *cur = NULL, *next;
+
+	for (; *kv; kv += 2) {
+		next = f8_arch_set_key(cur ? cur : text, kv[0], kv[1], err);
+		free(cur);
+		cur = next;
+		if (!cur)
+			return NULL;
+	}
+	net = f8_net_parse(cur ? cur : text, err);
+	free(cur);
+	return net;
+}
+
 /* A new run's network from a trained checkpoint (--from), switched to F8Net's
  * quantization-aware training by --quant; the model name comes from the checkpoint. */
 static struct f8_net *load_from(const char *path, bool quant, struct f8_train_cfg *cfg)
@@ -572,7 +591,7 @@ static struct f8_net *load_from(const char *path, bool quant, struct f8_train_cf
 	struct f8_train_state src_st = { 0 };
 	struct f8_sgd src_opt = { 0 };
 	struct f8_net *src = NULL, *net = NULL;
-	char *a1 = NULL, *a2 = NULL;
+	static const char *const keys[] = { "clip", "pact", "quant", "f8net", NULL };
 
 	if (f8_ckpt_load(path, &src, &src_opt, &src_cfg, &src_st, &err)) {
 		f8_errf("f8 train: --from %s: %s\n", path, err.msg);
@@ -593,11 +612,7 @@ static struct f8_net *load_from(const char *path, bool quant, struct f8_train_cf
 		src = NULL;
 		goto out;
 	}
-	a1 = f8_arch_set_key(src->arch, "clip", "pact", &err);
-	if (a1)
-		a2 = f8_arch_set_key(a1, "quant", "f8net", &err);
-	if (a2)
-		net = f8_net_parse(a2, &err);
+	net = parse_keyed(src->arch, keys, &err);
 	if (net) {
 		f8_net_init(net, cfg->seed); /* alphas and FLs F8Net's defaults unless copied */
 		if (f8_net_copy_from(net, src, &err)) {
@@ -608,8 +623,6 @@ static struct f8_net *load_from(const char *path, bool quant, struct f8_train_cf
 	if (!net)
 		f8_errf("f8 train: --from %s: %s\n", path, err.msg);
 out:
-	free(a1);
-	free(a2);
 	f8_net_free(src);
 	return net;
 }
@@ -617,25 +630,17 @@ out:
 /* @model for F8Net's FP baseline (--pact): input=raw clip=pact quant=floating. */
 static struct f8_net *load_pact(const char *model)
 {
+	static const char *const keys[] = { "input", "raw", "clip", "pact", "quant", "floating", NULL };
 	struct f8_err err = { "" };
-	char *text = f8_model_arch("f8 train", model), *a1 = NULL, *a2 = NULL, *a3 = NULL;
+	char *text = f8_model_arch("f8 train", model);
 	struct f8_net *net = NULL;
 
 	if (!text)
 		return NULL;
-	a1 = f8_arch_set_key(text, "input", "raw", &err);
-	if (a1)
-		a2 = f8_arch_set_key(a1, "clip", "pact", &err);
-	if (a2)
-		a3 = f8_arch_set_key(a2, "quant", "floating", &err);
-	if (a3)
-		net = f8_net_parse(a3, &err);
+	net = parse_keyed(text, keys, &err);
 	if (!net)
 		f8_errf("f8 train: --pact: %s: %s\n", model, err.msg);
 	free(text);
-	free(a1);
-	free(a2);
-	free(a3);
 	return net;
 }
 
@@ -650,8 +655,6 @@ static int integer_eval(struct f8_net *net, const char *out, const char *model,
 {
 	struct f8_export_cfg ec = {
 		.act_fl = F8_FL_STD, .weight_fl = F8_FL_STD, .calib_images = 1, .batch = 1,
-		.norm = f8_net_input_norm(net), .model_name = strlen(model) <= 23 ? model : "model",
-		.class_names = net->classes == 10 ? f8_fmnist_class_names : NULL,
 	};
 	struct f8_qm_owned qm;
 	struct f8_qm_error qe;
@@ -664,20 +667,22 @@ static int integer_eval(struct f8_net *net, const char *out, const char *model,
 
 	if (join(path, out, "model.f8m") || join(lpath, out, "int-logits.bin"))
 		return -1;
+	f8_export_for(&ec, net, model);
 	if (f8_qm_export(net, test, &ec, &qm, &err)) {
 		f8_errf("f8 train: integer model: %s\n", err.msg);
 		return -1;
 	}
-	logits = malloc(sizeof(int32_t) * qm.m.classes * (size_t)test->n);
 	if (f8_qm_encode(&qm.m, &img, &len, &qe)) {
 		f8_errf("f8 train: integer model: %s\n", qe.what);
 		goto out;
 	}
+	logits = malloc(sizeof(int32_t) * qm.m.classes * (size_t)test->n);
 	if (!logits) {
 		f8_errf("f8 train: out of memory for the integer evaluation\n");
 		goto out;
 	}
-	if (f8_file_write_atomic(path, img, len) || f8_int_eval("f8 train", &qm.m, test, logits) ||
+	if (f8_file_write_atomic(path, img, len) ||
+	    f8_int_eval("f8 train", &qm.m, test, logits, F8_INT_REF) ||
 	    f8_logits_write(lpath, logits, (size_t)test->n * qm.m.classes))
 		goto out;
 	correct = f8_int_top1(&qm.m, test, logits);

@@ -49,6 +49,8 @@ struct f8_norm {
 	float mean, std;
 };
 #define F8_FMNIST_NORM ((struct f8_norm){ 0.2860f, 0.3530f })
+/* F8Net's raw input: (p / 255) / (256 / 255), which f8_batch_fill makes exactly p / 256 */
+#define F8_RAW_NORM ((struct f8_norm){ 0.0f, 256.0f / 255.0f })
 
 /*
  * Fill x [n][c][h][w] and labels [n] from images index[0..n). With aug != NULL the

@@ -26,9 +26,9 @@ void f8_batch_fill(const struct f8_dataset *ds, const int *index, int n, const s
 	/* Every pixel is one of 256 values: normalise each once. */
 	for (v = 0; v < 256; v++)
 		lut[v] = ((float)v / 255.0f - norm->mean) / norm->std;
-	/* F8Net's raw input (f8_net_input_norm): exactly p / 256, the integer model's FL-8
-	 * pixel, which the division above misses by an ulp for 120 of the 256 values */
-	if (norm->mean == 0.0f && norm->std == 256.0f / 255.0f)
+	/* F8Net's raw input: exactly p / 256, the integer model's FL-8 pixel, which the
+	 * division above misses by an ulp for 120 of the 256 values */
+	if (norm->mean == F8_RAW_NORM.mean && norm->std == F8_RAW_NORM.std)
 		for (v = 0; v < 256; v++)
 			lut[v] = (float)v / 256.0f;
 

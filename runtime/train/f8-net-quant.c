@@ -65,7 +65,6 @@ struct f8_quant {
 	size_t dxq_floats;
 	double *part;   /* [batch][9]: per-image sums for the activation std or the grid search */
 	double *zpart;  /* [max cout]: per-channel sums of dz * z for alpha's gradient */
-	size_t zpart_n;
 };
 
 static size_t elems(const struct f8_layer *l)
@@ -283,6 +282,7 @@ int f8_quant_plan(struct f8_net *net, struct f8_err *err)
 {
 	struct f8_quant *q = net->quant;
 	const size_t b = (size_t)net->plan->batch;
+	size_t max_cout = 1;
 	int k;
 
 	quant_buffers_free(q);
@@ -310,11 +310,10 @@ int f8_quant_plan(struct f8_net *net, struct f8_err *err)
 	}
 	q->dxq = malloc(sizeof(float) * (q->dxq_floats ? q->dxq_floats : 1));
 	q->part = malloc(sizeof(double) * 9 * b);
-	q->zpart_n = 1;
 	for (k = 0; k < q->nunits; k++)
-		if ((size_t)net->layers[q->u[k].layer].c > q->zpart_n)
-			q->zpart_n = (size_t)net->layers[q->u[k].layer].c;
-	q->zpart = malloc(sizeof(double) * q->zpart_n);
+		if ((size_t)net->layers[q->u[k].layer].c > max_cout)
+			max_cout = (size_t)net->layers[q->u[k].layer].c;
+	q->zpart = malloc(sizeof(double) * max_cout);
 	if (!q->dxq || !q->part || !q->zpart) {
 		quant_buffers_free(q);
 		return f8_fail(err, F8_ERR_NOMEM, "out of memory for the quantization buffers");

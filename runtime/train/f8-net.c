@@ -560,10 +560,7 @@ void f8_net_backward(struct f8_net *net, int n)
 
 struct f8_norm f8_net_input_norm(const struct f8_net *net)
 {
-	/* (p / 255) / (256 / 255) = p / 256 exactly as far as float goes */
-	const struct f8_norm raw = { 0.0f, 256.0f / 255.0f };
-
-	return net->input_raw ? raw : F8_FMNIST_NORM;
+	return net->input_raw ? F8_RAW_NORM : F8_FMNIST_NORM;
 }
 
 /* The version line of @text (the first neither blank nor a comment) and its length without

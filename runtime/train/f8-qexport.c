@@ -245,55 +245,36 @@ static int act_fl(const struct f8_export_cfg *cfg, const struct xnode *xn)
 	return f8_fl_from_std(var > 0 ? sqrt(var) : 0.0, !xn->nonneg);
 }
 
-/* Pass 3 for one conv or linear node @k: fold, choose FLs, round. */
-static int quantize_node(const struct f8_net *net, const struct f8_export_cfg *cfg,
-			 struct xnode *x, struct f8_qm_owned *o, int k, struct f8_err *err)
+/* An F8Net-trained unit as its fake-quantized eval forward computes it (f8_net_quant_folded):
+ * its trained input FL and clip levels, no calibration. */
+static int fold_trained(const struct f8_net *net, int layer, int cout, float *wf, double *bf,
+			int *fl_in, int *fl_w)
 {
-	struct f8_qm_node *n = &o->m.nodes[k];
+	float *b = malloc(sizeof(float) * (size_t)cout);
+	int rc = b ? f8_net_quant_folded(net, layer, wf, b, fl_in, fl_w) : F8_ERR_NOMEM;
+	int o;
+
+	for (o = 0; !rc && o < cout; o++)
+		bf[o] = b[o];
+	free(b);
+	return rc;
+}
+
+/* A float unit: BN folded with the running statistics, the input FL from calibration, the
+ * weight FL from the folded weights. */
+static void fold_calibrated(const struct f8_net *net, const struct f8_export_cfg *cfg,
+			    const struct xnode *x, int k, int p, bool first, int cout,
+			    size_t per_out, float *wf, double *bf, int *fl_in, int *fl_w)
+{
 	const struct f8_layer *l = &net->layers[x[k].layer];
-	const int p = n->in[0];
-	const struct f8_layer *a = &net->layers[x[p].rep];
-	const bool first = o->m.nodes[p].op == F8_QM_INPUT;
-	const int cin = a->c, kk = l->kind == F8_LAYER_CONV ? l->k : 1;
-	const int cpg = (n->flags & F8_QM_F_DEPTHWISE) ? 1 : cin;
-	const size_t per_out = l->kind == F8_LAYER_CONV ? (size_t)cpg * kk * kk : layer_elems(a);
-	const size_t nw = per_out * n->c;
 	const float *w = net->param + net->params[l->param[0]].off;
 	const float *cb = l->param[1] >= 0 ? net->param + net->params[l->param[1]].off : NULL;
-	float *wf = malloc(sizeof(float) * nw);
-	double *bf = malloc(sizeof(double) * n->c);
+	const size_t nw = per_out * (size_t)cout;
 	size_t q;
-	int o_, fl_w;
+	int o_;
 
-	o->weights[k] = malloc(nw ? nw : 1);
-	o->bias[k] = malloc(sizeof(int32_t) * n->c);
-	if (!wf || !bf || !o->weights[k] || !o->bias[k]) {
-		free(wf);
-		free(bf);
-		return f8_fail(err, F8_ERR_NOMEM, "out of memory quantizing %s", l->name);
-	}
-	if (f8_net_quant_trained(net)) {
-		/* F8Net-trained: the unit as the fake-quantized eval forward computes it */
-		float *bff = malloc(sizeof(float) * n->c);
-		int fx = 0, rc = bff ? f8_net_quant_folded(net, x[k].layer, wf, bff,
-							   &fx, &fl_w) : F8_ERR_NOMEM;
-
-		if (rc) {
-			free(bff);
-			free(wf);
-			free(bf);
-			return f8_fail(err, rc, "cannot fold %s", l->name);
-		}
-		for (o_ = 0; o_ < n->c; o_++)
-			bf[o_] = bff[o_];
-		free(bff);
-		n->fl_in = (int8_t)fx;
-		if (!first && !x[p].nonneg)
-			n->flags |= F8_QM_F_SIGNED;
-		goto code;
-	}
 	/* float weights W_f and bias b_f in the integer input's domain */
-	for (o_ = 0; o_ < n->c; o_++) {
+	for (o_ = 0; o_ < cout; o_++) {
 		double bn_scale = 1.0, scale, wsum = 0.0;
 
 		bf[o_] = cb ? cb[o_] : 0.0;
@@ -322,22 +303,54 @@ static int quantize_node(const struct f8_net *net, const struct f8_export_cfg *c
 			bf[o_] -= cfg->norm.mean / cfg->norm.std * wsum;
 	}
 	/* FLs */
-	if (first) {
-		n->fl_in = 8;
-	} else {
-		n->fl_in = (int8_t)act_fl(cfg, &x[p]);
-		if (!x[p].nonneg)
-			n->flags |= F8_QM_F_SIGNED;
-	}
+	*fl_in = first ? 8 : act_fl(cfg, &x[p]);
 	if (cfg->weight_fl == F8_FL_GRID) {
 		double e[9] = { 0 };
 
 		f8_fl_grid_accumulate(wf, nw, 1.0f, true, e);
-		fl_w = f8_fl_grid_pick(e, true);
+		*fl_w = f8_fl_grid_pick(e, true);
 	} else {
-		fl_w = f8_fl_from_std(f8_std_unbiased(wf, nw), true);
+		*fl_w = f8_fl_from_std(f8_std_unbiased(wf, nw), true);
 	}
-code:
+}
+
+/* Pass 3 for one conv or linear node @k: fold, choose FLs, round. */
+static int quantize_node(const struct f8_net *net, const struct f8_export_cfg *cfg,
+			 struct xnode *x, struct f8_qm_owned *o, int k, struct f8_err *err)
+{
+	struct f8_qm_node *n = &o->m.nodes[k];
+	const struct f8_layer *l = &net->layers[x[k].layer];
+	const int p = n->in[0];
+	const struct f8_layer *a = &net->layers[x[p].rep];
+	const bool first = o->m.nodes[p].op == F8_QM_INPUT;
+	const int cin = a->c, kk = l->kind == F8_LAYER_CONV ? l->k : 1;
+	const int cpg = (n->flags & F8_QM_F_DEPTHWISE) ? 1 : cin;
+	const size_t per_out = l->kind == F8_LAYER_CONV ? (size_t)cpg * kk * kk : layer_elems(a);
+	const size_t nw = per_out * n->c;
+	float *wf = malloc(sizeof(float) * nw);
+	double *bf = malloc(sizeof(double) * n->c);
+	size_t q;
+	int o_, fl_in, fl_w, rc = F8_OK;
+
+	o->weights[k] = malloc(nw ? nw : 1);
+	o->bias[k] = malloc(sizeof(int32_t) * n->c);
+	if (!wf || !bf || !o->weights[k] || !o->bias[k]) {
+		free(wf);
+		free(bf);
+		return f8_fail(err, F8_ERR_NOMEM, "out of memory quantizing %s", l->name);
+	}
+	if (f8_net_quant_trained(net))
+		rc = fold_trained(net, x[k].layer, n->c, wf, bf, &fl_in, &fl_w);
+	else
+		fold_calibrated(net, cfg, x, k, p, first, n->c, per_out, wf, bf, &fl_in, &fl_w);
+	if (rc) {
+		free(wf);
+		free(bf);
+		return f8_fail(err, rc, "cannot fold %s", l->name);
+	}
+	n->fl_in = (int8_t)fl_in;
+	if (!first && !x[p].nonneg)
+		n->flags |= F8_QM_F_SIGNED;
 	n->fl_w = (int8_t)fl_w;
 	n->fl_out = (int8_t)(n->fl_in + n->fl_w);
 	/* s8 weights in the device's layout: [cout][k][k][cin] (linear: [out][h][w][c]) */
