@@ -56,7 +56,7 @@ help:
 	@echo "             backend against the reference kernels (bench/cpu-bench.sh), the RTL bench"
 	@echo "make train-cli  f8 train's command-line checks (tests/cli/train-cli.sh; part of check)"
 	@echo "make quant-cli  f8 export / eval / finetune from the command line (part of check)"
-	@echo "make accuracy   the F8Net accuracy table (bench/accuracy.sh, about 1 h; resumable)"
+	@echo "make accuracy   the F8Net accuracy table (bench/accuracy.sh, about 5 h; resumable)"
 	@echo "make hostile-cli  hostile input against build/f8 and its ASan/UBSan build (part of check)"
 	@echo "make unit-blas-cores  the training suites under each OpenBLAS core type (part of check)"
 	@echo "make rtl-check  RTL gates: lint, synthesis, unit benches, co-simulation (part of check)"

@@ -18,9 +18,11 @@
 #   bench/accuracy.sh [F8] [RUNS_DIR]      STEPS=500 MODELS="model:prefix:epochs:input ..."
 #                                          PFP_EPOCHS=8 Q_EPOCHS=4 QP_EPOCHS=8 Q_LR=0.02
 #
-# MODELS lists model:prefix:epochs:input entries, input "norm" (the image normalised by the
-# dataset's mean and std) or "raw" (p / 256, F8Net's FL-8 pixels: f8 train --raw-input).
-# The default, every row of issue 10, takes several hours on a 2-core machine.
+# MODELS lists model:prefix:epochs:input[:pfp:q:qp] entries, input "norm" (the image normalised
+# by the dataset's mean and std) or "raw" (p / 256, F8Net's FL-8 pixels: f8 train --raw-input);
+# pfp, q and qp override PFP_EPOCHS, Q_EPOCHS and QP_EPOCHS for that model (qp 0: no run from
+# the plain FP32 checkpoint).
+# The default, every row of issue 10, takes about five hours on a 2-core machine.
 set -eu
 F8=${1:-build/f8}
 RUNS=${2:-runs/accuracy}
@@ -29,7 +31,7 @@ PFP_EPOCHS=${PFP_EPOCHS:-8}
 Q_EPOCHS=${Q_EPOCHS:-4}
 QP_EPOCHS=${QP_EPOCHS:-8}
 Q_LR=${Q_LR:-0.02}
-MODELS=${MODELS:-"resnet20:r20:15:norm resnet20:r20raw:15:raw mobilenetv2-small:mbv2:15:norm"}
+MODELS=${MODELS:-"resnet20:r20raw:6:raw resnet20:r20:15:norm mobilenetv2-small:mbv2raw:6:raw:6:3:0"}
 OUT=docs/results/accuracy.md
 CURVES=docs/results/curves
 mkdir -p "$RUNS" docs/results "$CURVES"
@@ -76,32 +78,40 @@ curves() {
 pact_chain() {
 	model=$1
 	p=$2
-	train "$p-pfp" "$PFP_EPOCHS" --model "$model" --pact
-	train "$p-q8" "$Q_EPOCHS" --quant f8net --from "$p-pfp/ckpt.f8c" --lr "$Q_LR" --warmup 0.5
-	train "$p-q8p" "$QP_EPOCHS" --quant f8net --from "$p-fp/ckpt.f8c" --lr "$Q_LR" --warmup 0.5
-	for q in q8 q8p; do
+	pfp_e=$3
+	q_e=$4
+	qp_e=$5
+	quants=q8
+	[ "$qp_e" -gt 0 ] && quants="q8 q8p"
+	train "$p-pfp" "$pfp_e" --model "$model" --pact
+	train "$p-q8" "$q_e" --quant f8net --from "$p-pfp/ckpt.f8c" --lr "$Q_LR" --warmup 0.5
+	[ "$qp_e" -gt 0 ] && train "$p-q8p" "$qp_e" --quant f8net --from "$p-fp/ckpt.f8c" --lr "$Q_LR" --warmup 0.5
+	for q in $quants; do
 		step "$p-$q.layers" "$F8" export "$p-$q/ckpt.f8c" --out "$p-$q.f8m"
 		step "$p-$q.eval" "$F8" eval "$p-$q.f8m" --compare-fq "$p-$q/ckpt.f8c"
 	done
 	curves "$(basename "$p")-pfp" "$p-pfp"
 	curves "$(basename "$p")-q8" "$p-q8"
+	rows="$rows
+| $model (raw input) | FP32 (PACT-clipped, F8Net's floating mode), $pfp_e epochs, $(epoch_time "$p-pfp") s/epoch | $(last_acc "$p-pfp") % | – | \`f8 train --model $model --pact --epochs $pfp_e\` |
+| $model (raw input) | **F8Net 8-bit conventional** (from the PACT FP32 model, $q_e epochs, $(epoch_time "$p-q8") s/epoch) | **$(pct integer "$p-q8.eval") %** | $(differs "$p-q8.eval") (vs its fake quantization, $(pct fake-quant "$p-q8.eval") %) | \`f8 train --quant f8net --from PFP --epochs $q_e --lr $Q_LR --warmup 0.5\` |"
+	details="$details
+
+### $model (raw input): F8Net conventional from the PACT FP32 model, fractional lengths and clip levels
+
+\`\`\`
+$(cat "$p-q8.layers")
+\`\`\`"
+	[ "$qp_e" -gt 0 ] || return 0
 	curves "$(basename "$p")-q8p" "$p-q8p"
 	rows="$rows
-| $model (raw input) | FP32 (PACT-clipped, F8Net's floating mode), $PFP_EPOCHS epochs, $(epoch_time "$p-pfp") s/epoch | $(last_acc "$p-pfp") % | – | \`f8 train --model $model --pact --epochs $PFP_EPOCHS\` |
-| $model (raw input) | **F8Net 8-bit conventional** (from the PACT FP32 model, $Q_EPOCHS epochs, $(epoch_time "$p-q8") s/epoch) | **$(pct integer "$p-q8.eval") %** | $(differs "$p-q8.eval") (vs its fake quantization, $(pct fake-quant "$p-q8.eval") %) | \`f8 train --quant f8net --from PFP --epochs $Q_EPOCHS --lr $Q_LR --warmup 0.5\` |
-| $model (raw input) | **F8Net 8-bit conventional** from the plain FP32 model (alphas start at 8; $QP_EPOCHS epochs, $(epoch_time "$p-q8p") s/epoch) | **$(pct integer "$p-q8p.eval") %** | $(differs "$p-q8p.eval") (vs its fake quantization, $(pct fake-quant "$p-q8p.eval") %) | \`f8 train --quant f8net --from FP --epochs $QP_EPOCHS --lr $Q_LR --warmup 0.5\` |"
+| $model (raw input) | **F8Net 8-bit conventional** from the plain FP32 model (alphas start at 8; $qp_e epochs, $(epoch_time "$p-q8p") s/epoch) | **$(pct integer "$p-q8p.eval") %** | $(differs "$p-q8p.eval") (vs its fake quantization, $(pct fake-quant "$p-q8p.eval") %) | \`f8 train --quant f8net --from FP --epochs $qp_e --lr $Q_LR --warmup 0.5\` |"
 	details="$details
 
 ### $model (raw input): F8Net conventional from the plain FP32 model, fractional lengths and clip levels
 
 \`\`\`
 $(cat "$p-q8p.layers")
-\`\`\`
-
-### $model (raw input): F8Net conventional from the PACT FP32 model, fractional lengths and clip levels
-
-\`\`\`
-$(cat "$p-q8.layers")
 \`\`\`"
 }
 
@@ -109,7 +119,7 @@ rows=""
 details=""
 plots=""
 for m in $MODELS; do
-	IFS=: read -r model prefix EPOCHS input <<SPEC
+	IFS=: read -r model prefix EPOCHS input pfp_epochs q_epochs qp_epochs <<SPEC
 $m
 SPEC
 	p=$RUNS/$prefix
@@ -147,7 +157,8 @@ $(cat "$p-ptq.layers")
 \`\`\`
 $(cat "$p-ft.layers")
 \`\`\`"
-	[ "$input" = raw ] && pact_chain "$model" "$p"
+	[ "$input" = raw ] && pact_chain "$model" "$p" "${pfp_epochs:-$PFP_EPOCHS}" \
+		"${q_epochs:-$Q_EPOCHS}" "${qp_epochs:-$QP_EPOCHS}"
 done
 
 cat > "$OUT.part" <<MD
@@ -161,8 +172,8 @@ images whose top-1 differs from the float checkpoint the integer model was expor
 | model | variant | top-1 | differs | commands |
 |---|---|---|---|---|$rows
 
-Models of this run: \`MODELS="$MODELS"\` (the default adds MobileNetV2-small, whose float
-training takes hours on 2 cores); PACT chain \`PFP_EPOCHS=$PFP_EPOCHS Q_EPOCHS=$Q_EPOCHS QP_EPOCHS=$QP_EPOCHS Q_LR=$Q_LR\`.
+Models of this run: \`MODELS="$MODELS"\`; PACT chain \`PFP_EPOCHS=$PFP_EPOCHS Q_EPOCHS=$Q_EPOCHS QP_EPOCHS=$QP_EPOCHS Q_LR=$Q_LR\` unless an entry's
+own \`:pfp:q:qp\` epochs say otherwise.
 F8Net's conventional rows are raw-input only: the first layer takes FL-8 pixels. Their
 "differs" column compares the integer model with the fake-quantized network it was exported
 from (the float simulation of the same arithmetic). Epoch times were measured while other
