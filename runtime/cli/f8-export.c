@@ -2,7 +2,9 @@
 /*
  * f8 export: a float checkpoint -> an integer model file (docs/model-format.md), by
  * F8Net's rules without training (libf8's f8_qm_export: BN folded with the running
- * statistics, FLs calibrated on the first training images; docs/f8net.md).
+ * statistics, FLs calibrated on the first training images; docs/f8net.md). With --random,
+ * a zoo model or architecture file with random weights instead (f8_qm_random: FLs
+ * calibrated on random images), to benchmark networks nobody trained.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -11,14 +13,20 @@
 
 #include "f8-ckpt.h"
 #include "f8-cli.h"
+#include "f8-model.h"
 #include "f8-opt.h"
 #include "f8-qexport.h"
+#include "f8-qrandom.h"
 
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: f8 export CKPT --out MODEL.f8m [options]\n"
+		   "       f8 export --random --model NAME|FILE [--seed S] --out MODEL.f8m [--name NAME]\n"
 		   "Quantize a float checkpoint to an 8-bit fixed-point integer model (F8Net rules).\n"
+		   "With --random: the zoo model NAME (f8 model --list) or an architecture file with\n"
+		   "random weights from seed S (default 1), FLs calibrated on random images, so that\n"
+		   "any architecture (ResNet-18 at 3x224x224, ...) can be run and timed untrained.\n"
 		   "  --out FILE        the model file to write (atomically)\n"
 		   "  --calib N         calibration images, the first N of the training set (default 1024)\n"
 		   "  --fl grid|std     activation FLs: least squared error (default) or floor(log2(c/std))\n"
@@ -96,6 +104,54 @@ static void print_clips(const struct f8_net *net)
 	}
 }
 
+/* f8 export --random --model M: write M with random weights. */
+static int export_random(bool random, const char *model, uint64_t seed, const char *name,
+			 const char *out, bool no_ckpt)
+{
+	struct f8_qm_owned qm = { 0 };
+	struct f8_qm_error qe;
+	struct f8_err err = { { 0 } };
+	uint8_t *img = NULL;
+	size_t len = 0;
+	char *text;
+	int rc = F8_EXIT_USAGE;
+
+	if (!random || !model || !out || !no_ckpt) {
+		fprintf(stderr, "f8 export: --random needs --model and --out, and no checkpoint\n");
+		usage(stderr);
+		return F8_EXIT_USAGE;
+	}
+	if (!name) /* the zoo name, or the file's base name, cut to the file's field */
+		name = strrchr(model, '/') ? strrchr(model, '/') + 1 : model;
+	if (strlen(name) > 23) {
+		fprintf(stderr, "f8 export: --name: longer than 23 characters\n");
+		return F8_EXIT_USAGE;
+	}
+	text = f8_model_arch("f8 export", model);
+	if (!text)
+		return F8_EXIT_USAGE;
+	fprintf(stderr, "f8 export: %s with random weights (seed %llu), FLs calibrated on random images\n",
+		model, (unsigned long long)seed);
+	if (f8_qm_random(text, seed, name, &qm, &err)) {
+		fprintf(stderr, "f8 export: %s: %s\n", model, err.msg);
+		goto out;
+	}
+	if (f8_qm_encode(&qm.m, &img, &len, &qe)) {
+		fprintf(stderr, "f8 export: cannot encode: %s\n", qe.what);
+		goto out;
+	}
+	if (f8_file_write_atomic(out, img, len))
+		goto out;
+	print_layers(&qm.m);
+	printf("wrote %s: %u nodes, %zu bytes\n", out, qm.m.nnodes, len);
+	rc = fflush(stdout) ? F8_EXIT_USAGE : F8_EXIT_OK;
+out:
+	free(img);
+	f8_qm_owned_free(&qm);
+	free(text);
+	return rc;
+}
+
 int f8_cmd_export(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -103,11 +159,14 @@ int f8_cmd_export(int argc, char **argv)
 		{ "fl", required_argument, NULL, 'f' },    { "wfl", required_argument, NULL, 'w' },
 		{ "batch", required_argument, NULL, 'b' }, { "data", required_argument, NULL, 'd' },
 		{ "name", required_argument, NULL, 'n' },  { "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{ "random", no_argument, NULL, 'r' },      { "model", required_argument, NULL, 'm' },
+		{ "seed", required_argument, NULL, 's' },  { NULL, 0, NULL, 0 },
 	};
 	struct f8_export_cfg cfg = { .act_fl = F8_FL_GRID, .weight_fl = F8_FL_STD,
 				     .calib_images = 1024, .batch = 128, .norm = F8_FMNIST_NORM };
-	const char *out = NULL, *data = NULL, *name = NULL, *ckpt;
+	const char *out = NULL, *data = NULL, *name = NULL, *model = NULL, *ckpt;
+	bool random = false;
+	uint64_t seed = 1;
 	struct f8_net *net = NULL;
 	struct f8_sgd opt;
 	struct f8_train_cfg tcfg;
@@ -127,6 +186,12 @@ int f8_cmd_export(int argc, char **argv)
 		case 'o': out = optarg; break;
 		case 'd': data = optarg; break;
 		case 'n': name = optarg; break;
+		case 'm': model = optarg; break;
+		case 'r': random = true; break;
+		case 's':
+			if (f8_opt_uint("f8 export", F8_LIM_SEED, optarg, &seed))
+				return F8_EXIT_USAGE;
+			break;
 		case 'c':
 			if (parse_int(F8_LIM_CALIB, optarg, &cfg.calib_images))
 				return F8_EXIT_USAGE;
@@ -150,6 +215,8 @@ int f8_cmd_export(int argc, char **argv)
 			return f8_opt_bad("f8 export", argv[optind - 1], usage);
 		}
 	}
+	if (random || model)
+		return export_random(random, model, seed, name, out, optind == argc);
 	if (optind != argc - 1 || !out) {
 		fprintf(stderr, "f8 export: need one checkpoint and --out\n");
 		usage(stderr);

@@ -19,6 +19,7 @@ Suite *f8_train_qmodel_suite(void); /* check_train_qmodel.c: quantizers, model f
 Suite *f8_train_blas_suite(void);  /* check_train_blas.c: OpenBLAS core choice, exact SGEMM */
 Suite *f8_cpu_suite(void);         /* check_cpu.c: the CPU backend equals f8_qm_forward, per ISA */
 Suite *f8_image_suite(void);       /* check_image.c: PGM and PNG decoding, refused files */
+Suite *f8_qrandom_suite(void);     /* check_qrandom.c: random-weight zoo models parse, run, carry information */
 
 /* Shared helpers (train-test.c). The temporary directory lives for one test (a checked
  * fixture calls make/remove); f8tt_path() names a file in it (4 rotating buffers). */
