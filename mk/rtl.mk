@@ -1,6 +1,7 @@
 # The Verilated RTL as a library (included by the top Makefile; needs `verilator`, Debian's 5.006).
 #
-#   make rtl-libs         $(RTL_OUT)/<cfg>/libf8npu-rtl.a for every configuration in RTL_CONFIGS
+#   make rtl-libs         $(RTL_OUT)/<cfg>/libf8npu-rtl.a and libf8npu-rtl.so for every configuration in
+#                         RTL_CONFIGS (the .so is what the runtime's rtl:RxC backend loads at run time)
 #   make rtl-smoke        rtl-smoke-stub, then tests/rtl/harness/smoke.c against each configuration
 #   make rtl-smoke-stub   the same program against tests/rtl/harness/stub_core.sv: the harness on its
 #                         own, its memory model's timing checked exactly
@@ -58,7 +59,7 @@ RTL_SMOKE_OBJS := $(patsubst %.c,$(BUILD)/rtl/obj/%.o,tests/rtl/harness/smoke.c 
 
 .PHONY: rtl-libs rtl-smoke rtl-smoke-stub rtl-force
 
-rtl-libs: $(patsubst %,$(RTL_OUT)/%/libf8npu-rtl.a,$(RTL_CONFIGS))
+rtl-libs: $(patsubst %,$(RTL_OUT)/%/libf8npu-rtl.a,$(RTL_CONFIGS)) $(patsubst %,$(RTL_OUT)/%/libf8npu-rtl.so,$(RTL_CONFIGS))
 
 rtl_smoke_run = @for c in $(RTL_CONFIGS); do \
 	  echo "rtl-smoke: $(1)/$$c"; \
@@ -76,7 +77,7 @@ rtl-force:
 
 $(RTL_RUNTIME_DIR)/%.o: | $(RTL_RUNTIME_DIR)
 	$(CXX) $(RTL_VDEFS) -isystem $(RTL_VROOT)/include -isystem $(RTL_VROOT)/include/vltstd \
-	  $(RTL_CXXOPT) -c $(RTL_VROOT)/include/$*.cpp -o $@
+	  $(RTL_CXXOPT) -fPIC -c $(RTL_VROOT)/include/$*.cpp -o $@
 
 $(RTL_RUNTIME_DIR) $(BUILD)/rtl/obj/tests/rtl/harness $(BUILD)/rtl/obj/sim:
 	@mkdir -p $@
@@ -102,8 +103,11 @@ $(1)/$(2)/libf8npu-rtl.a: $(1)/$(2)/verilated.stamp $(RTL_RUNTIME_OBJS) sim/f8np
     sim/include/f8npu_rtl.h sim/include/f8npu_dev.h mk/rtl-lib.mk
 	+@$$(MAKE) --no-print-directory -f mk/rtl-lib.mk RTL_DIR=$(1)/$(2) RTL_ROWS=$(3) RTL_COLS=$(4) \
 	  RTL_RUNTIME_OBJS='$(RTL_RUNTIME_OBJS)' RTL_VROOT='$$(RTL_VROOT)' RTL_VDEFS='$(RTL_VDEFS)' \
-	  CXX='$(CXX)' RTL_CXXOPT='$(RTL_CXXOPT)' RTL_CXXFLAGS='$(RTL_CXXFLAGS)'
+	  CXX='$(CXX)' RTL_CXXOPT='$(RTL_CXXOPT)' RTL_CXXFLAGS='$(RTL_CXXFLAGS)' \
+	  $(1)/$(2)/libf8npu-rtl.a $(1)/$(2)/libf8npu-rtl.so
 	@touch $$@
+
+$(1)/$(2)/libf8npu-rtl.so: $(1)/$(2)/libf8npu-rtl.a
 
 $(1)/$(2)/smoke: $(RTL_SMOKE_OBJS) $(1)/$(2)/libf8npu-rtl.a
 	$(CC) -o $$@ $$^ $(RTL_LDLIBS)

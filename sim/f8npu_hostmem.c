@@ -15,30 +15,51 @@
 void f8npu_hostmem_init(struct f8npu_hostmem *hm)
 {
 	hm->count = 0;
+	hm->next = HOSTMEM_FIRST_ADDR;
 }
 
 uint8_t *f8npu_hostmem_alloc(struct f8npu_hostmem *hm, uint64_t size, uint64_t *addr)
 {
-	struct f8npu_hostmem_buf *b;
-	uint64_t next = HOSTMEM_FIRST_ADDR;
+	struct f8npu_hostmem_buf *b = NULL;
+	unsigned int i;
 
-	if (size == 0 || size > (1ull << 40) || hm->count >= F8NPU_HOSTMEM_MAX_BUFS)
+	if (size == 0 || size > (1ull << 40))
 		return NULL;
-	if (hm->count) {
-		const struct f8npu_hostmem_buf *last = &hm->bufs[hm->count - 1];
-
-		next = (last->addr + last->size + 2 * HOSTMEM_PAGE - 1) & ~(HOSTMEM_PAGE - 1);
+	for (i = 0; i < hm->count && !b; i++)
+		if (!hm->bufs[i].data)
+			b = &hm->bufs[i];
+	if (!b) {
+		if (hm->count >= F8NPU_HOSTMEM_MAX_BUFS)
+			return NULL;
+		b = &hm->bufs[hm->count];
 	}
-	b = &hm->bufs[hm->count];
 	b->data = calloc(1, (size_t)size);
 	if (!b->data)
 		return NULL;
-	b->addr = next;
+	b->addr = hm->next;
 	b->size = size;
-	hm->count++;
+	if (b == &hm->bufs[hm->count])
+		hm->count++;
+	hm->next = (b->addr + size + 2 * HOSTMEM_PAGE - 1) & ~(HOSTMEM_PAGE - 1);
 	if (addr)
 		*addr = b->addr;
 	return b->data;
+}
+
+void f8npu_hostmem_release(struct f8npu_hostmem *hm, uint64_t addr)
+{
+	unsigned int i;
+
+	for (i = 0; i < hm->count; i++) {
+		struct f8npu_hostmem_buf *b = &hm->bufs[i];
+
+		if (b->data && b->addr == addr) {
+			free(b->data);
+			b->data = NULL;
+			b->size = 0;
+			return;
+		}
+	}
 }
 
 void f8npu_hostmem_free(struct f8npu_hostmem *hm)
@@ -47,7 +68,7 @@ void f8npu_hostmem_free(struct f8npu_hostmem *hm)
 
 	for (i = 0; i < hm->count; i++)
 		free(hm->bufs[i].data);
-	hm->count = 0;
+	f8npu_hostmem_init(hm);
 }
 
 static uint8_t *hostmem_map(void *user, uint64_t addr, uint64_t len, bool write)
@@ -59,7 +80,7 @@ static uint8_t *hostmem_map(void *user, uint64_t addr, uint64_t len, bool write)
 	for (i = 0; i < hm->count; i++) {
 		const struct f8npu_hostmem_buf *b = &hm->bufs[i];
 
-		if (addr >= b->addr && addr - b->addr <= b->size && len <= b->size - (addr - b->addr))
+		if (b->data && addr >= b->addr && addr - b->addr <= b->size && len <= b->size - (addr - b->addr))
 			return b->data + (addr - b->addr);
 	}
 	return NULL;

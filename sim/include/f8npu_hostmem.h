@@ -23,9 +23,11 @@ struct f8npu_hostmem_buf {
 	uint8_t *data;
 };
 
+/* bufs[0 .. count) in allocation order; a released slot has data NULL and is reused. */
 struct f8npu_hostmem {
 	unsigned int count;
 	struct f8npu_hostmem_buf bufs[F8NPU_HOSTMEM_MAX_BUFS];
+	uint64_t next; /* device address of the next buffer: never reused, so no stale alias */
 };
 
 void f8npu_hostmem_init(struct f8npu_hostmem *hm);
@@ -36,6 +38,9 @@ void f8npu_hostmem_init(struct f8npu_hostmem *hm);
  * or NULL (allocation failure, or too many buffers). *@addr gets the address.
  */
 uint8_t *f8npu_hostmem_alloc(struct f8npu_hostmem *hm, uint64_t size, uint64_t *addr);
+
+/* Free the buffer at device address @addr (no effect if none starts there). */
+void f8npu_hostmem_release(struct f8npu_hostmem *hm, uint64_t addr);
 
 void f8npu_hostmem_free(struct f8npu_hostmem *hm);
 

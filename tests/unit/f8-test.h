@@ -37,6 +37,7 @@ Suite *f8npu_arith_suite(void);
 Suite *f8npu_ops_suite(void);
 Suite *f8npu_stream_suite(void);
 Suite *f8npu_faults_suite(void);
+Suite *f8_backend_suite(void);
 
 /* Generous budget for one job: a hung model fails instead of spinning. */
 #define F8T_MAX_CYCLES (1ull << 40)
