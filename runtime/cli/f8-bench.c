@@ -113,7 +113,8 @@ static int bench_model(const struct bench_layer *l, struct f8npu_perf *perf, dou
 	memcpy(cmd + sizeof(hdr), descs, sizeof(descs));
 
 	t0 = now_s();
-	f8_job_run(&job, UINT64_MAX, &res);
+	if (f8_job_run(&job, UINT64_MAX, &res))
+		res.done = false;
 	*perf = res.perf;
 	*secs = now_s() - t0;
 	f8_job_free(&job);

@@ -63,40 +63,33 @@ struct f8_net;
 void f8_export_for(struct f8_export_cfg *cfg, const struct f8_net *net, const char *model);
 
 /*
- * A job on the functional model with host memory: regions and a command
- * stream at their own device addresses (f8-job.c).
+ * One job on a job-level backend (f8-job.c, over f8-backend.h): regions and a command
+ * stream in the backend's buffers. Messages go to stderr.
  */
-#include "f8npu_hostmem.h"
-#include "f8npu_model.h"
+#include "f8-backend.h"
 #include "f8npu_prog.h"
 #include "f8npu_regs.h"
 
 struct f8_job {
-	struct f8npu_hostmem mem;
-	struct f8npu_dev *dev;
-	uint8_t *region[F8NPU_REGIONS]; /* NULL: region disabled */
-	uint64_t region_addr[F8NPU_REGIONS];
-	uint64_t region_size[F8NPU_REGIONS];
-	uint8_t *cmd;
-	uint64_t cmd_addr;
+	struct f8_be *be;
+	struct f8_be_buf region[F8NPU_REGIONS]; /* .ptr NULL: region disabled */
+	struct f8_be_buf cmd;
 	uint32_t cmd_size;
-	struct f8npu_model_config cfg; /* the model's, for the cost of the next step */
 };
 
-/* A model device (@cfg NULL: defaults) with no memory yet; 0 or -1 with a message. */
-int f8_job_init(struct f8_job *job, const struct f8npu_model_config *cfg);
+/* Open backend @spec (NULL: "ref", the functional model); 0 or -1 with a message. */
+int f8_job_init(struct f8_job *job, const char *spec);
 /* Zero-filled region @r of @size bytes; NULL with a message. */
 uint8_t *f8_job_region(struct f8_job *job, unsigned int r, uint64_t size);
 /* Zero-filled command buffer of @size bytes; NULL with a message. */
 uint8_t *f8_job_stream(struct f8_job *job, uint32_t size);
 /*
- * Program the regions, run the stream (TAIL = header desc_count); counters in @res->perf.
- * The job never runs past @max_cycles: before each step the cost model says what it will
- * take, and a step that would pass the budget is not started (@res->timed_out, the device
- * soft-reset after the counters are read). So any stream, however large its descriptors,
- * is bounded by the budget, in model cycles and in the time it takes to simulate them.
+ * Run the stream (TAIL = header desc_count) with the regions given; this job's counters in
+ * @res->perf. The budget is the backend's (f8-backend.h): on ref a step that would pass
+ * @max_cycles is not started, so any stream is bounded by it in model cycles and in the time
+ * it takes to simulate them. 0, or -1 with a message (misuse only: a device error is @res).
  */
-void f8_job_run(struct f8_job *job, uint64_t max_cycles, struct f8npu_job_result *res);
+int f8_job_run(struct f8_job *job, uint64_t max_cycles, struct f8npu_job_result *res);
 /* The two result lines of docs/runner.md on @f, prefixed by @who. */
 void f8_job_report(FILE *f, const char *who, const struct f8npu_job_result *res);
 void f8_job_free(struct f8_job *job);

@@ -194,7 +194,10 @@ int f8_cmd_demo(int argc, char **argv)
 	hdr = f8npu_header_make(n);
 	memcpy(cmd, &hdr, sizeof(hdr));
 	memcpy(cmd + sizeof(hdr), descs, n * sizeof(descs[0]));
-	f8_job_run(&job, 1ull << 32, &res);
+	if (f8_job_run(&job, 1ull << 32, &res)) {
+		f8_job_free(&job);
+		return F8_EXIT_USAGE;
+	}
 	f8_job_report(stdout, "demo", &res);
 	if (!res.done) {
 		f8_job_free(&job);
@@ -216,10 +219,10 @@ int f8_cmd_demo(int argc, char **argv)
 	}
 	printf("\ndemo: argmax class %d\n", best);
 	for (i = R_STREAM0; i < R_COUNT_; i++)
-		sum = fnv1a(sum, mem[i], job.region_size[i]);
+		sum = fnv1a(sum, mem[i], job.region[i].size);
 	printf("demo: checksum of all outputs (FNV-1a) 0x%08x\n", sum);
-	rows = f8npu_dev_read(job.dev, F8NPU_REG_CAP_ARRAY) & 0xffff;
-	cols = f8npu_dev_read(job.dev, F8NPU_REG_CAP_ARRAY) >> 16;
+	rows = job.be->caps.rows;
+	cols = job.be->caps.cols;
 	printf("demo: cost model: %llu cycles on a %ux%u array, MAC utilisation %.1f %%\n",
 	       (unsigned long long)perf->cycles, rows, cols,
 	       100.0 * (double)perf->macs / ((double)perf->cycles * rows * cols));

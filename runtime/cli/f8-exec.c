@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * f8 exec: run a command stream file on the functional model with regions
- * loaded from files, write chosen regions back (docs/runner.md).
+ * f8 exec: run a command stream file on a backend (the functional model by default) with
+ * regions loaded from files, write chosen regions back (docs/runner.md).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +18,8 @@ struct f8_exec_opts {
 	uint64_t zero_size[F8NPU_REGIONS];      /* --zero R=SIZE (0: not given) */
 	const char *out_file[F8NPU_REGIONS];    /* --out R=FILE */
 	struct f8npu_model_config cfg;          /* --array, --bw, --latency */
+	int cfg_set;                            /* one of them was given */
+	const char *backend;                    /* --backend SPEC, or NULL: ref with cfg */
 	uint64_t max_cycles;                    /* --max-cycles */
 	int quiet;                              /* -q */
 };
@@ -26,7 +28,8 @@ static void exec_usage(FILE *f)
 {
 	fprintf(f, "usage: f8 exec STREAM [--region R=FILE] [--zero R=SIZE] [--out R=FILE]\n"
 		   "                   [--array RxC] [--bw B] [--latency L] [--max-cycles N] [-q]\n"
-		   "Runs STREAM on the functional model; see docs/runner.md.\n");
+		   "                   [--backend ref[:RxC] | rtl:RxC | kmod]\n"
+		   "Runs STREAM on the functional model (or the backend given); see docs/runner.md.\n");
 }
 
 /* "R=VALUE" with R in 0..15 (decimal digits only); returns VALUE or NULL. */
@@ -110,6 +113,8 @@ static int parse_opts(int argc, char **argv, struct f8_exec_opts *o)
 			} else if (f8_opt_uint("f8 exec", F8_LIM_ZERO, v, &o->zero_size[r])) {
 				return -1;
 			}
+		} else if (!strcmp(a, "--backend")) {
+			o->backend = val;
 		} else if (!strcmp(a, "--array")) {
 			const char *x = strchr(val, 'x');
 			char rows[16];
@@ -130,12 +135,15 @@ static int parse_opts(int argc, char **argv, struct f8_exec_opts *o)
 			}
 			o->cfg.rows = (uint32_t)nr;
 			o->cfg.cols = (uint32_t)nc;
+			o->cfg_set = 1;
 		} else if (!strcmp(a, "--bw")) {
 			if (parse_u32_opt(F8_LIM_BW, val, &o->cfg.dram_bytes_per_cycle))
 				return -1;
+			o->cfg_set = 1;
 		} else if (!strcmp(a, "--latency")) {
 			if (parse_u32_opt(F8_LIM_LATENCY, val, &o->cfg.dram_latency))
 				return -1;
+			o->cfg_set = 1;
 		} else if (!strcmp(a, "--max-cycles")) {
 			if (f8_opt_uint("f8 exec", F8_LIM_MAX_CYCLES, val, &o->max_cycles))
 				return -1;
@@ -146,6 +154,11 @@ static int parse_opts(int argc, char **argv, struct f8_exec_opts *o)
 	}
 	if (!o->stream) {
 		f8_errf("f8 exec: no command stream given\n");
+		return -1;
+	}
+	if (o->backend && o->cfg_set) {
+		f8_errf("f8 exec: --array, --bw and --latency configure the default backend; with "
+			"--backend give them in its spec (ref:RxC,bw=B,lat=L)\n");
 		return -1;
 	}
 	for (i = 0; i < (int)F8NPU_REGIONS; i++)
@@ -204,6 +217,7 @@ int f8_cmd_exec(int argc, char **argv)
 {
 	struct f8_exec_opts o;
 	struct f8_job job;
+	char spec[64];
 	struct f8npu_job_result res;
 	unsigned int r;
 	int rc;
@@ -215,24 +229,25 @@ int f8_cmd_exec(int argc, char **argv)
 		exec_usage(stderr);
 		return F8_EXIT_USAGE;
 	}
-	if (f8_job_init(&job, &o.cfg))
+	snprintf(spec, sizeof(spec), "ref:%ux%u,bw=%u,lat=%u", o.cfg.rows, o.cfg.cols,
+		 o.cfg.dram_bytes_per_cycle, o.cfg.dram_latency);
+	if (f8_job_init(&job, o.backend ? o.backend : spec))
 		return F8_EXIT_USAGE;
-	if (load_inputs(&o, &job)) {
+	if (load_inputs(&o, &job) || f8_job_run(&job, o.max_cycles, &res)) {
 		f8_job_free(&job);
 		return F8_EXIT_USAGE;
 	}
-	f8_job_run(&job, o.max_cycles, &res);
 	f8_job_report(stderr, "f8 exec", &res);
 
 	rc = res.timed_out ? F8_EXIT_TIMEOUT : res.done ? F8_EXIT_OK : F8_EXIT_DEVICE;
 	for (r = 0; r < F8NPU_REGIONS; r++) {
 		if (!o.out_file[r])
 			continue;
-		if (f8_file_write_atomic(o.out_file[r], job.region[r], job.region_size[r]))
+		if (f8_file_write_atomic(o.out_file[r], job.region[r].ptr, job.region[r].size))
 			rc = F8_EXIT_USAGE;
 		else if (!o.quiet)
 			f8_errf("f8 exec: region %u -> %s (%llu bytes)\n", r, o.out_file[r],
-				(unsigned long long)job.region_size[r]);
+				(unsigned long long)job.region[r].size);
 	}
 	f8_job_free(&job);
 	return rc;
