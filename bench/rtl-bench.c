@@ -256,13 +256,34 @@ static void shape_str(const struct conv_shape *s, char *buf, size_t len)
 /* The big shapes --quick keeps: the cost model's cycles (computed here) at most this many. */
 #define QUICK_MAX_CYCLES 300000u
 
+/* The layer's CONV2D (regions: 0 src, 1 weights, 2 bias, 3 dst). */
+static struct f8npu_desc shape_desc(const struct conv_shape *s)
+{
+	struct f8npu_desc d = f8npu_desc_zero(F8NPU_OP_CONV2D);
+	uint16_t ho = out_dim(s->h, s->k, s->stride, s->pad), wo = out_dim(s->w, s->k, s->stride, s->pad);
+
+	d.flags = F8NPU_FLAG_BIAS | F8NPU_FLAG_RELU | (s->dw ? F8NPU_FLAG_DEPTHWISE : 0);
+	d.kernel_h = d.kernel_w = s->k;
+	d.stride_h = d.stride_w = s->stride;
+	d.pad_top = d.pad_bottom = d.pad_left = d.pad_right = s->pad;
+	d.out_shift[0] = BENCH_SHIFT;
+	d.src = f8npu_tensor_dense(0, F8NPU_TYPE_U8, 0, 1, s->h, s->w, s->cin);
+	d.weights = f8npu_buffer_at(1, 0);
+	d.bias = f8npu_buffer_at(2, 0);
+	d.dst[0] = f8npu_tensor_dense(3, F8NPU_TYPE_U8, 0, 1, ho, wo, s->cout);
+	return d;
+}
+
+/* isa.md §7's array cycles, by the model's one definition (f8npu_model_array_cycles). */
 static uint64_t shape_compute_cycles(const struct conv_shape *s, uint32_t rows, uint32_t cols)
 {
-	uint64_t ho = out_dim(s->h, s->k, s->stride, s->pad), wo = out_dim(s->w, s->k, s->stride, s->pad);
+	struct f8npu_model_config cfg;
+	struct f8npu_desc d = shape_desc(s);
 
-	if (s->dw)
-		return ho * wo * ((s->k * s->k + rows - 1u) / rows) * ((s->cout + cols - 1u) / cols);
-	return ho * wo * s->k * s->k * ((s->cin + rows - 1u) / rows) * ((s->cout + cols - 1u) / cols);
+	f8npu_model_default_config(&cfg);
+	cfg.rows = rows;
+	cfg.cols = cols;
+	return f8npu_model_array_cycles(&cfg, &d);
 }
 
 /* ---- deterministic data ---- */
@@ -552,16 +573,7 @@ static void run_layer(const struct conv_shape *s, uint64_t seed, struct layer_re
 	memset(dm, 0xa5, ndst);
 	memset(dr, 0xa5, ndst);
 
-	d[0] = f8npu_desc_zero(F8NPU_OP_CONV2D);
-	d[0].flags = F8NPU_FLAG_BIAS | F8NPU_FLAG_RELU | (s->dw ? F8NPU_FLAG_DEPTHWISE : 0);
-	d[0].kernel_h = d[0].kernel_w = s->k;
-	d[0].stride_h = d[0].stride_w = s->stride;
-	d[0].pad_top = d[0].pad_bottom = d[0].pad_left = d[0].pad_right = s->pad;
-	d[0].out_shift[0] = BENCH_SHIFT;
-	d[0].src = f8npu_tensor_dense(0, F8NPU_TYPE_U8, 0, 1, s->h, s->w, s->cin);
-	d[0].weights = f8npu_buffer_at(1, 0);
-	d[0].bias = f8npu_buffer_at(2, 0);
-	d[0].dst[0] = f8npu_tensor_dense(3, F8NPU_TYPE_U8, 0, 1, ho, wo, s->cout);
+	d[0] = shape_desc(s);
 	d[1] = f8npu_desc_zero(F8NPU_OP_END);
 	write_stream(cmd, d, 2);
 

@@ -108,6 +108,27 @@ static uint64_t tensor_bytes(const struct f8npu_tensor_ref *t)
 	return (uint64_t)t->n * t->h * t->w * t->c * f8npu_type_size(t->type);
 }
 
+uint64_t f8npu_model_array_cycles(const struct f8npu_model_config *cfg, const struct f8npu_desc *d)
+{
+	const struct f8npu_tensor_ref *o = &d->dst[0];
+	uint64_t pixels = (uint64_t)o->n * o->h * o->w, window = (uint64_t)d->kernel_h * d->kernel_w;
+	uint64_t groups = ceil_div(o->c, cfg->cols);
+
+	switch (d->opcode) {
+	case F8NPU_OP_CONV2D:
+		if (d->flags & F8NPU_FLAG_DEPTHWISE)
+			return pixels * window * groups;
+		return pixels * window * ceil_div(d->src.c, cfg->rows) * groups;
+	case F8NPU_OP_POOL_MAX:
+	case F8NPU_OP_POOL_SUM:
+		return pixels * window * groups;
+	case F8NPU_OP_ADD:
+		return pixels * groups;
+	default:
+		return 0;
+	}
+}
+
 /*
  * The cost of executing one valid compute descriptor (its fetch is counted separately).
  * MACs and bytes are architectural; the cycles follow the RTL's schedule (isa.md §7):
@@ -118,9 +139,8 @@ static uint64_t tensor_bytes(const struct f8npu_tensor_ref *t)
 static void cost_desc(const struct f8npu_model_config *cfg, const struct f8npu_desc *d,
 		      const struct f8npu_plan *p, struct model_cost *c)
 {
-	const uint64_t rows = cfg->rows, cols = cfg->cols;
+	const uint64_t cols = cfg->cols;
 	uint64_t pixels = (uint64_t)d->dst[0].n * p->out_h * p->out_w;
-	uint64_t window = (uint64_t)d->kernel_h * d->kernel_w;
 	uint64_t src = tensor_bytes(&d->src), rd_src, t_src, other = 0, wr, compute, macs = 0;
 	uint64_t groups = ceil_div(p->out_c, cols), outs, busy, cycles;
 	bool dw = d->flags & F8NPU_FLAG_DEPTHWISE;
@@ -134,10 +154,8 @@ static void cost_desc(const struct f8npu_model_config *cfg, const struct f8npu_d
 	case F8NPU_OP_CONV2D:
 		macs = pixels * p->out_c * p->k;
 		if (dw) {
-			compute = pixels * window * groups;
 			rd_src = src;
 		} else {
-			compute = pixels * window * ceil_div(d->src.c, rows) * groups;
 			rd_src = src * groups;
 			t_src *= groups;
 		}
@@ -147,14 +165,14 @@ static void cost_desc(const struct f8npu_model_config *cfg, const struct f8npu_d
 		break;
 	case F8NPU_OP_POOL_MAX:
 	case F8NPU_OP_POOL_SUM:
-		compute = pixels * window * groups;
 		rd_src = src;
 		break;
 	default: /* ADD */
-		compute = pixels * groups;
 		rd_src = t_src = src;
 		break;
 	}
+	/* A valid descriptor's dst[0] has the plan's output shape. */
+	compute = f8npu_model_array_cycles(cfg, d);
 	if (d->flags & F8NPU_FLAG_AUX)
 		other += tensor_bytes(&d->aux);
 	wr = tensor_bytes(&d->dst[0]) + ((d->flags & F8NPU_FLAG_DST1) ? tensor_bytes(&d->dst[1]) : 0);

@@ -68,6 +68,13 @@ uint64_t f8npu_model_desc_cycles(const struct f8npu_model_config *cfg, const str
 				 const struct f8npu_region_table *rt);
 
 /*
+ * The "array cycles" column of isa.md §7 for a valid compute descriptor @d (0 for END):
+ * the MAC array's (or the pooling lanes') work on a @cfg->rows x @cfg->cols array. The
+ * one definition of it: the model's counters, the RTL bench and the compiler all call this.
+ */
+uint64_t f8npu_model_array_cycles(const struct f8npu_model_config *cfg, const struct f8npu_desc *d);
+
+/*
  * Hand the storage to the device: f8npu_dev_destroy() then calls
  * @release(storage). Without it destroy leaves the storage to its owner.
  */
