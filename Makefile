@@ -167,6 +167,7 @@ rtl-check:
 	$(MAKE) -j2 rtl-libs
 	$(MAKE) rtl-smoke
 	$(MAKE) cosim
+	$(MAKE) backend-rtl
 
 # Check's summary line of the plain unit run comes last: CI reads it.
 check: deps

@@ -67,3 +67,9 @@ cosim: cosim-build
 	done; exit $$rc
 
 .DEFAULT_GOAL := $(COSIM_SAVED_DEFAULT_GOAL)
+
+# The job-level backends on the RTL (tests/unit/check_backend.c, case "rtl"): rtl:4x4 and
+# rtl:16x16 loaded side by side in one process (their .so from rtl-libs) equal ref.
+.PHONY: backend-rtl
+backend-rtl: $(BUILD)/f8-unit rtl-libs
+	F8_RTL_DIR=$(COSIM_RTL_OUT) CK_RUN_SUITE=backend $(BUILD)/f8-unit
