@@ -31,7 +31,7 @@ PFP_EPOCHS=${PFP_EPOCHS:-8}
 Q_EPOCHS=${Q_EPOCHS:-4}
 QP_EPOCHS=${QP_EPOCHS:-8}
 Q_LR=${Q_LR:-0.02}
-MODELS=${MODELS:-"resnet20:r20raw:6:raw resnet20:r20:15:norm mobilenetv2-small:mbv2raw:6:raw:3:1:0"}
+MODELS=${MODELS:-"resnet20:r20raw:6:raw resnet20:r20:15:norm mobilenetv2-small:mbv2raw:6:raw:5:2:0"}
 OUT=docs/results/accuracy.md
 CURVES=docs/results/curves
 mkdir -p "$RUNS" docs/results "$CURVES"
