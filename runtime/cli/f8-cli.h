@@ -15,6 +15,7 @@ int f8_cmd_train(int argc, char **argv);
 int f8_cmd_model(int argc, char **argv);
 int f8_cmd_export(int argc, char **argv);
 int f8_cmd_eval(int argc, char **argv);
+int f8_cmd_cpubench(int argc, char **argv);
 int f8_cmd_finetune(int argc, char **argv);
 int f8_cmd_baseline(int argc, char **argv);
 
@@ -61,6 +62,46 @@ extern const char *const f8_fmnist_class_names[10];
 struct f8_export_cfg;
 struct f8_net;
 void f8_export_for(struct f8_export_cfg *cfg, const struct f8_net *net, const char *model);
+
+/* A model file is at most header + 4096 nodes + 1000 names + 256 MiB of parameters. */
+#define F8_QM_FILE_MAX ((uint64_t)300 << 20)
+#include "f8-err.h"
+#include "f8-qmodel.h"
+/* An integer model file, read and validated (f8-qmfile.c): 0, or -1 with a message naming
+ * @path and what is wrong. The model points into the file's buffer. */
+struct f8_qm_file {
+	uint8_t *file;
+	struct f8_qm_node *nodes;
+	char (*names)[F8_QM_NAME_MAX];
+	struct f8_qm m;
+};
+int f8_qm_file_load(const char *tool, const char *path, struct f8_qm_file *qf);
+void f8_qm_file_free(struct f8_qm_file *qf);
+
+/*
+ * Where an integer model runs (f8-place.c): --backend graph | cpu | ref[:RxC] | rtl:RxC |
+ * kmod[:NODE] | auto, all with the same int32 logits. f8_place_open resolves the spec (a
+ * device: opened, the model compiled for its capabilities with @batch images per job);
+ * f8_place_eval runs the test set with progress (the device's counters summed into @st,
+ * may be NULL); f8_place_report prints which layer runs where and why.
+ */
+#include "f8-backend.h"
+#include "f8-compile.h"
+enum f8_place_kind { F8_PLACE_GRAPH, F8_PLACE_CPU, F8_PLACE_DEVICE };
+struct f8_place {
+	enum f8_place_kind kind;
+	char name[64];
+	char why[640];
+	struct f8_be *be;
+	struct f8_cc_prog *prog;
+	struct f8_cc_session *sess;
+};
+int f8_place_open(const char *tool, const char *spec, const struct f8_qm *m, uint32_t batch,
+		  struct f8_place *pl);
+int f8_place_eval(const char *tool, struct f8_place *pl, const struct f8_qm *m,
+		  const struct f8_dataset *ds, int32_t *logits, struct f8_cc_stats *st);
+void f8_place_report(FILE *f, const struct f8_place *pl, const struct f8_qm *m);
+void f8_place_close(struct f8_place *pl);
 
 /*
  * One job on a job-level backend (f8-job.c, over f8-backend.h): regions and a command

@@ -19,8 +19,6 @@
 #include "f8-par.h"
 #include "f8-qmodel.h"
 
-/* A model file is at most header + 4096 nodes + 1000 names + 256 MiB of parameters. */
-#define F8_QM_FILE_MAX ((uint64_t)300 << 20)
 
 static void usage(FILE *f)
 {
@@ -31,8 +29,13 @@ static void usage(FILE *f)
 		   "  --logits FILE     write the int32 logits, [images][classes] little-endian\n"
 		   "  --compare CKPT    also run the float checkpoint; count top-1 disagreements\n"
 		   "  --threads T       worker threads (default 2)\n"
-		   "  --backend B       ref: sim/'s reference kernels (default, the device's numbers);\n"
-		   "                    cpu: the fast CPU path, the same logits (docs/cpu-backend.md)\n");
+		   "  --backend B       where the model runs, every one with the same logits:\n"
+		   "                    graph: the unfused model on sim/'s reference kernels (default);\n"
+		   "                    cpu: the fast CPU path (docs/cpu-backend.md);\n"
+		   "                    ref[:RxC], rtl:RxC, kmod: compiled for that device (docs/compiler.md);\n"
+		   "                    auto: a device if present, else cpu\n"
+		   "  --batch N         images per device job (default 16)\n"
+		   "  --placement       print which layer runs where, and why\n");
 }
 
 static int argmaxf(const float *v, int n)
@@ -136,24 +139,23 @@ int f8_cmd_eval(int argc, char **argv)
 		{ "compare-fq", required_argument, NULL, 'q' },
 		{ "threads", required_argument, NULL, 't' }, { "help", no_argument, NULL, 'h' },
 		{ "backend", required_argument, NULL, 'b' },
+		{ "batch", required_argument, NULL, 'B' }, { "placement", no_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *data = NULL, *logits_path = NULL, *compare = NULL, *compare_fq = NULL;
 	long limit = 0, threads = 2;
-	struct f8_qm_node *nodes = NULL;
-	char (*names)[F8_QM_NAME_MAX] = NULL;
-	struct f8_qm m;
-	struct f8_qm_error qe;
+	uint64_t batch = 16;
+	struct f8_qm_file qf = { 0 };
+	const struct f8_qm *mp = &qf.m;
+	struct f8_place pl = { 0 };
+	bool placement = false;
 	struct f8_dataset ds = { 0 };
 	struct f8_err err = { { 0 } };
 	int32_t *logits = NULL;
-	uint8_t *file = NULL;
-	uint64_t size = 0;
 	int *fpred = NULL;
 	int c, rc = F8_EXIT_USAGE, correct = 0, fcorrect = 0, differ = 0;
-	enum f8_int_backend backend = F8_INT_REF;
+	const char *backend = "graph";
 	size_t i;
-	uint32_t cnt;
 
 	optind = 1;
 	opterr = 0;
@@ -164,11 +166,14 @@ int f8_cmd_eval(int argc, char **argv)
 		case 'c': compare = optarg; break;
 		case 'q': compare_fq = optarg; break;
 		case 'b':
-			if (strcmp(optarg, "ref") && strcmp(optarg, "cpu")) {
-				fprintf(stderr, "f8 eval: --backend: ref or cpu, not '%s'\n", optarg);
+			backend = optarg;
+			break;
+		case 'B':
+			if (f8_opt_uint("f8 eval", F8_LIM_BATCH, optarg, &batch))
 				return F8_EXIT_USAGE;
-			}
-			backend = strcmp(optarg, "cpu") ? F8_INT_REF : F8_INT_CPU;
+			break;
+		case 'p':
+			placement = true;
 			break;
 		case 'l':
 		case 't': {
@@ -191,25 +196,8 @@ int f8_cmd_eval(int argc, char **argv)
 		usage(stderr);
 		return F8_EXIT_USAGE;
 	}
-	file = f8_file_read(argv[optind], F8_QM_FILE_MAX, &size);
-	if (!file)
-		return F8_EXIT_USAGE;
-	cnt = f8_qm_peek_nodes(file, size);
-	nodes = calloc(cnt ? cnt : 1, sizeof(*nodes));
-	names = calloc(F8_QM_MAX_CLASSES, sizeof(*names));
-	if (!nodes || !names) {
-		fprintf(stderr, "f8 eval: out of memory\n");
+	if (f8_qm_file_load("f8 eval", argv[optind], &qf))
 		goto out;
-	}
-	if (f8_qm_parse(file, size, nodes, cnt, names, F8_QM_MAX_CLASSES, &m, &qe)) {
-		if (qe.node >= 0)
-			fprintf(stderr, "f8 eval: %s: node %d: %s (%s)\n", argv[optind], qe.node, qe.what,
-				f8_status_str(qe.status));
-		else
-			fprintf(stderr, "f8 eval: %s: %s (%s)\n", argv[optind], qe.what,
-				f8_status_str(qe.status));
-		goto out;
-	}
 	if (f8_fmnist_load(&ds, data, false, &err)) {
 		fprintf(stderr, "f8 eval: %s\n", err.msg);
 		goto out;
@@ -220,30 +208,32 @@ int f8_cmd_eval(int argc, char **argv)
 		fprintf(stderr, "f8 eval: cannot start %ld threads\n", threads);
 		goto out;
 	}
-	logits = malloc(sizeof(int32_t) * m.classes * (size_t)ds.n);
+	logits = malloc(sizeof(int32_t) * mp->classes * (size_t)ds.n);
 	if (!logits) {
 		fprintf(stderr, "f8 eval: out of memory\n");
 		goto out;
 	}
-	fprintf(stderr, "f8 eval: %s (%s), %u nodes, %d test images, integer arithmetic on %s%s\n",
-		argv[optind], m.model_name, m.nnodes, ds.n,
-		backend == F8_INT_CPU ? "the CPU backend, " : "the reference kernels",
-		backend == F8_INT_CPU ? f8_cpu_isa_name(f8_cpu_isa_best()) : "");
-	if (f8_int_eval("f8 eval", &m, &ds, logits, backend))
+	if (f8_place_open("f8 eval", backend, mp, (uint32_t)batch, &pl))
 		goto out;
-	correct = f8_int_top1(&m, &ds, logits);
+	fprintf(stderr, "f8 eval: %s (%s), %u nodes, %d test images, integer arithmetic on %s\n",
+		argv[optind], mp->model_name, mp->nnodes, ds.n, pl.name);
+	if (placement)
+		f8_place_report(stdout, &pl, mp);
+	if (f8_place_eval("f8 eval", &pl, mp, &ds, logits, NULL))
+		goto out;
+	correct = f8_int_top1(mp, &ds, logits);
 	printf("integer top-1: %.2f %% (%d / %d)\n", 100.0 * correct / ds.n, correct, ds.n);
 	if (compare || compare_fq)
 		fpred = malloc(sizeof(int) * (size_t)ds.n);
 	if (compare_fq) {
 		int fq_correct = 0;
 
-		if (!fpred || float_predictions(compare_fq, &ds, &m, fpred))
+		if (!fpred || float_predictions(compare_fq, &ds, mp, fpred))
 			goto out;
 		differ = 0;
 		for (i = 0; i < (size_t)ds.n; i++) {
 			fq_correct += fpred[i] == ds.labels[i];
-			differ += fpred[i] != f8_argmax32(logits + i * m.classes, (int)m.classes);
+			differ += fpred[i] != f8_argmax32(logits + i * mp->classes, (int)mp->classes);
 		}
 		printf("fake-quant top-1: %.2f %% (%d / %d)\n", 100.0 * fq_correct / ds.n, fq_correct, ds.n);
 		printf("top-1 differs between fake-quant and integer on %d images (%.2f %%)\n", differ,
@@ -255,21 +245,20 @@ int f8_cmd_eval(int argc, char **argv)
 			goto out;
 		for (i = 0; i < (size_t)ds.n; i++) {
 			fcorrect += fpred[i] == ds.labels[i];
-			differ += fpred[i] != f8_argmax32(logits + i * m.classes, (int)m.classes);
+			differ += fpred[i] != f8_argmax32(logits + i * mp->classes, (int)mp->classes);
 		}
 		printf("float top-1:   %.2f %% (%d / %d)\n", 100.0 * fcorrect / ds.n, fcorrect, ds.n);
 		printf("top-1 differs between float and integer on %d images (%.2f %%)\n", differ,
 		       100.0 * differ / ds.n);
 	}
-	if (logits_path && f8_logits_write(logits_path, logits, (size_t)ds.n * m.classes))
+	if (logits_path && f8_logits_write(logits_path, logits, (size_t)ds.n * mp->classes))
 		goto out;
 	rc = fflush(stdout) ? F8_EXIT_USAGE : F8_EXIT_OK;
 out:
 	free(fpred);
 	free(logits);
 	f8_dataset_free(&ds);
-	free(names);
-	free(nodes);
-	free(file);
+	f8_place_close(&pl);
+	f8_qm_file_free(&qf);
 	return rc;
 }
