@@ -23,11 +23,9 @@ SIM_SRCS := sim/f8npu_model.c sim/f8npu_validate.c sim/f8npu_ref.c sim/f8npu_pro
 # The CPU backend (runtime/cpu/, in libf8): the fast integer forward pass, its SIMD kernels
 # chosen at run time (function-level targets), so built for the baseline ISA.
 CPU_SRCS := $(sort $(wildcard runtime/cpu/*.c))
-# The compiler (runtime/compile/, in libf8, f8-compile.h): integer model to command stream.
-COMPILE_SRCS := $(sort $(wildcard runtime/compile/*.c))
 # The job-level backends (runtime/backend/, in libf8, f8-backend.h): ref, rtl (dlopen), kmod.
 BE_SRCS := $(sort $(wildcard runtime/backend/*.c))
-TRAIN_SRCS := $(sort $(wildcard runtime/train/*.c)) $(CPU_SRCS) $(COMPILE_SRCS) $(BE_SRCS)
+TRAIN_SRCS := $(sort $(wildcard runtime/train/*.c)) $(CPU_SRCS) $(BE_SRCS)
 # The f8 command-line tool: one subcommand per file.
 CLI_SRCS := $(sort $(wildcard runtime/cli/*.c))
 # Unit tests (Check): every tests/unit/*.c file, linked into one runner.
@@ -142,14 +140,17 @@ freestanding:
 
 # Hostile command streams against the model under ASan/UBSan (tests/fuzz/).
 FUZZ_ITERS ?= 20000
-$(BUILD)/asan/fuzz-stream: $(BUILD)/asan/obj/tests/fuzz/fuzz-stream.o $(ASAN_SIM_OBJS)
+# It runs its streams through the ref backend (runtime/backend/), which reports with f8-err.c.
+FUZZ_LIB_SRCS := $(BE_SRCS) runtime/train/f8-err.c
+$(BUILD)/asan/fuzz-stream: $(BUILD)/asan/obj/tests/fuzz/fuzz-stream.o \
+                           $(call objs,$(BUILD)/asan,$(FUZZ_LIB_SRCS)) $(ASAN_SIM_OBJS)
 	$(CC) -g $(SAN) -o $@ $^
 
 fuzz: $(BUILD)/asan/fuzz-stream
 	$(BUILD)/asan/fuzz-stream $(FUZZ_ITERS)
 
 # libFuzzer build of the same target, for long runs: make fuzz-libfuzzer && build/fuzz-stream-lf
-$(BUILD)/fuzz-stream-lf: tests/fuzz/fuzz-stream.c $(SIM_SRCS)
+$(BUILD)/fuzz-stream-lf: tests/fuzz/fuzz-stream.c $(FUZZ_LIB_SRCS) $(SIM_SRCS)
 	clang $(CPPFLAGS_F8) -g -O1 -DF8_LIBFUZZER -fsanitize=fuzzer,address,undefined -o $@ $^
 fuzz-libfuzzer: $(BUILD)/fuzz-stream-lf
 
@@ -197,7 +198,6 @@ bench: deps
 	$(MAKE) bench-train
 	bench/quant-bench.sh $(BUILD)/f8
 	bench/cpu-bench.sh $(BUILD)/f8
-	bench/cpu-perf.sh $(BUILD)/f8
 	$(MAKE) bench-rtl
 
 # F8Net from the command line (tests/cli/quant-cli.sh) and the accuracy table (docs/f8net.md).

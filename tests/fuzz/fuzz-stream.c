@@ -19,11 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "f8-backend.h"
 #include "f8npu_build.h"
-#include "f8npu_hostmem.h"
-#include "f8npu_model.h"
-#include "f8npu_prog.h"
-#include "f8npu_regs.h"
 
 #define FUZZ_REGIONS 4
 #define FUZZ_REGION_SIZE 4096u
@@ -42,59 +39,61 @@ static void fuzz_fail(const char *why, const uint8_t *data, size_t size)
 	abort();
 }
 
-/* Run one stream; abort on a violated property. Returns the error code (0: DONE). */
+/*
+ * Run one stream on the ref backend (the job-level interface the runtime uses, so the
+ * fuzzer covers its submit path too); abort on a violated property. Returns the error code
+ * (0: DONE).
+ */
 static uint32_t fuzz_one(const uint8_t *data, size_t size)
 {
-	struct f8npu_hostmem hm;
-	struct f8npu_mem port;
-	struct f8npu_dev *dev;
+	struct f8_be *be;
+	struct f8_be_buf guard, cmd, region[FUZZ_REGIONS];
+	struct f8_be_job job;
 	struct f8npu_job_result res;
-	uint8_t *guard, *cmd, *region[FUZZ_REGIONS];
+	struct f8_err e;
 	uint8_t guard_copy[FUZZ_GUARD_SIZE];
-	uint64_t guard_addr, cmd_addr, addr;
-	uint32_t i, tail = 0;
+	uint32_t i;
 
 	if (size > 0xffffffffu)
 		return 0;
-	f8npu_hostmem_init(&hm);
-	port = f8npu_hostmem_port(&hm);
-	dev = f8npu_model_create(NULL, &port);
-	guard = f8npu_hostmem_alloc(&hm, FUZZ_GUARD_SIZE, &guard_addr);
-	cmd = f8npu_hostmem_alloc(&hm, size ? size : 1, &cmd_addr);
-	if (!dev || !guard || !cmd)
-		fuzz_fail("out of memory", data, size);
+	if (f8_be_open("ref", &be, &e))
+		fuzz_fail(e.msg, data, size);
+	/* The guard comes first: the buffer just below the stream that no region names. */
+	if (f8_be_alloc(be, FUZZ_GUARD_SIZE, &guard, &e) || f8_be_alloc(be, size ? size : 1, &cmd, &e))
+		fuzz_fail(e.msg, data, size);
 	for (i = 0; i < FUZZ_GUARD_SIZE; i++)
-		guard[i] = (uint8_t)(i * 31 + 7);
-	memcpy(guard_copy, guard, sizeof(guard_copy));
+		guard.ptr[i] = (uint8_t)(i * 31 + 7);
+	memcpy(guard_copy, guard.ptr, sizeof(guard_copy));
 	if (size)
-		memcpy(cmd, data, size);
+		memcpy(cmd.ptr, data, size);
+	memset(&job, 0, sizeof(job));
+	job.cmd = &cmd;
+	job.cmd_size = (uint32_t)size;
+	job.max_cycles = FUZZ_MAX_CYCLES;
 	for (i = 0; i < FUZZ_REGIONS; i++) {
 		uint32_t b;
 
-		region[i] = f8npu_hostmem_alloc(&hm, FUZZ_REGION_SIZE, &addr);
-		if (!region[i])
-			fuzz_fail("out of memory", data, size);
+		if (f8_be_alloc(be, FUZZ_REGION_SIZE, &region[i], &e))
+			fuzz_fail(e.msg, data, size);
 		for (b = 0; b < FUZZ_REGION_SIZE; b++)
-			region[i][b] = (uint8_t)(b * 13 + i);
-		f8npu_prog_set_region(dev, i, addr, FUZZ_REGION_SIZE);
+			region[i].ptr[b] = (uint8_t)(b * 13 + i);
+		job.region[i] = &region[i];
 	}
-	if (size >= 16)
-		memcpy(&tail, data + 12, 4); /* the header's desc_count: ring the whole stream */
-
-	f8npu_prog_run_job(dev, cmd_addr, (uint32_t)size, tail, FUZZ_MAX_CYCLES, &res);
+	/* The header's desc_count rings the whole stream (the backend reads it). */
+	if (f8_be_submit(be, &job, &res, &e))
+		fuzz_fail(e.msg, data, size);
 	if (res.timed_out)
 		fuzz_fail("the device neither finished nor failed (hang)", data, size);
 	if (!res.done && (res.err == 0 || res.err >= F8NPU_ERR_COUNT_))
 		fuzz_fail("the job ended without DONE or a documented error code", data, size);
 	if (res.done && res.err)
 		fuzz_fail("DONE together with an error", data, size);
-	if (memcmp(guard, guard_copy, sizeof(guard_copy)))
+	if (memcmp(guard.ptr, guard_copy, sizeof(guard_copy)))
 		fuzz_fail("memory outside the job's regions (guard) changed", data, size);
-	if (size && memcmp(cmd, data, size))
+	if (size && memcmp(cmd.ptr, data, size))
 		fuzz_fail("the command stream changed (it is not a region)", data, size);
 
-	f8npu_dev_destroy(dev);
-	f8npu_hostmem_free(&hm);
+	f8_be_close(be); /* frees every buffer */
 	return res.done ? 0 : res.err;
 }
 
