@@ -23,9 +23,11 @@ SIM_SRCS := sim/f8npu_model.c sim/f8npu_validate.c sim/f8npu_ref.c sim/f8npu_pro
 # The CPU backend (runtime/cpu/, in libf8): the fast integer forward pass, its SIMD kernels
 # chosen at run time (function-level targets), so built for the baseline ISA.
 CPU_SRCS := $(sort $(wildcard runtime/cpu/*.c))
+# The compiler (runtime/compile/, in libf8, f8-compile.h): integer model to command stream.
+COMPILE_SRCS := $(sort $(wildcard runtime/compile/*.c))
 # The job-level backends (runtime/backend/, in libf8, f8-backend.h): ref, rtl (dlopen), kmod.
 BE_SRCS := $(sort $(wildcard runtime/backend/*.c))
-TRAIN_SRCS := $(sort $(wildcard runtime/train/*.c)) $(CPU_SRCS) $(BE_SRCS)
+TRAIN_SRCS := $(sort $(wildcard runtime/train/*.c)) $(CPU_SRCS) $(COMPILE_SRCS) $(BE_SRCS)
 # The f8 command-line tool: one subcommand per file.
 CLI_SRCS := $(sort $(wildcard runtime/cli/*.c))
 # Unit tests (Check): every tests/unit/*.c file, linked into one runner.
@@ -198,6 +200,7 @@ bench: deps
 	$(MAKE) bench-train
 	bench/quant-bench.sh $(BUILD)/f8
 	bench/cpu-bench.sh $(BUILD)/f8
+	bench/cpu-perf.sh $(BUILD)/f8
 	$(MAKE) bench-rtl
 
 # F8Net from the command line (tests/cli/quant-cli.sh) and the accuracy table (docs/f8net.md).
