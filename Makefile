@@ -7,8 +7,9 @@ MAKEFLAGS += --no-print-directory
 CC      ?= cc
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
-WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
-CPPFLAGS_F8 := -std=c11 -D_POSIX_C_SOURCE=200809L -Isim/include -Iuapi -Iruntime/include
+include mk/flags.mk
+WARN    := $(F8_WARN)
+CPPFLAGS_F8 := $(F8_CSTD) -Isim/include -Iuapi -Iruntime/include
 SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 PYTHON  ?= /usr/bin/python3

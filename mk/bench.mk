@@ -19,8 +19,8 @@ BENCH_RTL_DIR  := $(BUILD)/rtl/$(BENCH_RTL_CFG)
 BENCH_RTL_BIN  := $(BENCH_RTL_DIR)/f8-rtl-bench
 BENCH_RTL_LIB  := $(BENCH_RTL_DIR)/libf8npu-rtl.a
 BENCH_SIM_LIB  := $(BUILD)/libf8npu-sim.a
-BENCH_CFLAGS   := -std=c11 -D_POSIX_C_SOURCE=200809L -Isim/include -Iuapi -O2 -g \
-                  -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+include mk/flags.mk
+BENCH_CFLAGS   := $(F8_CSTD) -Isim/include -Iuapi -O2 -g $(F8_WARN)
 BENCH_LDLIBS   := -lstdc++ -lm -pthread -latomic
 
 .PHONY: bench-rtl bench-rtl-quick bench-rtl-build

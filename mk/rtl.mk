@@ -52,8 +52,8 @@ RTL_RUNTIME     := verilated verilated_threads verilated_vcd_c
 RTL_RUNTIME_DIR := $(BUILD)/rtl/runtime
 RTL_RUNTIME_OBJS := $(patsubst %,$(RTL_RUNTIME_DIR)/%.o,$(RTL_RUNTIME))
 
-RTL_SMOKE_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -Isim/include -Iuapi -O2 -g \
-                    -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+include mk/flags.mk
+RTL_SMOKE_CFLAGS := $(F8_CSTD) -Isim/include -Iuapi -O2 -g $(F8_WARN)
 RTL_SMOKE_OBJS := $(patsubst %.c,$(BUILD)/rtl/obj/%.o,tests/rtl/harness/smoke.c sim/f8npu_hostmem.c \
                     sim/f8npu_prog.c)
 

@@ -37,11 +37,12 @@ rtl-validate-synth:
 	@grep -B1 -A40 '=== design hierarchy ===' $(VALIDATE_DIR)/synth-stat.txt | grep -E 'cells|DFF|design'
 	@echo "rtl-validate-synth: f8npu_validate synthesizes without \$$mul/\$$div/\$$mod"
 
+include mk/flags.mk
 # The oracle, compiled as C.
 $(VALIDATE_DIR)/f8npu_validate_c.o: sim/f8npu_validate.c sim/include/f8npu_validate.h \
 		sim/include/f8npu_arith.h uapi/f8npu_cmd.h uapi/f8npu_regs.h
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 -O2 -Wall -Wextra -Isim/include -Iuapi -c $< -o $@
+	$(CC) $(F8_CSTD) -O2 $(F8_WARN) -Isim/include -Iuapi -c $< -o $@
 
 # Verilator 5.006: --exe --build (the Verilator runtime is compiled into the object directory).
 $(VALIDATE_BIN): $(VALIDATE_RTL) $(VALIDATE_TB) $(VALIDATE_DIR)/f8npu_validate_c.o mk/validate.mk
