@@ -124,6 +124,15 @@ void f8_cc_session_close(struct f8_cc_session *s);
 int f8_cc_run(struct f8_be *be, const struct f8_cc_prog *p, const uint8_t *pixels_hwc, int n,
 	      int32_t *logits, struct f8_cc_stats *st, struct f8_err *e);
 
+/*
+ * Profile @p on @be with one batch of images: each descriptor runs as a job of its own on the
+ * same buffers, so per_desc[i] (@p->ndesc entries) holds descriptor i's own counters (the
+ * empty job's header and END are in the last entry, so the entries add up to a whole job);
+ * @logits (may be NULL) gets the batch's logits, the same as f8_cc_session_run's.
+ */
+int f8_cc_profile(struct f8_be *be, const struct f8_cc_prog *p, const uint8_t *pixels_hwc,
+		  struct f8npu_perf *per_desc, int32_t *logits, struct f8_err *e);
+
 #ifdef __cplusplus
 }
 #endif

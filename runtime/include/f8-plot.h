@@ -22,6 +22,15 @@ extern "C" {
  */
 int f8_plot_curves_svg(FILE *out, const struct f8_epoch_stats *history, int n, const char *title);
 
+/*
+ * A horizontal bar chart of @n items: item i is @labels[i] with bar @a[i] and, when @b is not
+ * NULL, a second bar @b[i] under it (e.g. measured and predicted cycles per layer); the axis
+ * starts at 0 and is titled @unit. Text is XML-escaped. F8_OK or F8_ERR_IO.
+ */
+int f8_plot_bars_svg(FILE *out, const char *title, const char *unit, int n,
+		     const char *const *labels, const double *a, const char *a_name,
+		     const double *b, const char *b_name);
+
 #ifdef __cplusplus
 }
 #endif

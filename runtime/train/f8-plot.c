@@ -275,3 +275,77 @@ int f8_plot_curves_svg(FILE *out, const struct f8_epoch_stats *history, int n, c
 	fprintf(out, "</svg>\n");
 	return ferror(out) ? F8_ERR_IO : F8_OK;
 }
+
+/* --- bar charts: one row per item, up to two bars each (e.g. measured and predicted) --- */
+
+#define F8_BARS_W 960
+#define F8_BARS_ROW 22
+#define F8_BARS_LABEL 230
+
+int f8_plot_bars_svg(FILE *out, const char *title, const char *unit, int n,
+		     const char *const *labels, const double *a, const char *a_name,
+		     const double *b, const char *b_name)
+{
+	const int top = 70, plot_w = F8_BARS_W - F8_BARS_LABEL - 40;
+	const int height = top + (n > 0 ? n : 1) * F8_BARS_ROW + 50;
+	struct f8_plot_axis ax;
+	double hi = 0;
+	int i, t, nt;
+
+	for (i = 0; i < n; i++) {
+		if (isfinite(a[i]) && a[i] > hi)
+			hi = fmin(a[i], F8_PLOT_LIM);
+		if (b && isfinite(b[i]) && b[i] > hi)
+			hi = fmin(b[i], F8_PLOT_LIM);
+	}
+	ax = f8_plot_axis_make(0, hi, 6);
+	nt = f8_plot_ticks(&ax);
+	fprintf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+		     "font-family=\"sans-serif\" font-size=\"12\">\n", F8_BARS_W, height);
+	fprintf(out, "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n");
+	fprintf(out, "<text x=\"%d\" y=\"24\" font-size=\"15\">", F8_BARS_W / 2 - 200);
+	f8_plot_text_escaped(out, title ? title : "");
+	fprintf(out, "</text>\n");
+	/* legend */
+	fprintf(out, "<rect x=\"%d\" y=\"36\" width=\"12\" height=\"10\" fill=\"#1f77b4\"/>"
+		     "<text x=\"%d\" y=\"45\">", F8_BARS_LABEL, F8_BARS_LABEL + 16);
+	f8_plot_text_escaped(out, a_name ? a_name : "");
+	fprintf(out, "</text>\n");
+	if (b) {
+		fprintf(out, "<rect x=\"%d\" y=\"36\" width=\"12\" height=\"10\" fill=\"#ff7f0e\"/>"
+			     "<text x=\"%d\" y=\"45\">", F8_BARS_LABEL + 220, F8_BARS_LABEL + 236);
+		f8_plot_text_escaped(out, b_name ? b_name : "");
+		fprintf(out, "</text>\n");
+	}
+	for (t = 0; t <= nt; t++) {
+		const double v = ax.lo + t * ax.step;
+		const double x = F8_BARS_LABEL + plot_w * (v - ax.lo) / (ax.hi - ax.lo);
+
+		fprintf(out, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#ddd\"/>\n", x,
+			top - 4, x, top + n * F8_BARS_ROW);
+		fprintf(out, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">", x,
+			top + n * F8_BARS_ROW + 16);
+		f8_plot_tick_label(out, v, ax.step);
+		fprintf(out, "</text>\n");
+	}
+	fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">", F8_BARS_LABEL + plot_w / 2,
+		top + n * F8_BARS_ROW + 38);
+	f8_plot_text_escaped(out, unit ? unit : "");
+	fprintf(out, "</text>\n");
+	for (i = 0; i < n; i++) {
+		const int y = top + i * F8_BARS_ROW;
+		const double va = isfinite(a[i]) ? fmin(fmax(a[i], 0), F8_PLOT_LIM) : 0;
+		const double vb = b && isfinite(b[i]) ? fmin(fmax(b[i], 0), F8_PLOT_LIM) : 0;
+
+		fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">", F8_BARS_LABEL - 6, y + 14);
+		f8_plot_text_escaped(out, labels[i] ? labels[i] : "");
+		fprintf(out, "</text>\n");
+		fprintf(out, "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"#1f77b4\"/>\n",
+			F8_BARS_LABEL, y + 2, plot_w * va / ax.hi, b ? 8 : 16);
+		if (b)
+			fprintf(out, "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"8\" fill=\"#ff7f0e\"/>\n",
+				F8_BARS_LABEL, y + 10, plot_w * vb / ax.hi);
+	}
+	fprintf(out, "</svg>\n");
+	return ferror(out) ? F8_ERR_IO : F8_OK;
+}
