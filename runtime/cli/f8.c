@@ -23,6 +23,7 @@ static const struct f8_subcommand subcommands[] = {
 	{ "model", f8_cmd_model, "layers, parameters and MACs of a model (docs/train.md)" },
 	{ "export", f8_cmd_export, "quantize a float checkpoint to an integer model (docs/f8net.md)" },
 	{ "eval", f8_cmd_eval, "top-1 of an integer model on the test set, integer only" },
+	{ "cpu-bench", f8_cmd_cpubench, "images/s of the CPU backend on an integer model" },
 	{ "finetune", f8_cmd_finetune, "F8Net tiny fine-tuning of a float checkpoint (docs/f8net.md)" },
 	{ "baseline", f8_cmd_baseline, "int32-multiplier PTQ of a float checkpoint: top-1 on the CPU" },
 };
