@@ -47,7 +47,7 @@ ASAN_SIM_OBJS  := $(call objs,$(BUILD)/asan,$(SIM_SRCS))
 ASAN_TEST_OBJS := $(call objs,$(BUILD)/asan,$(TEST_SRCS))
 ASAN_CLI_OBJS  := $(call objs,$(BUILD)/asan,$(CLI_SRCS))
 
-.PHONY: all deps check regs regs-check freestanding unit unit-asan unit-blas-cores quant-cli accuracy fuzz fuzz-libfuzzer indep demo bench \
+.PHONY: all deps check regs regs-check freestanding unit unit-asan unit-blas-cores quant-cli run-cli accuracy fuzz fuzz-libfuzzer indep demo bench \
         rtl-check clean help
 all: $(BUILD)/f8 $(BUILD)/f8-unit
 
@@ -55,7 +55,7 @@ help:
 	@echo "make deps    install the Debian packages the project needs (apt, as root)"
 	@echo "make         build the functional model, the f8 tool and the tests"
 	@echo "make check   deps + build + every test level of docs/testing.md (ends with Check's summary)"
-	@echo "make demo    run a small residual block on the functional model"
+	@echo "make demo    train a small ResNet, F8Net it, compile, run it on the CPU and the RTL (runs/demo/report.html)"
 	@echo "make fuzz    mutated command streams against the model under ASan/UBSan"
 	@echo "make bench   functional-model throughput, training speed against PyTorch, the CPU"
 	@echo "             backend against the reference kernels (bench/cpu-bench.sh), the RTL bench"
@@ -184,15 +184,17 @@ check: deps
 	$(MAKE) fuzz
 	$(MAKE) train-cli
 	$(MAKE) quant-cli
+	$(MAKE) run-cli
 	$(MAKE) hostile-cli
 	$(MAKE) unit-asan
 	$(MAKE) unit-blas-cores
 	$(MAKE) unit
 
 # Recursive: the build flags (pkg-config) must be read after deps has installed the packages.
+# The whole stack end to end (scripts/demo.sh): train, F8Net, compile, CPU and RTL, report.
 demo: deps
-	$(MAKE) $(BUILD)/f8
-	$(BUILD)/f8 demo
+	$(MAKE) $(BUILD)/f8 $(BUILD)/rtl/r16c16/libf8npu-rtl.so RTL_CONFIGS=r16c16
+	scripts/demo.sh $(BUILD)/f8 runs/demo
 
 bench: deps
 	@scripts/deps.sh bench
@@ -207,6 +209,11 @@ bench: deps
 # F8Net from the command line (tests/cli/quant-cli.sh) and the accuracy table (docs/f8net.md).
 quant-cli: $(BUILD)/f8
 	tests/cli/quant-cli.sh $(BUILD)/f8
+
+# The runtime from the command line (tests/cli/run-cli.sh): every backend's logits identical,
+# compile + exec, run on image files, profile, refusals. After rtl-check (the RTL libraries).
+run-cli: $(BUILD)/f8
+	tests/cli/run-cli.sh $(BUILD)/f8
 
 accuracy: deps
 	$(MAKE) $(BUILD)/f8

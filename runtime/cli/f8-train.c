@@ -30,7 +30,7 @@ enum {
 	O_MODEL, O_DATA, O_OUT, O_RESUME, O_EPOCHS, O_BATCH, O_LR, O_FINAL_LR, O_WARMUP,
 	O_MOMENTUM, O_WD, O_NO_NESTEROV, O_DECAY_BN, O_THREADS, O_SEED, O_TRAIN_LIMIT,
 	O_TEST_LIMIT, O_NO_AUGMENT, O_CROP_PAD, O_HFLIP, O_NO_HFLIP, O_FORCE, O_BENCH,
-	O_BENCH_WARMUP, O_RAW_INPUT, O_PACT, O_QUANT, O_FROM, O_COUNT
+	O_BENCH_WARMUP, O_RAW_INPUT, O_PACT, O_QUANT, O_FROM, O_INT_EVAL, O_COUNT
 };
 
 struct opt_def {
@@ -69,6 +69,7 @@ static const struct opt_def opt_defs[O_COUNT] = {
 	[O_PACT] = { "--pact", 'b', 0, true },
 	[O_QUANT] = { "--quant", 's', 0, true },
 	[O_FROM] = { "--from", 's', 0, true },
+	[O_INT_EVAL] = { "--int-eval", 's', 0, false },
 };
 
 union opt_val {
@@ -131,6 +132,8 @@ static void usage(FILE *f)
 		"                      needs --from; the architecture gets clip=pact quant=f8net\n"
 		"  --from CKPT         start from the parameters of a trained checkpoint of the same\n"
 		"                      architecture (raw input; alphas 8 and FLs 6 unless it has them)\n"
+		"  --int-eval B        the closing integer evaluation of an F8Net run on graph (sim/'s\n"
+		"                      reference kernels, default) or cpu (the same logits, faster)\n"
 		"  --resume CKPT       continue the run stored in CKPT\n"
 		"  --force             overwrite an existing DIR/ckpt.f8c\n"
 		"  --bench-batches N   time N training batches after --bench-warmup W (default 10);\n"
@@ -205,6 +208,11 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	if (o->given[O_CROP_PAD] && o->given[O_NO_AUGMENT] && o->v[O_CROP_PAD].u) {
 		f8_errf("f8 train: --crop-pad %llu contradicts --no-augment\n",
 			(unsigned long long)o->v[O_CROP_PAD].u);
+		return -1;
+	}
+	if (o->given[O_INT_EVAL] && strcmp(o->v[O_INT_EVAL].s, "graph") &&
+	    strcmp(o->v[O_INT_EVAL].s, "cpu")) {
+		f8_errf("f8 train: --int-eval '%s': expected graph or cpu\n", o->v[O_INT_EVAL].s);
 		return -1;
 	}
 	if (o->given[O_QUANT] && strcmp(o->v[O_QUANT].s, "f8net")) {
@@ -647,11 +655,12 @@ static struct f8_net *load_pact(const char *model)
 /*
  * The end of an F8Net run: the trainer's own integer evaluation. The network's quantization
  * state becomes an integer model in memory (the same f8_qm_export as f8 export), written to
- * DIR/model.f8m, and the test set runs through it on the reference kernels; the int32
- * logits go to DIR/int-logits.bin (f8 eval --logits format).
+ * DIR/model.f8m, and the test set runs through it on the reference kernels (or the CPU
+ * path, whose logits are the same: --int-eval cpu); the int32 logits go to
+ * DIR/int-logits.bin (f8 eval --logits format).
  */
 static int integer_eval(struct f8_net *net, const char *out, const char *model,
-			const struct f8_dataset *test)
+			const struct f8_dataset *test, bool cpu)
 {
 	struct f8_export_cfg ec = {
 		.act_fl = F8_FL_STD, .weight_fl = F8_FL_STD, .calib_images = 1, .batch = 1,
@@ -682,12 +691,13 @@ static int integer_eval(struct f8_net *net, const char *out, const char *model,
 		goto out;
 	}
 	if (f8_file_write_atomic(path, img, len) ||
-	    f8_int_eval("f8 train", &qm.m, test, logits, F8_INT_REF) ||
+	    f8_int_eval("f8 train", &qm.m, test, logits, cpu ? F8_INT_CPU : F8_INT_REF) ||
 	    f8_logits_write(lpath, logits, (size_t)test->n * qm.m.classes))
 		goto out;
 	correct = f8_int_top1(&qm.m, test, logits);
-	f8_outf("f8 train: integer top-1 %.2f %% (%d / %d) of %s (the reference kernels); logits in %s\n",
-		100.0 * correct / test->n, correct, test->n, path, lpath);
+	f8_outf("f8 train: integer top-1 %.2f %% (%d / %d) of %s (%s); logits in %s\n",
+		100.0 * correct / test->n, correct, test->n, path,
+		cpu ? "the CPU path" : "the reference kernels", lpath);
 	rc = 0;
 out:
 	free(img);
@@ -863,7 +873,8 @@ int f8_cmd_train(int argc, char **argv)
 		       100 * st.history[st.epochs_done - 1].test_acc, best ? 100 * best->test_acc : 0,
 		       best ? best->epoch : 0, ui.ckpt, ui.csv, ui.svg);
 		if (net->arch_quant == F8_QUANT_FIXED && f8_net_quant_trained(net) &&
-		    integer_eval(net, out, model, &test))
+		    integer_eval(net, out, model, &test,
+				 o.given[O_INT_EVAL] && !strcmp(o.v[O_INT_EVAL].s, "cpu")))
 			goto out;
 	}
 	rc = F8_EXIT_OK;
