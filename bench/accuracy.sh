@@ -18,10 +18,10 @@
 #   bench/accuracy.sh [F8] [RUNS_DIR]      STEPS=500 MODELS="model:prefix:epochs:input ..."
 #                                          PFP_EPOCHS=8 Q_EPOCHS=4 QP_EPOCHS=8 Q_LR=0.02
 #
-# MODELS lists model:prefix:epochs:input[:pfp:q:qp] entries, input "norm" (the image normalised
-# by the dataset's mean and std) or "raw" (p / 256, F8Net's FL-8 pixels: f8 train --raw-input);
-# pfp, q and qp override PFP_EPOCHS, Q_EPOCHS and QP_EPOCHS for that model (qp 0: no run from
-# the plain FP32 checkpoint).
+# MODELS lists model:prefix:epochs:input[:pfp:q:qp:steps] entries, input "norm" (the image
+# normalised by the dataset's mean and std) or "raw" (p / 256, F8Net's FL-8 pixels: f8 train
+# --raw-input); pfp, q, qp and steps override PFP_EPOCHS, Q_EPOCHS, QP_EPOCHS and STEPS for
+# that model (qp 0: no run from the plain FP32 checkpoint).
 # The default, every row of issue 10, takes about five hours on a 2-core machine.
 set -eu
 F8=${1:-build/f8}
@@ -31,7 +31,7 @@ PFP_EPOCHS=${PFP_EPOCHS:-8}
 Q_EPOCHS=${Q_EPOCHS:-4}
 QP_EPOCHS=${QP_EPOCHS:-8}
 Q_LR=${Q_LR:-0.02}
-MODELS=${MODELS:-"resnet20:r20raw:6:raw resnet20:r20:15:norm mobilenetv2-small:mbv2raw:6:raw:5:2:0"}
+MODELS=${MODELS:-"resnet20:r20raw:6:raw resnet20:r20:15:norm mobilenetv2-small:mbv2raw:6:raw:4:2:0:150"}
 OUT=docs/results/accuracy.md
 CURVES=docs/results/curves
 mkdir -p "$RUNS" docs/results "$CURVES"
@@ -119,7 +119,7 @@ rows=""
 details=""
 plots=""
 for m in $MODELS; do
-	IFS=: read -r model prefix EPOCHS input pfp_epochs q_epochs qp_epochs <<SPEC
+	IFS=: read -r model prefix EPOCHS input pfp_epochs q_epochs qp_epochs ft_steps <<SPEC
 $m
 SPEC
 	p=$RUNS/$prefix
@@ -131,7 +131,8 @@ SPEC
 	step "$p-ptq.layers" "$F8" export "$fp/ckpt.f8c" --out "$p-ptq.f8m"
 	step "$p-ptq.eval" "$F8" eval "$p-ptq.f8m" --compare "$fp/ckpt.f8c"
 	step "$p-dyadic.eval" "$F8" baseline "$fp/ckpt.f8c"
-	[ -f "$p-ft/ckpt.f8c" ] || "$F8" finetune "$fp/ckpt.f8c" --out "$p-ft" --steps "$STEPS"
+	steps=${ft_steps:-$STEPS}
+	[ -f "$p-ft/ckpt.f8c" ] || "$F8" finetune "$fp/ckpt.f8c" --out "$p-ft" --steps "$steps"
 	step "$p-ft.layers" "$F8" export "$p-ft/ckpt.f8c" --out "$p-ft.f8m"
 	step "$p-ft.eval" "$F8" eval "$p-ft.f8m" --compare "$p-ft/ckpt.f8c"
 	step "$p-fq.eval" "$F8" eval "$p-ft.f8m" --compare-fq "$p-ft/ckpt.f8c"
@@ -141,7 +142,7 @@ SPEC
 	rows="$rows
 | $model ($input input) | FP32 (plain), $EPOCHS epochs, ${epoch_s} s/epoch | $fp_acc % | – | \`f8 train --model $model $raw --epochs $EPOCHS\` |
 | $model ($input input) | F8Net 8-bit, no training (BN folded, FLs calibrated) | $(pct integer "$p-ptq.eval") % | $(sed -n 's/^top-1 differs.* on \([0-9]*\) images.*/\1/p' "$p-ptq.eval") | \`f8 export\`, \`f8 eval\` |
-| $model ($input input) | F8Net 8-bit, tiny fine-tuning ($STEPS steps; its float model: $(pct float "$p-ft.eval") %) | $(pct integer "$p-ft.eval") % | $(sed -n 's/^top-1 differs.* on \([0-9]*\) images.*/\1/p' "$p-ft.eval") | \`f8 finetune\`, \`f8 export\`, \`f8 eval\` |
+| $model ($input input) | F8Net 8-bit, tiny fine-tuning ($steps steps; its float model: $(pct float "$p-ft.eval") %) | $(pct integer "$p-ft.eval") % | $(sed -n 's/^top-1 differs.* on \([0-9]*\) images.*/\1/p' "$p-ft.eval") | \`f8 finetune\`, \`f8 export\`, \`f8 eval\` |
 | $model ($input input) | the fine-tuned model in fake quantization (float simulation, the model's FLs) | $(pct fake-quant "$p-fq.eval") % | $(sed -n 's/^top-1 differs.* on \([0-9]*\) images.*/\1/p' "$p-fq.eval") (vs integer) | \`f8 eval --compare-fq\` |
 | $model ($input input) | int32-multiplier PTQ (per-channel, dyadic; CPU only) | $(pct dyadic "$p-dyadic.eval") % | | \`f8 baseline\` |"
 	details="$details
