@@ -204,6 +204,7 @@ bench: deps
 	bench/quant-bench.sh $(BUILD)/f8
 	bench/cpu-bench.sh $(BUILD)/f8
 	bench/cpu-perf.sh $(BUILD)/f8
+	bench/device-perf.sh $(BUILD)/f8
 	$(MAKE) bench-rtl
 
 # F8Net from the command line (tests/cli/quant-cli.sh) and the accuracy table (docs/f8net.md).

@@ -36,6 +36,43 @@ static void flags(FILE *f, unsigned int fl)
 		}
 }
 
+static double ratio(uint64_t a, uint64_t b)
+{
+	return b ? (double)a / (double)b : 0.0;
+}
+
+/*
+ * DRAM bytes per logical operation (its tiles together, descriptor fetches excluded)
+ * against its minimum (each operand, weight and output moved once) and against the cost
+ * model's floor (the operation as one untiled descriptor).
+ */
+static void dram(FILE *f, const struct f8_cc_prog *p)
+{
+	uint64_t bytes = 0, all = 0;
+	uint32_t i, first = 0;
+
+	fprintf(f, "# dram: %-26s %5s %11s %11s %6s %11s %6s\n", "layer", "descs", "bytes", "minimum",
+		"x min", "floor", "x flr");
+	for (i = 0; i + 1 < p->ndesc; i++) {
+		const struct f8_cc_desc_info *in = &p->info[i];
+
+		bytes += in->rd_bytes + in->wr_bytes - F8NPU_CMD_DESC_SIZE;
+		if (i + 2 < p->ndesc && (p->info[i + 1].c0 || p->info[i + 1].y0))
+			continue; /* the operation goes on */
+		in = &p->info[first];
+		fprintf(f, "# dram: %-26s %5u %11llu %11llu %6.2f %11llu %6.2f\n", in->name,
+			i + 1 - first, (unsigned long long)bytes, (unsigned long long)in->min_bytes,
+			ratio(bytes, in->min_bytes), (unsigned long long)in->floor_bytes,
+			ratio(bytes, in->floor_bytes));
+		all += bytes;
+		bytes = 0;
+		first = i + 1;
+	}
+	fprintf(f, "# dram: %-26s %5u %11llu %11llu %6.2f %11llu %6.2f\n", "total", p->ndesc - 1,
+		(unsigned long long)all, (unsigned long long)p->min_bytes, ratio(all, p->min_bytes),
+		(unsigned long long)p->floor_bytes, ratio(all, p->floor_bytes));
+}
+
 void f8_cc_dump(FILE *f, const struct f8_cc_prog *p)
 {
 	uint32_t i, per_op[F8NPU_OP_COUNT_] = { 0 };
@@ -91,4 +128,5 @@ void f8_cc_dump(FILE *f, const struct f8_cc_prog *p)
 	fprintf(f, "# predicted per job: %llu cycles, %llu MACs, %llu bytes read, %llu written\n",
 		(unsigned long long)p->cycles, (unsigned long long)p->macs,
 		(unsigned long long)p->rd_bytes, (unsigned long long)p->wr_bytes);
+	dram(f, p);
 }

@@ -75,7 +75,8 @@ static void tref(const struct cc *cc, struct f8npu_tensor_ref *t, int32_t b, uin
 struct cc_tiling {
 	bool conv, g1, win;
 	uint32_t H, W, Cs, Ho, C, es, tc, tr;
-	uint64_t per; /* weights per output channel */
+	uint32_t tcmax; /* the widest channel tile whose weights fit the weight buffer */
+	uint64_t per;   /* weights per output channel */
 };
 
 static uint64_t in_rows(const struct cc_op *o, const struct cc_tiling *t, uint64_t tr)
@@ -88,13 +89,13 @@ static uint64_t in_rows(const struct cc_op *o, const struct cc_tiling *t, uint64
 	return r < t->H ? r : t->H;
 }
 
-static int tiling(struct cc *cc, const struct cc_op *o, struct cc_tiling *t)
+/* The device's limits for @o: what is refused, and the widest channel tile. */
+static int limits(struct cc *cc, const struct cc_op *o, struct cc_tiling *t)
 {
 	const struct f8_be_caps *c = &cc->caps;
 	const struct f8_qm_node *S = &cc->m->nodes[cc->bufs[o->src].node];
 	const struct f8_qm_node *O = &cc->m->nodes[o->out];
 	const uint32_t id = (uint32_t)o->node;
-	uint32_t cin;
 
 	t->conv = o->opcode == F8NPU_OP_CONV2D;
 	t->g1 = t->conv && !(o->flags & F8NPU_FLAG_DEPTHWISE);
@@ -114,57 +115,49 @@ static int tiling(struct cc *cc, const struct cc_op *o, struct cc_tiling *t)
 		return f8_cc_node_fail(cc, id,
 				       "batch %u, width %u / %u, input channels %u or kernel %u beyond the device's max_dim %u (only rows and output channels are tiled)",
 				       cc->batch, t->W, O->w, t->Cs, o->kh, c->max_dim);
-	t->tc = t->C;
-	if (t->conv && t->per * t->tc > c->wbuf_bytes) {
-		t->tc = (uint32_t)(c->wbuf_bytes / t->per);
-		if (t->tc > c->cols)
-			t->tc -= t->tc % c->cols;
-		if (t->tc < 1)
-			t->tc = 1; /* one channel's weights exceed the buffer: the smallest tile */
+	t->tcmax = t->C;
+	if (t->conv && t->per * t->tcmax > c->wbuf_bytes) {
+		t->tcmax = (uint32_t)(c->wbuf_bytes / t->per);
+		if (t->tcmax < 1)
+			t->tcmax = 1; /* one channel's weights exceed the buffer: the smallest tile */
 	}
-	if (t->tc > c->max_dim)
-		t->tc = c->max_dim;
-	cin = t->g1 ? t->Cs : t->tc;
-	t->tr = t->Ho;
-	while (t->tr > 1 && (t->tr > c->max_dim || in_rows(o, t, t->tr) > c->max_dim ||
-			     in_rows(o, t, t->tr) * t->W * cin * t->es > c->ibuf_bytes))
-		t->tr--;
+	if (t->tcmax > c->max_dim)
+		t->tcmax = c->max_dim;
 	return F8_OK;
 }
 
-static bool type_ok(const struct cc *cc, int32_t b)
+/* The most output rows per tile for channel tiles of @tc: input rows (one image) fit ibuf. */
+static uint32_t rows_for(const struct cc *cc, const struct cc_op *o, const struct cc_tiling *t,
+			 uint32_t tc)
 {
-	return b < 0 || (cc->caps.types >> cc->bufs[b].type & 1u);
+	const struct f8_be_caps *c = &cc->caps;
+	const uint32_t cin = t->g1 ? t->Cs : tc;
+	uint32_t tr = t->Ho;
+
+	while (tr > 1 && (tr > c->max_dim || in_rows(o, t, tr) > c->max_dim ||
+			  in_rows(o, t, tr) * t->W * cin * t->es > c->ibuf_bytes))
+		tr--;
+	return tr;
 }
 
-static int emit_op(struct cc *cc, const struct cc_op *o, struct cc_out *w)
+/* The descriptors of @o cut into tiles of t->tc channels and t->tr rows, appended to @w. */
+static int emit_tiles(struct cc *cc, const struct cc_op *o, const struct cc_tiling *t,
+		      struct cc_out *w)
 {
-	static const char *const opname[] = { "?", "END", "CONV2D", "POOL_MAX", "POOL_SUM", "ADD" };
-	const uint32_t id = (uint32_t)o->node;
-	struct cc_tiling t = { 0 };
 	uint32_t c0, y0;
-	int rc;
 
-	if (!(cc->caps.ops >> o->opcode & 1u))
-		return f8_cc_node_fail(cc, id, "the device does not support %s", opname[o->opcode]);
-	if (!type_ok(cc, o->src) || !type_ok(cc, o->aux) || !type_ok(cc, o->dst[0]) ||
-	    !type_ok(cc, o->dst[1]))
-		return f8_cc_node_fail(cc, id, "an element type the device does not support (types 0x%x)",
-				       cc->caps.types);
-	rc = tiling(cc, o, &t);
-	if (rc)
-		return rc;
-	for (c0 = 0; c0 < t.C; c0 += t.tc) {
-		const uint32_t nc = t.C - c0 < t.tc ? t.C - c0 : t.tc;
+	for (c0 = 0; c0 < t->C; c0 += t->tc) {
+		const uint32_t nc = t->C - c0 < t->tc ? t->C - c0 : t->tc;
 
-		for (y0 = 0; y0 < t.Ho; y0 += t.tr) {
-			const uint32_t rows = t.Ho - y0 < t.tr ? t.Ho - y0 : t.tr;
+		for (y0 = 0; y0 < t->Ho; y0 += t->tr) {
+			const uint32_t rows = t->Ho - y0 < t->tr ? t->Ho - y0 : t->tr;
 			struct f8npu_desc *d = next_desc(w, o);
-			struct f8_cc_desc_info *in = &w->info[w->n - 1];
+			struct f8_cc_desc_info *in;
 			int k;
 
 			if (!d)
 				return F8_ERR_NOMEM;
+			in = &w->info[w->n - 1];
 			in->c0 = c0;
 			in->c1 = c0 + nc;
 			in->y0 = y0;
@@ -172,11 +165,11 @@ static int emit_op(struct cc *cc, const struct cc_op *o, struct cc_out *w)
 			d->opcode = o->opcode;
 			d->flags = o->flags;
 			d->align_src = o->align_src;
-			if (t.win) {
+			if (t->win) {
 				const int64_t start = (int64_t)y0 * o->stride - o->pad;
 				const int64_t end = (int64_t)(y0 + rows - 1) * o->stride - o->pad + o->kh;
 				const int64_t r0 = start > 0 ? start : 0;
-				const int64_t r1 = end < t.H ? end : t.H;
+				const int64_t r1 = end < t->H ? end : t->H;
 
 				d->kernel_h = o->kh;
 				d->kernel_w = o->kw;
@@ -184,8 +177,8 @@ static int emit_op(struct cc *cc, const struct cc_op *o, struct cc_out *w)
 				d->pad_top = (uint8_t)(r0 - start);
 				d->pad_bottom = (uint8_t)(end - r1);
 				d->pad_left = d->pad_right = o->pad;
-				tref(cc, &d->src, o->src, (uint32_t)r0, (uint32_t)(r1 - r0), t.g1 ? 0 : c0,
-				     t.g1 ? t.Cs : nc);
+				tref(cc, &d->src, o->src, (uint32_t)r0, (uint32_t)(r1 - r0), t->g1 ? 0 : c0,
+				     t->g1 ? t->Cs : nc);
 			} else {
 				tref(cc, &d->src, o->src, y0, rows, c0, nc);
 			}
@@ -199,9 +192,9 @@ static int emit_op(struct cc *cc, const struct cc_op *o, struct cc_out *w)
 				tref(cc, &d->dst[k], o->dst[k], y0, rows, c0, nc);
 				d->out_shift[k] = o->shift[k];
 			}
-			if (t.conv) {
+			if (t->conv) {
 				d->weights.region = F8_CC_R_WEIGHTS;
-				d->weights.offset = (uint32_t)(cc->nd[o->node].woff + c0 * t.per);
+				d->weights.offset = (uint32_t)(cc->nd[o->node].woff + c0 * t->per);
 				d->bias.region = F8_CC_R_BIAS;
 				d->bias.offset = cc->nd[o->node].boff + 4u * c0;
 			}
@@ -213,6 +206,152 @@ static int emit_op(struct cc *cc, const struct cc_op *o, struct cc_out *w)
 static uint64_t tbytes(const struct f8npu_tensor_ref *t)
 {
 	return (uint64_t)t->n * t->h * t->w * t->c * f8npu_type_size(t->type);
+}
+
+static void counters(const struct f8npu_desc *d, const struct f8npu_plan *pl, uint32_t cols,
+		     struct f8_cc_desc_info *in);
+
+/* A tiling's price: the cost model's DRAM bytes and cycles over its descriptors. */
+struct cc_price {
+	uint64_t bytes, cycles;
+	uint32_t descs;
+};
+
+static int price(struct cc *cc, const struct cc_op *o, const struct cc_tiling *t,
+		 const struct f8npu_model_config *cfg, struct cc_out *scratch, struct cc_price *pr)
+{
+	struct f8npu_region_table rt;
+	uint32_t i;
+	int rc;
+
+	/* every region large enough: only the shapes are priced here */
+	memset(&rt, 0, sizeof(rt));
+	rt.count = F8_CC_REGIONS;
+	for (i = 0; i < F8_CC_REGIONS; i++) {
+		rt.base[i] = (uint64_t)(i + 1) << 40;
+		rt.size[i] = (uint64_t)1 << 36;
+	}
+	scratch->n = 0;
+	rc = emit_tiles(cc, o, t, scratch);
+	if (rc)
+		return rc;
+	memset(pr, 0, sizeof(*pr));
+	for (i = 0; i < scratch->n; i++) {
+		struct f8npu_plan pl;
+		struct f8_cc_desc_info in;
+
+		if (f8npu_validate_desc(&scratch->d[i], &rt, cc->caps.ops, &pl)) {
+			pr->bytes = pr->cycles = UINT64_MAX; /* never chosen */
+			return F8_OK;
+		}
+		counters(&scratch->d[i], &pl, cc->caps.cols, &in);
+		pr->bytes += in.rd_bytes + in.wr_bytes;
+		pr->cycles += f8npu_model_desc_cycles(cfg, &scratch->d[i], &rt);
+	}
+	pr->descs = scratch->n;
+	return F8_OK;
+}
+
+static bool cheaper(const struct cc_price *a, const struct cc_price *b)
+{
+	if (a->bytes != b->bytes)
+		return a->bytes < b->bytes;
+	if (a->cycles != b->cycles)
+		return a->cycles < b->cycles;
+	return a->descs < b->descs;
+}
+
+/*
+ * Choose the tiling: among the channel tiles that fit the weight buffer (multiples of the
+ * array's columns, or the whole tensor, when at least one group fits; any width below a
+ * group otherwise), each with the most rows whose input fits the input buffer, the one the
+ * cost model prices lowest in DRAM bytes, then cycles, then descriptors (isa.md §7: a
+ * groups = 1 conv reads its input once per channel group, every tile reads its own weights,
+ * and row tiles re-read the rows their windows share).
+ */
+static int choose(struct cc *cc, const struct cc_op *o, struct cc_tiling *t,
+		  const struct f8npu_model_config *cfg)
+{
+	const uint32_t cols = cc->caps.cols;
+	struct cc_out scratch = { 0 };
+	struct cc_price best = { UINT64_MAX, UINT64_MAX, UINT32_MAX }, pr;
+	uint32_t tc, bc = t->tcmax, br = rows_for(cc, o, t, t->tcmax);
+	int rc = F8_OK;
+
+	for (tc = t->tcmax; tc >= 1 && !rc; tc--) {
+		if (t->tcmax >= cols && tc != t->tcmax && tc % cols)
+			continue;
+		t->tc = tc;
+		t->tr = rows_for(cc, o, t, tc);
+		rc = price(cc, o, t, cfg, &scratch, &pr);
+		if (!rc && cheaper(&pr, &best)) {
+			best = pr;
+			bc = t->tc;
+			br = t->tr;
+		}
+	}
+	t->tc = bc;
+	t->tr = br;
+	free(scratch.d);
+	free(scratch.info);
+	return rc;
+}
+
+/*
+ * The whole operation as one untiled descriptor: its cost-model bytes (the floor: a groups = 1
+ * conv reads its input once per channel group) and its minimum (every operand, weight and
+ * output once: the same bytes with the input read once), descriptor fetch excluded.
+ */
+static int whole(struct cc *cc, const struct cc_op *o, const struct cc_tiling *t,
+		 const struct f8npu_model_config *cfg, uint64_t *floor_b, uint64_t *min_b)
+{
+	struct cc_tiling one = *t;
+	struct cc_out scratch = { 0 };
+	struct cc_price pr;
+	uint64_t src, g;
+	int rc;
+
+	one.tc = t->C;
+	one.tr = t->Ho;
+	rc = price(cc, o, &one, cfg, &scratch, &pr);
+	if (!rc) {
+		src = tbytes(&scratch.d[0].src);
+		g = t->g1 ? (t->C + cc->caps.cols - 1) / cc->caps.cols : 1;
+		*floor_b = pr.bytes == UINT64_MAX ? 0 : pr.bytes - F8NPU_CMD_DESC_SIZE;
+		*min_b = *floor_b ? *floor_b - src * (g - 1) : 0;
+	}
+	free(scratch.d);
+	free(scratch.info);
+	return rc;
+}
+
+static bool type_ok(const struct cc *cc, int32_t b)
+{
+	return b < 0 || (cc->caps.types >> cc->bufs[b].type & 1u);
+}
+
+static int emit_op(struct cc *cc, const struct cc_op *o, const struct f8npu_model_config *cfg,
+		   struct cc_out *w)
+{
+	static const char *const opname[] = { "?", "END", "CONV2D", "POOL_MAX", "POOL_SUM", "ADD" };
+	const uint32_t id = (uint32_t)o->node, first = w->n;
+	struct cc_tiling t = { 0 };
+	int rc;
+
+	if (!(cc->caps.ops >> o->opcode & 1u))
+		return f8_cc_node_fail(cc, id, "the device does not support %s", opname[o->opcode]);
+	if (!type_ok(cc, o->src) || !type_ok(cc, o->aux) || !type_ok(cc, o->dst[0]) ||
+	    !type_ok(cc, o->dst[1]))
+		return f8_cc_node_fail(cc, id, "an element type the device does not support (types 0x%x)",
+				       cc->caps.types);
+	rc = limits(cc, o, &t);
+	if (!rc)
+		rc = choose(cc, o, &t, cfg);
+	if (!rc)
+		rc = emit_tiles(cc, o, &t, w);
+	if (rc || w->n == first)
+		return rc;
+	return whole(cc, o, &t, cfg, &w->info[first].floor_bytes, &w->info[first].min_bytes);
 }
 
 /* The architectural counters of one descriptor (docs/isa.md §7), its fetch included. */
@@ -252,7 +391,7 @@ int f8_cc_encode(struct cc *cc, struct f8_cc_prog *p)
 	int rc = F8_OK;
 
 	for (i = 0; i < cc->nops && !rc; i++)
-		rc = emit_op(cc, &cc->ops[i], &w);
+		rc = emit_op(cc, &cc->ops[i], &p->cfg, &w);
 	if (!rc && !next_desc(&w, NULL))
 		rc = F8_ERR_NOMEM;
 	if (rc)
@@ -305,6 +444,8 @@ int f8_cc_encode(struct cc *cc, struct f8_cc_prog *p)
 		p->macs += w.info[i].macs;
 		p->rd_bytes += w.info[i].rd_bytes;
 		p->wr_bytes += w.info[i].wr_bytes;
+		p->min_bytes += w.info[i].min_bytes;
+		p->floor_bytes += w.info[i].floor_bytes;
 	}
 	p->info = w.info;
 	w.info = NULL;

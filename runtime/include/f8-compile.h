@@ -58,6 +58,13 @@ struct f8_cc_desc_info {
 	uint32_t c0, c1, y0, y1;  /* the tile: output channels [c0, c1), rows [y0, y1) */
 	uint64_t cycles;          /* predicted cycles (fetch included) */
 	uint64_t macs, rd_bytes, wr_bytes; /* architectural counters (fetch included) */
+	/*
+	 * On the first descriptor of each logical operation (0 on its other tiles), DRAM bytes
+	 * of the whole operation, fetches excluded: min_bytes moves each operand, weight and
+	 * output once; floor_bytes is the cost model's traffic of the operation as one untiled
+	 * descriptor (the input once per channel group of a groups = 1 conv, isa.md §7).
+	 */
+	uint64_t min_bytes, floor_bytes;
 };
 
 /* One planned buffer: a view (type, requantization shift) of a node's tensor. */
@@ -81,6 +88,7 @@ struct f8_cc_prog {
 	uint32_t nbufs, nsteps;
 	uint64_t act_peak, act_unplanned; /* activation bytes: planned vs one buffer per view */
 	uint64_t cycles, macs, rd_bytes, wr_bytes; /* predicted per job, header included */
+	uint64_t min_bytes, floor_bytes; /* sums of the descriptors' min_bytes / floor_bytes */
 	struct f8_be_caps caps;
 	struct f8npu_model_config cfg;  /* the cost model's device */
 	char model_name[F8_QM_NAME_MAX];
