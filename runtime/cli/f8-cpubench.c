@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
  * f8 cpu-bench: the CPU backend's throughput on any integer model (f8-cpu.h), whatever its
- * input size: random pixels, batches of B images per f8_cpu_forward call, one batch per
- * task of the thread pool (images split over threads; one image's layers are not split),
+ * input size: random pixels, batches of B images per f8_cpu_forward call, either one batch
+ * per task of the thread pool (--split images: images split over threads) or one batch at a
+ * time with each layer split over the pool (--split layers: the latency of one batch),
  * timed for about S seconds, R times; prints the median images/s and the ISA as one
- * machine-readable line (bench/cpu-perf.sh reads it).
+ * machine-readable line (bench/cpu-perf.sh reads it). --layers adds each node's share of
+ * the time (stderr), to see where it goes.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -30,7 +32,10 @@ static void usage(FILE *f)
 		   "  --seconds S   timed seconds per measurement, about (default 2, 1..99)\n"
 		   "  --repeat R    measurements, the median is printed (default 3, 1..99)\n"
 		   "  --isa I       portable, avx2, avx512vnni (default: the best this CPU has)\n"
-		   "prints: cpu-bench model=NAME isa=ISA threads=T batch=B images_per_s=X\n");
+		   "  --split S     images: each thread runs its own batches (default); layers: one\n"
+		   "                batch at a time, each layer split over the threads\n"
+		   "  --layers      then print each node's time per batch (stderr)\n"
+		   "prints: cpu-bench model=NAME isa=ISA threads=T batch=B split=S images_per_s=X\n");
 }
 
 struct bench_job {
@@ -41,6 +46,8 @@ struct bench_job {
 	int32_t *logits;        /* per thread */
 	size_t logits_per;
 	int batch;
+	bool split_layers;      /* one batch at a time over all threads */
+	double *node_s;         /* --layers: per-node seconds, summed */
 };
 
 static void bench_task(void *ctx, size_t i, int thread)
@@ -65,9 +72,56 @@ static double run(struct bench_job *j, size_t tasks, double *s)
 {
 	const double t0 = now();
 
-	f8_par_for(tasks, bench_task, j);
+	if (j->split_layers) {
+		const struct f8_cpu_opts o = { .split_layers = true, .node_s = j->node_s };
+		size_t i;
+
+		for (i = 0; i < tasks; i++)
+			f8_cpu_forward_ex(j->p, j->pixels, j->batch, j->logits, j->scratch, &o);
+	} else {
+		f8_par_for(tasks, bench_task, j);
+	}
 	*s = now() - t0;
 	return (double)tasks * j->batch / *s;
+}
+
+/* Multiply-adds of one image through CONV / LINEAR node @n. */
+static double macs(const struct f8_qm *m, const struct f8_qm_node *n)
+{
+	const struct f8_qm_node *a = &m->nodes[n->in[0]];
+
+	if (n->op == F8_QM_LINEAR)
+		return (double)n->c * a->c * a->h * a->w;
+	if (n->op != F8_QM_CONV)
+		return 0;
+	return (double)n->c * n->h * n->w * n->k * n->k *
+	       ((n->flags & F8_QM_F_DEPTHWISE) ? 1 : a->c);
+}
+
+/* --layers: @runs batches, single-threaded or split, each node's time. */
+static void print_layers(struct bench_job *j, const struct f8_qm *m, double *node_s, size_t runs)
+{
+	double total = 0, s;
+	uint32_t i;
+
+	j->node_s = node_s;
+	j->split_layers = true; /* one batch at a time (over all threads), timed node by node */
+	run(j, runs, &s);
+	for (i = 0; i < m->nnodes; i++)
+		total += j->node_s[i];
+	fprintf(stderr, "f8 cpu-bench: per node, ms per batch of %d (%zu batches):\n", j->batch, runs);
+	for (i = 0; i < m->nnodes; i++) {
+		const struct f8_qm_node *n = &m->nodes[i];
+		const double ms = 1e3 * j->node_s[i] / (double)runs, mac = macs(m, n) * j->batch;
+
+		fprintf(stderr, "  %2u %-22s %-8s %4ux%3ux%3u k%u s%u %8.3f ms %5.1f %%", i, n->name,
+			f8_qm_op_name(n->op), n->c, n->h, n->w, n->k, n->stride, ms,
+			100 * j->node_s[i] / total);
+		if (mac > 0)
+			fprintf(stderr, " %6.1f GMAC/s", mac / ms * 1e-6);
+		fputc('\n', stderr);
+	}
+	fprintf(stderr, "  total %.3f ms per batch\n", 1e3 * total / (double)runs);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -96,6 +150,7 @@ int f8_cmd_cpubench(int argc, char **argv)
 		{ "threads", required_argument, NULL, 't' }, { "batch", required_argument, NULL, 'b' },
 		{ "seconds", required_argument, NULL, 's' }, { "repeat", required_argument, NULL, 'r' },
 		{ "isa", required_argument, NULL, 'i' },     { "help", no_argument, NULL, 'h' },
+		{ "split", required_argument, NULL, 'p' },   { "layers", no_argument, NULL, 'l' },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t threads = 1, batch = 8, seconds = 2, repeat = 3;
@@ -107,7 +162,9 @@ int f8_cmd_cpubench(int argc, char **argv)
 	struct f8_rng rng;
 	double ips[F8_CPUBENCH_MAX], s;
 	uint8_t *pixels = NULL;
+	double *node_s = NULL;
 	size_t img, i, tasks;
+	bool split_layers = false, layers = false;
 	int c, rc = F8_EXIT_USAGE;
 
 	optind = 1;
@@ -139,6 +196,16 @@ int f8_cmd_cpubench(int argc, char **argv)
 			if (parse_isa(optarg, &isa))
 				return F8_EXIT_USAGE;
 			break;
+		case 'p':
+			if (strcmp(optarg, "images") && strcmp(optarg, "layers")) {
+				fprintf(stderr, "f8 cpu-bench: --split: images or layers, not '%s'\n", optarg);
+				return F8_EXIT_USAGE;
+			}
+			split_layers = !strcmp(optarg, "layers");
+			break;
+		case 'l':
+			layers = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return F8_EXIT_OK;
@@ -165,12 +232,14 @@ int f8_cmd_cpubench(int argc, char **argv)
 	img = (size_t)m->nodes[0].c * m->nodes[0].h * m->nodes[0].w;
 	job.p = p;
 	job.batch = (int)batch;
+	job.split_layers = split_layers;
 	job.scratch_bytes = (f8_cpu_scratch_bytes(p, (int)batch) + 63) & ~(size_t)63;
 	job.logits_per = (size_t)m->classes * batch;
 	pixels = malloc(img * batch);
 	job.scratch = aligned_alloc(64, job.scratch_bytes * threads);
 	job.logits = malloc(sizeof(int32_t) * job.logits_per * threads);
-	if (!pixels || !job.scratch || !job.logits) {
+	node_s = calloc(m->nnodes, sizeof(double));
+	if (!pixels || !job.scratch || !job.logits || !node_s) {
 		fprintf(stderr, "f8 cpu-bench: out of memory for batches of %llu images\n",
 			(unsigned long long)batch);
 		goto out;
@@ -182,7 +251,7 @@ int f8_cmd_cpubench(int argc, char **argv)
 	/* warm-up (pages, caches) and the task count that fills the time asked */
 	run(&job, threads, &s);
 	run(&job, threads, &s);
-	tasks = (size_t)((double)seconds / (s > 1e-6 ? s : 1e-6)) * threads;
+	tasks = (size_t)((double)seconds / (s > 1e-6 ? s : 1e-6)) * (split_layers ? 1 : threads);
 	if (tasks < threads)
 		tasks = threads;
 	for (i = 0; i < repeat; i++) {
@@ -191,13 +260,17 @@ int f8_cmd_cpubench(int argc, char **argv)
 			(unsigned long long)batch, s, ips[i]);
 	}
 	qsort(ips, repeat, sizeof(double), cmp_double);
-	printf("cpu-bench model=%s isa=%s threads=%llu batch=%llu images_per_s=%.1f\n",
+	printf("cpu-bench model=%s isa=%s threads=%llu batch=%llu split=%s images_per_s=%.1f\n",
 	       m->model_name[0] ? m->model_name : "-", f8_cpu_isa_name(f8_cpu_plan_isa(p)),
-	       (unsigned long long)threads, (unsigned long long)batch, ips[repeat / 2]);
+	       (unsigned long long)threads, (unsigned long long)batch,
+	       split_layers ? "layers" : "images", ips[repeat / 2]);
 	rc = fflush(stdout) ? F8_EXIT_USAGE : F8_EXIT_OK;
+	if (layers)
+		print_layers(&job, m, node_s, tasks / (split_layers ? 1 : threads));
 out:
 	free(job.scratch);
 	free(job.logits);
+	free(node_s);
 	free(pixels);
 	f8_cpu_free(p);
 	f8_qm_file_free(&qf);

@@ -1,11 +1,16 @@
 // SPDX-License-Identifier: MIT
 /*
  * The forward pass of the CPU backend: node by node over a batch of images, each node's
- * int32 output in its plan slot as [image][h][w][c], the semantics of f8_qm_forward.
+ * int32 output in its plan slot as [image][h][w][c], the semantics of f8_qm_forward. With
+ * split_layers, a node's work (rows to requantize, chunks x channel groups of a GEMM,
+ * stretches of an ADD, rows of a max pool) is spread over libf8's pool (f8-par.h); every
+ * output value is computed by one item with the same arithmetic either way.
  */
 #include <string.h>
+#include <time.h>
 
 #include "f8-cpu-impl.h"
+#include "f8-par.h"
 
 static size_t elems(const struct f8_qm_node *n)
 {
@@ -20,10 +25,42 @@ static size_t align64(size_t v)
 struct scratch {
 	int32_t *slot[F8_QM_MAX_NODES]; /* at most one slot per node */
 	uint8_t *req;
-	const uint8_t **rows;
 	ptrdiff_t *toff;
 	int64_t *acc;
 };
+
+/* One node's work, split into items that f8_par_for may spread over threads. */
+struct job {
+	const struct f8_cpu *p;
+	const struct f8_cpu_node *cn;
+	const struct scratch *s;
+	int n;                  /* images */
+	const int32_t *a, *b;   /* inputs */
+	int32_t *out;
+	/* GEMM: the padded image, output pixels, chunks x channel groups */
+	int ph, pw;
+	size_t row, img, m_all;
+	int ngroups, gblocks;   /* channel groups, blocks per group (even) */
+	size_t nchunks;
+};
+
+/* Work below which a node is not split (f8_cpu_opts.split_min 0): a job of the pool costs
+ * a wake-up of every worker. */
+#define SPLIT_MIN_MACS ((size_t)1 << 24)
+#define SPLIT_MIN_VALUES ((size_t)1 << 16)
+
+/* Run @fn over @count items: on the pool when splitting layers, else here. */
+static void items(bool split, size_t count, void (*fn)(void *, size_t, int), struct job *j)
+{
+	size_t i;
+
+	if (split) {
+		f8_par_for(count, fn, j);
+		return;
+	}
+	for (i = 0; i < count; i++)
+		fn(j, i, 0);
+}
 
 /* @count codes of the value 0 (the code is its offset) */
 static void fill_codes(uint8_t *d, size_t count, int off, int esize)
@@ -39,73 +76,182 @@ static void fill_codes(uint8_t *d, size_t count, int off, int esize)
 }
 
 /*
- * Requantize the input once into a padded image per batch entry (the border is the code of
- * 0, what an absent tap contributes), then run the kernel over tiles of MR output pixels:
- * each pixel's window starts at (oy * stride, ox * stride) of the padded image.
+ * Item @i: input row i of the batch (image i / ih) requantized into the padded image (the
+ * border is the code of 0, what an absent tap contributes; the first and last rows also
+ * fill the border rows above and below).
  */
+static void requant_row(void *ctx, size_t i, int thread)
+{
+	const struct job *j = ctx;
+	const struct f8_cpu_node *cn = j->cn;
+	const struct f8_cpu_kern *k = j->p->k;
+	const bool sgn = cn->q->flags & F8_QM_F_SIGNED;
+	const int off = sgn ? 128 : 0, pad = (j->ph - cn->ih) / 2, es = k->esize;
+	const size_t b = i / (size_t)cn->ih, y = i % (size_t)cn->ih;
+	uint8_t *d = j->s->req + b * j->img, *r = d + (y + (size_t)pad) * j->pw * j->row;
+
+	(void)thread;
+	if (pad) {
+		if (y == 0)
+			fill_codes(d, (size_t)pad * j->pw * cn->cpad, off, es);
+		if (y + 1 == (size_t)cn->ih)
+			fill_codes(d + (size_t)(pad + cn->ih) * j->pw * j->row,
+				   (size_t)pad * j->pw * cn->cpad, off, es);
+		fill_codes(r, (size_t)pad * cn->cpad, off, es);
+		fill_codes(r + (size_t)(pad + cn->iw) * j->row, (size_t)pad * cn->cpad, off, es);
+	}
+	k->elem->requant(j->a + (i * cn->iw) * cn->ic, (size_t)cn->iw, cn->ic, cn->cpad, cn->shift,
+			 sgn, off, es, r + (size_t)pad * j->row);
+	if (y + 1 == (size_t)cn->ih) /* the slack row taps may read: defined codes */
+		fill_codes(d + (size_t)j->ph * j->pw * j->row, F8_CPU_REQ_SLACK / es, off, es);
+}
+
+/*
+ * Item @i of a GEMM: chunk i / ngroups of mc output pixels, channel group i % ngroups.
+ * Within it: pair of output blocks, then K block of taps, then tile of mr pixels, so that
+ * a K block's weights stay in L1 across the chunk's tiles and the chunk's codes stay in L2
+ * across the pairs. Every output value is one kernel sum of all its taps (partial sums in
+ * the output between K blocks), whichever thread runs the item.
+ */
+static void gemm_item(void *ctx, size_t i, int thread)
+{
+	const struct job *j = ctx;
+	const struct f8_cpu_node *cn = j->cn;
+	const struct f8_cpu_kern *k = j->p->k;
+	const struct f8_qm_node *q = cn->q;
+	const bool lin = q->op == F8_QM_LINEAR;
+	const int stride = lin ? 1 : q->stride, mr = k->mr, cout = cn->g.cout;
+	const size_t m0 = i / (size_t)j->ngroups * (size_t)cn->mc;
+	const size_t m1 = m0 + (size_t)cn->mc < j->m_all ? m0 + (size_t)cn->mc : j->m_all;
+	const int nb0 = (int)(i % (size_t)j->ngroups) * j->gblocks;
+	const int nb1 = nb0 + j->gblocks < cn->g.nblocks ? nb0 + j->gblocks : cn->g.nblocks;
+	const uint8_t *rows[F8_CPU_MC_MAX + F8_CPU_MR_MAX];
+	const int tiles = (int)((m1 - m0 + (size_t)mr - 1) / (size_t)mr);
+	size_t m, b;
+	int oy, ox, nb, t0, t;
+
+	(void)thread;
+	/* (b, oy, ox) of pixel m0, then stepped instead of divided */
+	b = m0 / ((size_t)q->h * q->w);
+	oy = (int)(m0 / q->w % q->h);
+	ox = (int)(m0 % q->w);
+	for (m = m0; m < m1; m++) {
+		rows[m - m0] = j->s->req + b * j->img +
+			       ((size_t)oy * stride * j->pw + (size_t)ox * stride) * j->row;
+		if (++ox == q->w) {
+			ox = 0;
+			if (++oy == q->h) {
+				oy = 0;
+				b++;
+			}
+		}
+	}
+	for (m = m1 - m0; m < (size_t)tiles * mr; m++) /* computed, never stored */
+		rows[m] = rows[0];
+	for (nb = nb0; nb < nb1; nb += 2)
+		for (t0 = 0; t0 < cn->g.taps; t0 += cn->tpk) {
+			const int t1 = t0 + cn->tpk < cn->g.taps ? t0 + cn->tpk : cn->g.taps;
+
+			for (t = 0; t < tiles; t++) {
+				const size_t r0 = m0 + (size_t)t * mr;
+				const int nrows = m1 - r0 < (size_t)mr ? (int)(m1 - r0) : mr;
+
+				k->gemm(&cn->g, rows + (size_t)t * mr, j->s->toff, nrows,
+					j->out + r0 * (size_t)cout, nb, nb + 2 < nb1 ? nb + 2 : nb1, t0,
+					t1);
+			}
+		}
+}
+
+/* Requantize the input once, then the GEMM over chunks and channel groups. */
 static void run_gemm(const struct f8_cpu *p, const struct f8_cpu_node *cn, int n,
-		     const int32_t *in, int32_t *out, const struct scratch *s)
+		     const int32_t *in, int32_t *out, const struct scratch *s, bool split,
+		     size_t min_macs, size_t min_values)
 {
 	const struct f8_cpu_kern *k = p->k;
 	const struct f8_qm_node *q = cn->q;
-	const bool sgn = q->flags & F8_QM_F_SIGNED;
-	const int off = sgn ? 128 : 0, mr = k->mr;
 	const bool lin = q->op == F8_QM_LINEAR;
-	const int kk = lin ? 1 : q->k, stride = lin ? 1 : q->stride, pad = lin ? 0 : q->pad;
-	const int oh = q->h, ow = q->w, ph = cn->ih + 2 * pad, pw = cn->iw + 2 * pad;
-	const size_t row = (size_t)cn->cpad * k->esize, img = (size_t)ph * pw * row;
-	const size_t m_all = (size_t)n * oh * ow;
-	size_t m0, b;
-	int i, y, oy, ox;
+	const int kk = lin ? 1 : q->k, pad = lin ? 0 : q->pad;
+	struct job j = { .p = p, .cn = cn, .s = s, .n = n, .a = in, .out = out };
+	int threads, i, y, ox, npairs, per;
 
-	for (b = 0; b < (size_t)n; b++) {
-		uint8_t *d = s->req + b * img;
-
-		if (pad) {
-			fill_codes(d, (size_t)pad * pw * cn->cpad, off, k->esize);
-			fill_codes(d + (size_t)(pad + cn->ih) * pw * row, (size_t)pad * pw * cn->cpad, off,
-				   k->esize);
-		}
-		for (y = 0; y < cn->ih; y++) {
-			uint8_t *r = d + ((size_t)(y + pad) * pw) * row;
-
-			if (pad) {
-				fill_codes(r, (size_t)pad * cn->cpad, off, k->esize);
-				fill_codes(r + (size_t)(pad + cn->iw) * row, (size_t)pad * cn->cpad, off,
-					   k->esize);
-			}
-			k->elem->requant(in + ((b * cn->ih + (size_t)y) * cn->iw) * cn->ic, (size_t)cn->iw,
-					 cn->ic, cn->cpad, cn->shift, sgn, off, k->esize,
-					 r + (size_t)pad * row);
-		}
-	}
+	j.ph = cn->ih + 2 * pad;
+	j.pw = cn->iw + 2 * pad;
+	j.row = (size_t)cn->cpad * k->esize;
+	j.img = (size_t)j.ph * j.pw * j.row + F8_CPU_REQ_SLACK;
+	j.m_all = (size_t)n * q->h * q->w;
+	split = split && (double)j.m_all * cn->g.cout * cn->g.taps * cn->g.kgroups * k->g >=
+				 (double)min_macs;
+	threads = split ? f8_par_threads() : 1;
+	items(split && (size_t)n * cn->ih * cn->iw * cn->ic >= min_values, (size_t)n * cn->ih,
+	      requant_row, &j);
+	/* tap offsets: a kernel row per tap in row-tap mode */
 	for (y = 0, i = 0; y < kk; y++)
-		for (ox = 0; ox < kk; ox++, i++)
-			s->toff[i] = (ptrdiff_t)(((size_t)y * pw + (size_t)ox) * row);
-	/* (b, oy, ox): the next output pixel, stepped instead of divided */
-	for (m0 = 0, b = 0, oy = 0, ox = 0; m0 < m_all; m0 += (size_t)mr) {
-		const int rows = m_all - m0 < (size_t)mr ? (int)(m_all - m0) : mr;
-
-		for (i = 0; i < rows; i++) {
-			s->rows[i] = s->req + b * img +
-				     ((size_t)oy * stride * pw + (size_t)ox * stride) * row;
-			if (++ox == ow) {
-				ox = 0;
-				if (++oy == oh) {
-					oy = 0;
-					b++;
-				}
-			}
-		}
-		for (; i < mr; i++) /* computed, never stored */
-			s->rows[i] = s->rows[0];
-		k->gemm(&cn->g, s->rows, s->toff, rows, out + m0 * (size_t)cn->g.cout);
+		for (ox = 0; ox < (cn->rowtaps ? 1 : kk); ox++, i++)
+			s->toff[i] = (ptrdiff_t)(((size_t)y * j.pw + (size_t)ox) * j.row);
+	j.nchunks = (j.m_all + (size_t)cn->mc - 1) / (size_t)cn->mc;
+	/* one channel group per item, unless the chunks are too few to share out */
+	npairs = (cn->g.nblocks + 1) / 2;
+	j.ngroups = 1;
+	if (threads > 1 && j.nchunks < (size_t)threads * 4) {
+		j.ngroups = (int)(((size_t)threads * 4 + j.nchunks - 1) / j.nchunks);
+		if (j.ngroups > npairs)
+			j.ngroups = npairs;
 	}
+	per = (npairs + j.ngroups - 1) / j.ngroups;
+	j.gblocks = 2 * per;
+	j.ngroups = (npairs + per - 1) / per;
+	items(split, j.nchunks * (size_t)j.ngroups, gemm_item, &j);
+}
+
+/* ADD: item i, a stretch of 16384 values */
+#define ADD_CHUNK 16384
+
+static void add_item(void *ctx, size_t i, int thread)
+{
+	const struct job *j = ctx;
+	const struct f8_qm *m = j->p->m;
+	const struct f8_qm_node *q = j->cn->q, *na = &m->nodes[q->in[0]], *nb = &m->nodes[q->in[1]];
+	const size_t total = (size_t)j->n * q->c * q->h * q->w, o = i * ADD_CHUNK;
+
+	(void)thread;
+	j->p->k->elem->add(j->a + o, q->fl_out - na->fl_out, j->b + o, q->fl_out - nb->fl_out,
+			   q->flags & F8_QM_F_RELU, total - o < ADD_CHUNK ? total - o : ADD_CHUNK,
+			   j->out + o);
+}
+
+static void maxpool_item(void *ctx, size_t i, int thread)
+{
+	const struct job *j = ctx;
+	const struct f8_qm_node *q = j->cn->q;
+
+	(void)thread;
+	f8_cpu_maxpool_row(q, &j->p->m->nodes[q->in[0]], i, j->a, j->out,
+			   j->p->k->isa != F8_CPU_ISA_PORTABLE);
+}
+
+static double now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
 void f8_cpu_forward(const struct f8_cpu *p, const uint8_t *pixels_hwc, int n, int32_t *logits,
 		    void *scratch)
 {
+	f8_cpu_forward_ex(p, pixels_hwc, n, logits, scratch, NULL);
+}
+
+void f8_cpu_forward_ex(const struct f8_cpu *p, const uint8_t *pixels_hwc, int n, int32_t *logits,
+		       void *scratch, const struct f8_cpu_opts *o)
+{
+	double *node_s = o ? o->node_s : NULL;
+	const bool split = o && o->split_layers && f8_par_threads() > 1;
+	const size_t min_values = o && o->split_min ? o->split_min : SPLIT_MIN_VALUES;
+	const size_t min_macs = o && o->split_min ? o->split_min : SPLIT_MIN_MACS;
+	double t0 = node_s ? now() : 0;
 	const struct f8_qm *m = p->m;
 	const size_t slot_bytes = align64((size_t)n * p->slot_elems * 4);
 	uint8_t *base = scratch;
@@ -119,8 +265,6 @@ void f8_cpu_forward(const struct f8_cpu *p, const uint8_t *pixels_hwc, int n, in
 	base += (size_t)p->nslots * slot_bytes;
 	s.req = base;
 	base += align64((size_t)n * p->req_bytes);
-	s.rows = (const uint8_t **)(void *)base;
-	base += align64(F8_CPU_MR_MAX * sizeof(void *));
 	s.toff = (ptrdiff_t *)(void *)base;
 	base += align64(p->max_taps * sizeof(ptrdiff_t));
 	s.acc = (int64_t *)(void *)base;
@@ -150,22 +294,34 @@ void f8_cpu_forward(const struct f8_cpu *p, const uint8_t *pixels_hwc, int n, in
 				f8_cpu_depthwise(cn, in, n, (const int16_t *)(const void *)s.req, s.acc,
 						 out);
 			} else {
-				run_gemm(p, cn, n, a, out, &s);
+				run_gemm(p, cn, n, a, out, &s, split, min_macs, min_values);
 			}
 			break;
 		case F8_QM_ADD: {
-			const struct f8_qm_node *na = &m->nodes[q->in[0]], *nb = &m->nodes[q->in[1]];
+			struct job jb = { .p = p, .cn = cn, .n = n, .a = a, .out = out,
+					 .b = s.slot[p->nodes[q->in[1]].slot] };
 
-			p->k->elem->add(a, q->fl_out - na->fl_out, s.slot[p->nodes[q->in[1]].slot],
-					q->fl_out - nb->fl_out, q->flags & F8_QM_F_RELU, total, out);
+			items(split && total >= min_values, (total + ADD_CHUNK - 1) / ADD_CHUNK,
+			      add_item, &jb);
 			break;
 		}
-		case F8_QM_MAXPOOL:
+		case F8_QM_MAXPOOL: {
+			struct job jb = { .p = p, .cn = cn, .n = n, .a = a, .out = out };
+
+			items(split && total >= min_values, (size_t)n * q->h, maxpool_item, &jb);
+			break;
+		}
 		case F8_QM_SUMPOOL:
 			f8_cpu_pool(q, &m->nodes[q->in[0]], n, a, s.acc, out);
 			break;
 		default:
 			break;
+		}
+		if (node_s) {
+			const double t1 = now();
+
+			node_s[i] += t1 - t0;
+			t0 = t1;
 		}
 	}
 	memcpy(logits, s.slot[p->nodes[m->nnodes - 1].slot], sizeof(int32_t) * m->classes * (size_t)n);

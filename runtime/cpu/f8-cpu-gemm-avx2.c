@@ -48,20 +48,41 @@ static TGT inline void store8(__m256i acc, const struct f8_cpu_gemm *g, int co0,
 				       r);
 }
 
+/* The lanes of 8 channels from co0 that exist */
+static TGT inline __m256i lanes8(const struct f8_cpu_gemm *g, int co0)
+{
+	return _mm256_cmpgt_epi32(_mm256_set1_epi32(g->cout - co0),
+				  _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
 static TGT void gemm_avx2(const struct f8_cpu_gemm *g, const uint8_t *const *rows,
-			  const ptrdiff_t *toff, int nrows, int32_t *out)
+			  const ptrdiff_t *toff, int nrows, int32_t *out, int nb0, int nb1, int t0,
+			  int t1)
 {
 	const size_t bstride = (size_t)g->taps * g->kgroups * 64;
 	int nb, t, q, r;
 
-	for (nb = 0; nb < g->nblocks; nb++) {
-		const uint8_t *w = (const uint8_t *)g->w + (size_t)nb * bstride;
+	for (nb = nb0; nb < nb1; nb++) {
+		const int co0 = nb * F8_CPU_NR;
+		const uint8_t *w = (const uint8_t *)g->w + (size_t)nb * bstride +
+				   (size_t)t0 * g->kgroups * 64;
+		const __m256i m0 = lanes8(g, co0), m1 = lanes8(g, co0 + 8);
 		__m256i a0[MR], a1[MR];
 
+		if (t0 == 0) {
 #pragma GCC unroll 8
-		for (r = 0; r < MR; r++)
-			a0[r] = a1[r] = _mm256_setzero_si256();
-		for (t = 0; t < g->taps; t++) {
+			for (r = 0; r < MR; r++)
+				a0[r] = a1[r] = _mm256_setzero_si256();
+		} else { /* the partial sums of the taps before */
+#pragma GCC unroll 8
+			for (r = 0; r < MR; r++) {
+				const int32_t *o = out + (size_t)(r < nrows ? r : 0) * g->cout + co0;
+
+				a0[r] = _mm256_maskload_epi32(o, m0);
+				a1[r] = _mm256_maskload_epi32(o + 8, m1);
+			}
+		}
+		for (t = t0; t < t1; t++) {
 			const uint8_t *p[MR];
 
 #pragma GCC unroll 8
@@ -81,10 +102,15 @@ static TGT void gemm_avx2(const struct f8_cpu_gemm *g, const uint8_t *const *row
 			}
 		}
 		for (r = 0; r < nrows; r++) {
-			int32_t *o = out + (size_t)r * g->cout + (size_t)nb * F8_CPU_NR;
+			int32_t *o = out + (size_t)r * g->cout + co0;
 
-			store8(a0[r], g, nb * F8_CPU_NR, o);
-			store8(a1[r], g, nb * F8_CPU_NR + 8, o + 8);
+			if (t1 < g->taps) { /* not the last K block: the raw partial sums */
+				_mm256_maskstore_epi32(o, m0, a0[r]);
+				_mm256_maskstore_epi32(o + 8, m1, a1[r]);
+			} else {
+				store8(a0[r], g, co0, o);
+				store8(a1[r], g, co0 + 8, o + 8);
+			}
 		}
 	}
 }

@@ -20,18 +20,23 @@ static int32_t epilogue(int64_t acc, const struct f8_cpu_gemm *g, int co)
 }
 
 static void gemm_c(const struct f8_cpu_gemm *g, const uint8_t *const *rows, const ptrdiff_t *toff,
-		   int nrows, int32_t *out)
+		   int nrows, int32_t *out, int nb0, int nb1, int t0, int t1)
 {
 	const int8_t *wall = g->w;
 	const size_t bstride = (size_t)g->taps * g->kgroups * F8_CPU_NR * G;
 	int nb, t, q, r, l, j;
 
-	for (nb = 0; nb < g->nblocks; nb++) {
-		const int8_t *w = wall + (size_t)nb * bstride;
+	for (nb = nb0; nb < nb1; nb++) {
+		const int8_t *w = wall + (size_t)nb * bstride + (size_t)t0 * g->kgroups * F8_CPU_NR * G;
+		const int co0 = nb * F8_CPU_NR;
 		/* exact in int32: |sum| <= 65536 * 255 * 127 < 2^31 (f8-cpu-impl.h) */
 		int32_t acc[MR][F8_CPU_NR] = { { 0 } };
 
-		for (t = 0; t < g->taps; t++)
+		if (t0 > 0) /* the partial sums of the taps before */
+			for (r = 0; r < nrows; r++)
+				for (l = 0; l < F8_CPU_NR && co0 + l < g->cout; l++)
+					acc[r][l] = out[(size_t)r * g->cout + (size_t)co0 + l];
+		for (t = t0; t < t1; t++)
 			for (q = 0; q < g->kgroups; q++, w += F8_CPU_NR * G)
 				for (r = 0; r < MR; r++) {
 					const uint8_t *x = rows[r] + toff[t] + q * G;
@@ -45,9 +50,9 @@ static void gemm_c(const struct f8_cpu_gemm *g, const uint8_t *const *rows, cons
 					}
 				}
 		for (r = 0; r < nrows; r++)
-			for (l = 0; l < F8_CPU_NR && nb * F8_CPU_NR + l < g->cout; l++)
-				out[(size_t)r * g->cout + (size_t)nb * F8_CPU_NR + l] =
-					epilogue(acc[r][l], g, nb * F8_CPU_NR + l);
+			for (l = 0; l < F8_CPU_NR && co0 + l < g->cout; l++)
+				out[(size_t)r * g->cout + (size_t)co0 + l] =
+					t1 < g->taps ? acc[r][l] : epilogue(acc[r][l], g, co0 + l);
 	}
 }
 

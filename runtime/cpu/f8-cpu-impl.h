@@ -25,11 +25,16 @@
 #define F8_CPU_NR 16    /* output channels per packed block */
 #define F8_CPU_MR_MAX 8 /* output pixels per kernel call, at most */
 #define F8_CPU_S32_MAX 2147483647
+/* Cache blocking (f8-cpu-plan.c): bytes of one K block's weights for a pair of output
+ * blocks, bytes of one chunk's codes per K block, output pixels per chunk at most */
+#define F8_CPU_KB_BYTES 24576
+#define F8_CPU_MC_BYTES 131072
+#define F8_CPU_MC_MAX 512
 
 /* One CONV or LINEAR node as the kernels see it. */
 struct f8_cpu_gemm {
-	int taps;              /* k * k (1 for LINEAR) */
-	int kgroups;           /* groups of G codes per tap: cpad / G */
+	int taps;              /* k * k (1 for LINEAR; k in row-tap mode) */
+	int kgroups;           /* groups of G codes per tap: cpad / G (row taps: k * ic / G, up) */
 	int cout, nblocks;     /* nblocks = ceil(cout / 16) */
 	const void *w;         /* [nblocks][taps][kgroups][16][G], s8 (G 4) or s16 (G 2) */
 	const int32_t *bias;   /* [nblocks * 16], zero past cout */
@@ -38,12 +43,17 @@ struct f8_cpu_gemm {
 };
 
 /*
- * Output pixels (rows) 0 .. @nrows-1 of one tile, all channels: row r's codes for tap t are at
- * @rows[r] + @toff[t] (the mr - nrows rows past the end repeat a valid one and are not
- * stored); out[r * cout + co].
+ * Output pixels (rows) 0 .. @nrows-1 of one tile, output blocks [@nb0, @nb1) (16 channels
+ * each), taps [@t0, @t1): row r's codes for tap t are at @rows[r] + @toff[t] (the mr - nrows
+ * rows past the end repeat a valid one and are not stored); out[r * cout + co]. A K block
+ * (taps) that is not the first adds to the int32 partial sums already in @out; one that is not
+ * the last stores the partial sums raw; the last applies the epilogue (A5, A7) to the whole
+ * sum. Integer sums are exact in any order (|partial| <= sum of |products| < 2^31), so the
+ * blocking never changes a value.
  */
 typedef void f8_cpu_gemm_fn(const struct f8_cpu_gemm *g, const uint8_t *const *rows,
-			    const ptrdiff_t *toff, int nrows, int32_t *out);
+			    const ptrdiff_t *toff, int nrows, int32_t *out, int nb0, int nb1, int t0,
+			    int t1);
 
 /* The element-wise work (requantization, add, pools, depthwise), one build per ISA. */
 struct f8_cpu_elem {
@@ -80,6 +90,13 @@ struct f8_cpu_node {
 	int slot;            /* buffer of the int32 output */
 	/* CONV / LINEAR: the input as the kernels see it (LINEAR: 1 x 1 x h*w*c) */
 	int ih, iw, ic, cpad;
+	/* Row taps (a CONV whose ic is not a multiple of G, e.g. an RGB stem): codes stored
+	 * unpadded (cpad = ic), one tap per kernel row reading k * ic consecutive codes (the
+	 * window's row), padded to G with zero weights; the codes past the row's end that those
+	 * zeros meet lie inside the padded image (or its slack). */
+	bool rowtaps;
+	int tpk;             /* taps per K block */
+	int mc;              /* output pixels per chunk (a multiple of mr) */
 	int shift;           /* FL(in0) - fl_in: the requantization of the input */
 	struct f8_cpu_gemm g;
 	const int16_t *dw;   /* depthwise: weights [tap][c] */
@@ -97,13 +114,19 @@ struct f8_cpu {
 	void *packed;        /* every packed weight, bias and correction */
 };
 
+/* Bytes of slack after each requantized image (row taps read up to G - 1 codes past). */
+#define F8_CPU_REQ_SLACK 64
+
 /* Depthwise CONV of @n images: @x the requantized input (true values) [n][h][w][c], @acc
  * room for c int64; f8-cpu-dw.c. */
 void f8_cpu_depthwise(const struct f8_cpu_node *cn, const struct f8_qm_node *in, int n,
 		      const int16_t *x, int64_t *acc, int32_t *out);
-/* MAXPOOL or SUMPOOL of @n images; f8-cpu-pool.c. */
+/* SUMPOOL of @n images; f8-cpu-pool.c. */
 void f8_cpu_pool(const struct f8_qm_node *q, const struct f8_qm_node *in, int n, const int32_t *x,
 		 int64_t *acc, int32_t *out);
+/* MAXPOOL, output row @row (image row / q->h, row % q->h), @avx2: the AVX2 build. */
+void f8_cpu_maxpool_row(const struct f8_qm_node *q, const struct f8_qm_node *in, size_t row,
+			const int32_t *x, int32_t *out, bool avx2);
 
 /* A1 */
 static inline int64_t f8_cpu_sat32(int64_t v)

@@ -99,7 +99,8 @@ static void pack_gemm(struct f8_cpu_node *cn, const struct f8_cpu_kern *k, uint8
 {
 	const struct f8_qm_node *n = cn->q;
 	struct f8_cpu_gemm *g = &cn->g;
-	const int cin = cn->ic, gs = k->g, cpad = g->kgroups * gs;
+	/* row taps: a kernel row [kx][ci] is one tap of k * ic inputs, in the file's order */
+	const int cin = cn->rowtaps ? n->k * cn->ic : cn->ic, gs = k->g, cpad = g->kgroups * gs;
 	const size_t wbytes = align64((size_t)g->nblocks * g->taps * cpad * F8_CPU_NR * k->esize);
 	int32_t *bias = (int32_t *)(void *)(dst + wbytes);
 	int32_t *corr = (int32_t *)(void *)(dst + wbytes + align64((size_t)g->nblocks * F8_CPU_NR * 4));
@@ -149,6 +150,38 @@ static void pack_dw(struct f8_cpu_node *cn, uint8_t *dst)
 	cn->dw = w;
 }
 
+/*
+ * Cache blocking of a GEMM node (f8-cpu-forward.c runs chunk by chunk of output pixels, then
+ * pair of output blocks, then K block of taps, then tile): a K block's weights for a pair of
+ * blocks (taps * kgroups * 64 bytes per block) stay in L1 across the chunk's tiles, and the
+ * chunk's codes for one K block stay in L2 across the pairs.
+ */
+static size_t kb_bytes = F8_CPU_KB_BYTES, mc_bytes = F8_CPU_MC_BYTES;
+
+void f8_cpu_set_blocking(size_t kblock_bytes, size_t chunk_bytes)
+{
+	kb_bytes = kblock_bytes ? kblock_bytes : F8_CPU_KB_BYTES;
+	mc_bytes = chunk_bytes ? chunk_bytes : F8_CPU_MC_BYTES;
+}
+
+static void blocking(struct f8_cpu_node *cn, const struct f8_cpu_kern *k)
+{
+	const size_t tap_panel = (size_t)cn->g.kgroups * 64 * 2;
+	const size_t tap_codes = (size_t)cn->g.kgroups * k->g * k->esize;
+	int nkb, mc;
+
+	cn->tpk = (int)(kb_bytes / tap_panel);
+	if (cn->tpk < 1)
+		cn->tpk = 1;
+	nkb = (cn->g.taps + cn->tpk - 1) / cn->tpk;
+	cn->tpk = (cn->g.taps + nkb - 1) / nkb; /* even blocks */
+	mc = (int)(mc_bytes / (tap_codes * cn->tpk));
+	if (mc > F8_CPU_MC_MAX)
+		mc = F8_CPU_MC_MAX;
+	mc -= mc % k->mr;
+	cn->mc = mc < k->mr ? k->mr : mc;
+}
+
 /* Input view and GEMM shape of a CONV / LINEAR node. */
 static void shape(struct f8_cpu_node *cn, const struct f8_qm *m, const struct f8_cpu_kern *k)
 {
@@ -165,11 +198,20 @@ static void shape(struct f8_cpu_node *cn, const struct f8_qm *m, const struct f8
 		cn->ic = a->c;
 		cn->g.taps = n->k * n->k;
 	}
-	cn->cpad = is_dw(n) ? cn->ic : (cn->ic + k->g - 1) / k->g * k->g;
-	cn->g.kgroups = cn->cpad / k->g;
+	cn->rowtaps = n->op == F8_QM_CONV && !is_dw(n) && n->k > 1 && cn->ic % k->g;
+	if (cn->rowtaps) {
+		cn->cpad = cn->ic;
+		cn->g.taps = n->k;
+		cn->g.kgroups = (n->k * cn->ic + k->g - 1) / k->g;
+	} else {
+		cn->cpad = is_dw(n) ? cn->ic : (cn->ic + k->g - 1) / k->g * k->g;
+		cn->g.kgroups = cn->cpad / k->g;
+	}
 	cn->g.cout = n->c;
 	cn->g.nblocks = (n->c + F8_CPU_NR - 1) / F8_CPU_NR;
 	cn->g.relu = n->flags & F8_QM_F_RELU;
+	if (is_gemm(n))
+		blocking(cn, k);
 }
 
 /* Output buffers: a node takes the first buffer whose tensor nobody reads any more. */
@@ -252,7 +294,8 @@ int f8_cpu_create(const struct f8_qm *m, enum f8_cpu_isa isa, struct f8_cpu **ou
 			continue;
 		}
 		/* with the border of the padding */
-		bytes = (size_t)(cn->ih + 2 * pad) * (size_t)(cn->iw + 2 * pad) * cn->cpad * p->k->esize;
+		bytes = (size_t)(cn->ih + 2 * pad) * (size_t)(cn->iw + 2 * pad) * cn->cpad * p->k->esize +
+			F8_CPU_REQ_SLACK;
 		if (bytes > p->req_bytes)
 			p->req_bytes = bytes;
 		if ((size_t)cn->g.taps > p->max_taps)
@@ -297,12 +340,11 @@ enum f8_cpu_isa f8_cpu_plan_isa(const struct f8_cpu *p)
 	return p->k->isa;
 }
 
-/* Scratch: the slots, the requantized input, the tile's rows and tap offsets, pool sums. */
+/* Scratch: the slots, the requantized input, the tap offsets, pool sums. */
 size_t f8_cpu_scratch_bytes(const struct f8_cpu *p, int batch)
 {
 	const size_t b = batch < 1 ? 1 : (size_t)batch;
 
 	return (size_t)p->nslots * align64(b * p->slot_elems * 4) + align64(b * p->req_bytes) +
-	       align64(F8_CPU_MR_MAX * sizeof(void *)) + align64(p->max_taps * sizeof(ptrdiff_t)) +
-	       align64(p->acc_count * 8);
+	       align64(p->max_taps * sizeof(ptrdiff_t)) + align64(p->acc_count * 8);
 }

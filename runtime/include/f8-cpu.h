@@ -62,6 +62,36 @@ size_t f8_cpu_scratch_bytes(const struct f8_cpu *p, int batch);
 void f8_cpu_forward(const struct f8_cpu *p, const uint8_t *pixels_hwc, int n, int32_t *logits,
 		    void *scratch);
 
+/*
+ * Cache blocking of the plans f8_cpu_create makes after this call, for tests and tuning
+ * (docs/cpu-backend.md): bytes of one K block's weights for a pair of 16-channel blocks (K is
+ * cut between taps, at least one tap per block) and bytes of one chunk's codes per K block
+ * (at least one tile of pixels per chunk). 0: the default. Not thread-safe; never changes a
+ * value, only the order of the exact integer sums.
+ */
+void f8_cpu_set_blocking(size_t kblock_bytes, size_t chunk_bytes);
+
+/* Options of f8_cpu_forward_ex; all zero is f8_cpu_forward. */
+struct f8_cpu_opts {
+	/*
+	 * Split each layer of the batch over libf8's thread pool (f8-par.h: f8_par_set_threads),
+	 * by output pixels or channel tiles: one image's latency scales with the threads. Each
+	 * output value is still computed by one thread with the same arithmetic, so the numbers
+	 * do not depend on it. The pool runs one job at a time: call from one thread only (inside
+	 * a task of the pool the layers run serially, as f8_par_for does).
+	 */
+	bool split_layers;
+	/* work (multiply-adds of a GEMM, values of an add, a pool or a requantization) below
+	 * which a node is not split: 0 the default (2^24 MACs, 2^16 values); 1 splits all */
+	size_t split_min;
+	/* if not NULL: each node's wall time in seconds is added to node_s[node] (nnodes) */
+	double *node_s;
+};
+
+/* f8_cpu_forward with @o (NULL: none); the same scratch. */
+void f8_cpu_forward_ex(const struct f8_cpu *p, const uint8_t *pixels_hwc, int n, int32_t *logits,
+		       void *scratch, const struct f8_cpu_opts *o);
+
 #ifdef __cplusplus
 }
 #endif

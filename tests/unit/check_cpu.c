@@ -13,6 +13,7 @@
 
 #include "f8-cpu.h"
 #include "f8-err.h"
+#include "f8-par.h"
 #include "f8-qmodel.h"
 #include "f8-test.h"
 #include "qm-random.h"
@@ -32,9 +33,29 @@ static void *scratch_alloc(size_t n)
 	return p;
 }
 
+/* Split every node over the pool, whatever its size. */
+static const struct f8_cpu_opts split_all = { .split_layers = true, .split_min = 1 };
+
+static void check_images(const int32_t *got, const int32_t *want, size_t el, int nimg,
+			 const char *what, uint32_t last, const struct f8_qm_node *n,
+			 enum f8_cpu_isa isa, const char *how)
+{
+	int b;
+
+	for (b = 0; b < nimg; b++) {
+		char msg[200];
+
+		snprintf(msg, sizeof(msg), "%s, node %u (%s), image %d of %d, %s, %s", what, last,
+			 f8_qm_op_name(n->op), b, nimg, f8_cpu_isa_name(isa), how);
+		f8_ck_assert_bytes_eq(got + (size_t)b * el, want + (size_t)b * el, el * 4, msg);
+	}
+}
+
 /*
  * Node @last's whole tensor for @nimg images: f8_qm_forward image by image, then the CPU
- * backend on each ISA as one batch (and one image at a time on the first); all equal.
+ * backend on each ISA as one batch (and one image at a time on the first), with every node
+ * split over the pool's threads, and with the smallest cache blocks (K blocks of one tap:
+ * partial sums; chunks of one tile), serial and split; all equal.
  */
 static void compare_cut(const struct f8_qm *full, uint32_t last, const uint8_t *img, int nimg,
 			const char *what)
@@ -82,6 +103,23 @@ static void compare_cut(const struct f8_qm *full, uint32_t last, const uint8_t *
 			f8_cpu_forward(p, img + isz, 1, got, cs);
 			f8_ck_assert_bytes_eq(got, want + el, el * 4, "one image alone");
 		}
+		/* every node split over the pool (f8_par_threads() of the test), every item */
+		memset(got, 0x5a, sizeof(int32_t) * el * MAXB);
+		f8_cpu_forward_ex(p, img, nimg, got, cs, &split_all);
+		check_images(got, want, el, nimg, what, last, n, isas[t], "split over threads");
+		free(cs);
+		f8_cpu_free(p);
+		/* K blocks of one tap (partial sums in the output) and chunks of one tile */
+		f8_cpu_set_blocking(1, 1);
+		ck_assert_int_eq(f8_cpu_create(&m, isas[t], &p), F8_OK);
+		f8_cpu_set_blocking(0, 0);
+		cs = scratch_alloc(f8_cpu_scratch_bytes(p, nimg));
+		memset(got, 0x5a, sizeof(int32_t) * el * MAXB);
+		f8_cpu_forward(p, img, nimg, got, cs);
+		check_images(got, want, el, nimg, what, last, n, isas[t], "K blocks of one tap");
+		memset(got, 0x5a, sizeof(int32_t) * el * MAXB);
+		f8_cpu_forward_ex(p, img, nimg, got, cs, &split_all);
+		check_images(got, want, el, nimg, what, last, n, isas[t], "K blocks, split");
 		free(cs);
 		f8_cpu_free(p);
 	}
@@ -118,8 +156,11 @@ START_TEST(test_cpu_random_models)
 		      e.what);
 	nimg = 1 + (int)f8t_below(&g->r, MAXB);
 	img = images(&g->r, &g->m, nimg);
+	/* 3 threads on 2 cores too: items in any order and interleaving */
+	ck_assert_int_eq(f8_par_set_threads(3), F8_OK);
 	for (i = 1; i < g->m.nnodes; i++)
 		compare_cut(&g->m, i, img, nimg, g->m.model_name);
+	ck_assert_int_eq(f8_par_set_threads(1), F8_OK);
 	free(img);
 	f8t_qm_gen_free(g);
 	free(g);
