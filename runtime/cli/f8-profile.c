@@ -4,7 +4,9 @@
  * and one batch runs descriptor by descriptor (f8_cc_profile), so every fused layer gets its
  * own counters: cycles (the RTL's own on rtl, the cost model's on ref) beside the cost
  * model's prediction, MACs and the MAC array's utilisation, DMA bytes against the minimum
- * (each tensor, weight and bias moved exactly once). A table, and with --svg a bar chart.
+ * (each tensor, weight and bias moved exactly once) and against the floor (the cost model's
+ * traffic of the layer as one untiled descriptor: what no tiling can beat, docs/compiler.md).
+ * A table, and with --svg a bar chart.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -27,32 +29,9 @@ static void usage(FILE *f)
 		   "  --svg FILE       write the per-layer cycles as an SVG bar chart\n");
 }
 
-static uint64_t tensor_bytes(const struct f8npu_tensor_ref *t)
-{
-	return (uint64_t)t->n * t->h * t->w * t->c * (t->type == F8NPU_TYPE_S32 ? 4u : 1u);
-}
-
-/* Bytes a descriptor must move at least: every operand read once, every output written once. */
-static uint64_t min_bytes(const struct f8npu_desc *d)
-{
-	uint64_t b = tensor_bytes(&d->src) + tensor_bytes(&d->dst[0]);
-
-	if (d->flags & F8NPU_FLAG_AUX)
-		b += tensor_bytes(&d->aux);
-	if (d->flags & F8NPU_FLAG_DST1)
-		b += tensor_bytes(&d->dst[1]);
-	if (d->opcode == F8NPU_OP_CONV2D) {
-		b += (uint64_t)d->dst[0].c * d->kernel_h * d->kernel_w *
-		     (d->flags & F8NPU_FLAG_DEPTHWISE ? 1u : d->src.c);
-		if (d->flags & F8NPU_FLAG_BIAS)
-			b += 4u * d->dst[0].c;
-	}
-	return b;
-}
-
 struct layer {
 	const char *name;
-	uint64_t cycles, pred, macs, bytes, min;
+	uint64_t cycles, pred, macs, bytes, min, floor;
 	unsigned int descs;
 };
 
@@ -98,7 +77,7 @@ int f8_cmd_profile(int argc, char **argv)
 	struct f8_cc_opts o = { 0 };
 	struct f8_err e = { { 0 } };
 	struct f8npu_perf *perf = NULL;
-	struct layer *ly = NULL, tot = { "total", 0, 0, 0, 0, 0, 0 };
+	struct layer *ly = NULL, tot = { "total", 0, 0, 0, 0, 0, 0, 0 };
 	uint8_t *hwc = NULL;
 	unsigned int nl = 0, i;
 	int c, rc = F8_EXIT_USAGE;
@@ -151,10 +130,8 @@ int f8_cmd_profile(int argc, char **argv)
 	}
 	/* consecutive descriptors of one node (tiles) are one layer */
 	for (i = 0; i + 1 < p->ndesc; i++) {
-		struct f8npu_desc d;
 		struct layer *l;
 
-		memcpy(&d, p->stream + F8NPU_CMD_HEADER_SIZE + (size_t)i * F8NPU_CMD_DESC_SIZE, sizeof(d));
 		if (!nl || p->info[i].node != p->info[i - 1].node)
 			ly[nl++].name = p->info[i].name;
 		l = &ly[nl - 1];
@@ -163,12 +140,14 @@ int f8_cmd_profile(int argc, char **argv)
 		l->pred += p->info[i].cycles;
 		l->macs += perf[i].macs;
 		l->bytes += perf[i].rd_bytes + perf[i].wr_bytes - F8NPU_CMD_DESC_SIZE;
-		l->min += min_bytes(&d);
+		/* the whole operation's, on its first tile (a tiled input counts once) */
+		l->min += p->info[i].min_bytes;
+		l->floor += p->info[i].floor_bytes;
 	}
 	printf("%s on %s (%ux%u array), batch %u: one job per descriptor\n", qf.m.model_name, be->spec,
 	       p->caps.rows, p->caps.cols, p->batch);
-	printf("%-26s %5s %11s %11s %6s %11s %6s %11s %6s\n", "layer", "descs", "cycles", "predicted",
-	       "ratio", "MACs", "util", "DMA bytes", "x min");
+	printf("%-26s %5s %11s %11s %6s %11s %6s %11s %6s %7s\n", "layer", "descs", "cycles",
+	       "predicted", "ratio", "MACs", "util", "DMA bytes", "x min", "x floor");
 	for (i = 0; i <= nl; i++) {
 		struct layer *l = i < nl ? &ly[i] : &tot;
 
@@ -179,16 +158,18 @@ int f8_cmd_profile(int argc, char **argv)
 			tot.macs += l->macs;
 			tot.bytes += l->bytes;
 			tot.min += l->min;
+			tot.floor += l->floor;
 		} else {
 			/* the header and END of one job */
 			tot.cycles += perf[p->ndesc - 1].cycles;
 			tot.pred += p->info[p->ndesc - 1].cycles;
 		}
-		f8_outf("%-26s %5u %11llu %11llu %6.2f %11llu %5.1f%% %11llu %6.2f\n", l->name, l->descs,
+		f8_outf("%-26s %5u %11llu %11llu %6.2f %11llu %5.1f%% %11llu %6.2f %7.2f\n", l->name, l->descs,
 			(unsigned long long)l->cycles, (unsigned long long)l->pred,
 			l->pred ? (double)l->cycles / (double)l->pred : 0.0, (unsigned long long)l->macs,
 			l->cycles ? 100.0 * (double)l->macs / ((double)l->cycles * p->caps.rows * p->caps.cols) : 0.0,
-			(unsigned long long)l->bytes, l->min ? (double)l->bytes / (double)l->min : 0.0);
+			(unsigned long long)l->bytes, l->min ? (double)l->bytes / (double)l->min : 0.0,
+			l->floor ? (double)l->bytes / (double)l->floor : 0.0);
 	}
 	printf("at 200 MHz: %.1f us per job, %.0f images/s\n", (double)tot.cycles / 200.0,
 	       tot.cycles ? 200e6 * p->batch / (double)tot.cycles : 0.0);
