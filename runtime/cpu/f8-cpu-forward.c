@@ -40,7 +40,7 @@ struct job {
 	/* GEMM: the padded image, output pixels, chunks x channel groups */
 	int ph, pw;
 	size_t row, img, m_all;
-	int ngroups, gblocks;   /* channel groups, blocks per group (even) */
+	int ngroups, gblocks;   /* channel groups, blocks per group (whole kernel steps) */
 	size_t nchunks;
 };
 
@@ -108,16 +108,16 @@ static void requant_row(void *ctx, size_t i, int thread)
 
 /*
  * Item @i of a GEMM: chunk i / ngroups of mc output pixels, channel group i % ngroups.
- * Within it: pair of output blocks, then K block of taps, then tile of mr pixels, so that
- * a K block's weights stay in L1 across the chunk's tiles and the chunk's codes stay in L2
- * across the pairs. Every output value is one kernel sum of all its taps (partial sums in
+ * Within it: step of the kernel's output blocks, then K block of taps, then tile of mr
+ * pixels, so that a K block's weights stay in cache across the chunk's tiles and the chunk's
+ * codes stay in L2 across the steps. Every output value is one kernel sum of all its taps (partial sums in
  * the output between K blocks), whichever thread runs the item.
  */
 static void gemm_item(void *ctx, size_t i, int thread)
 {
 	const struct job *j = ctx;
 	const struct f8_cpu_node *cn = j->cn;
-	const struct f8_cpu_kern *k = j->p->k;
+	const struct f8_cpu_kern *k = cn->gk;
 	const struct f8_qm_node *q = cn->q;
 	const bool lin = q->op == F8_QM_LINEAR;
 	const int stride = lin ? 1 : q->stride, mr = k->mr, cout = cn->g.cout;
@@ -148,7 +148,7 @@ static void gemm_item(void *ctx, size_t i, int thread)
 	}
 	for (m = m1 - m0; m < (size_t)tiles * mr; m++) /* computed, never stored */
 		rows[m] = rows[0];
-	for (nb = nb0; nb < nb1; nb += 2)
+	for (nb = nb0; nb < nb1; nb += k->nbs)
 		for (t0 = 0; t0 < cn->g.taps; t0 += cn->tpk) {
 			const int t1 = t0 + cn->tpk < cn->g.taps ? t0 + cn->tpk : cn->g.taps;
 
@@ -157,7 +157,7 @@ static void gemm_item(void *ctx, size_t i, int thread)
 				const int nrows = m1 - r0 < (size_t)mr ? (int)(m1 - r0) : mr;
 
 				k->gemm(&cn->g, rows + (size_t)t * mr, j->s->toff, nrows,
-					j->out + r0 * (size_t)cout, nb, nb + 2 < nb1 ? nb + 2 : nb1, t0,
+					j->out + r0 * (size_t)cout, nb, nb + k->nbs < nb1 ? nb + k->nbs : nb1, t0,
 					t1);
 			}
 		}
@@ -173,7 +173,7 @@ static void run_gemm(const struct f8_cpu *p, const struct f8_cpu_node *cn, int n
 	const bool lin = q->op == F8_QM_LINEAR;
 	const int kk = lin ? 1 : q->k, pad = lin ? 0 : q->pad;
 	struct job j = { .p = p, .cn = cn, .s = s, .n = n, .a = in, .out = out };
-	int threads, i, y, ox, npairs, per;
+	int threads, i, y, ox, nsteps, per;
 
 	j.ph = cn->ih + 2 * pad;
 	j.pw = cn->iw + 2 * pad;
@@ -191,16 +191,16 @@ static void run_gemm(const struct f8_cpu *p, const struct f8_cpu_node *cn, int n
 			s->toff[i] = (ptrdiff_t)(((size_t)y * j.pw + (size_t)ox) * j.row);
 	j.nchunks = (j.m_all + (size_t)cn->mc - 1) / (size_t)cn->mc;
 	/* one channel group per item, unless the chunks are too few to share out */
-	npairs = (cn->g.nblocks + 1) / 2;
+	nsteps = (cn->g.nblocks + cn->gk->nbs - 1) / cn->gk->nbs;
 	j.ngroups = 1;
 	if (threads > 1 && j.nchunks < (size_t)threads * 4) {
 		j.ngroups = (int)(((size_t)threads * 4 + j.nchunks - 1) / j.nchunks);
-		if (j.ngroups > npairs)
-			j.ngroups = npairs;
+		if (j.ngroups > nsteps)
+			j.ngroups = nsteps;
 	}
-	per = (npairs + j.ngroups - 1) / j.ngroups;
-	j.gblocks = 2 * per;
-	j.ngroups = (npairs + per - 1) / per;
+	per = (nsteps + j.ngroups - 1) / j.ngroups;
+	j.gblocks = cn->gk->nbs * per;
+	j.ngroups = (nsteps + per - 1) / per;
 	items(split, j.nchunks * (size_t)j.ngroups, gemm_item, &j);
 }
 

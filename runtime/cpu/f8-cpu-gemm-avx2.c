@@ -116,7 +116,7 @@ static TGT void gemm_avx2(const struct f8_cpu_gemm *g, const uint8_t *const *row
 }
 
 const struct f8_cpu_kern f8_cpu_kern_avx2 = {
-	.isa = F8_CPU_ISA_AVX2, .mr = MR, .g = 2, .esize = 2, .gemm = gemm_avx2,
+	.isa = F8_CPU_ISA_AVX2, .mr = MR, .nbs = 1, .g = 2, .esize = 2, .gemm = gemm_avx2,
 	.elem = &f8_cpu_elem_avx2,
 };
 #endif

@@ -57,5 +57,5 @@ static void gemm_c(const struct f8_cpu_gemm *g, const uint8_t *const *rows, cons
 }
 
 const struct f8_cpu_kern f8_cpu_kern_portable = {
-	.isa = F8_CPU_ISA_PORTABLE, .mr = MR, .g = G, .esize = 1, .gemm = gemm_c, .elem = &f8_cpu_elem_c,
+	.isa = F8_CPU_ISA_PORTABLE, .mr = MR, .nbs = 1, .g = G, .esize = 1, .gemm = gemm_c, .elem = &f8_cpu_elem_c,
 };

@@ -13,7 +13,7 @@
 #include <immintrin.h>
 #include <string.h>
 
-#define MR 8
+#define MR_MAX 8
 #define TGT __attribute__((target("avx512f,avx512bw,avx512vnni")))
 
 static TGT inline __m512i bcast4(const uint8_t *p)
@@ -49,75 +49,74 @@ static TGT inline void store16(__m512i acc, const struct f8_cpu_gemm *g, int co0
 	_mm512_mask_storeu_epi32(dst, valid_mask(g, co0), r);
 }
 
-/* One tile for blocks nb (and nb + 1 when @two), taps [t0, t1) (f8_cpu_gemm_fn). */
+/*
+ * One tile of @M pixels for blocks nb .. nb + NB - 1 (NB 1, 2 or 4: M x NB accumulators),
+ * taps [t0, t1) (f8_cpu_gemm_fn).
+ */
 static TGT inline __attribute__((always_inline)) void tile(const struct f8_cpu_gemm *g,
 							    const uint8_t *const *rows,
 							    const ptrdiff_t *toff, int nrows,
-							    int32_t *out, int nb, const int two,
-							    int t0, int t1)
+							    int32_t *out, int nb, const int NB,
+							    const int M, int t0, int t1)
 {
 	const size_t bstride = (size_t)g->taps * g->kgroups * 64;
-	const int8_t *w0 = (const int8_t *)g->w + (size_t)nb * bstride + (size_t)t0 * g->kgroups * 64;
-	const int8_t *w1 = w0 + bstride;
-	const int co0 = nb * F8_CPU_NR, co1 = co0 + F8_CPU_NR;
-	__m512i a0[MR], a1[MR];
-	int t, q, r;
+	const int8_t *w = (const int8_t *)g->w + (size_t)nb * bstride + (size_t)t0 * g->kgroups * 64;
+	const int co0 = nb * F8_CPU_NR;
+	__mmask16 mk[4];
+	__m512i acc[MR_MAX][4];
+	int t, q, r, c;
 
+#pragma GCC unroll 4
+	for (c = 0; c < NB; c++)
+		mk[c] = valid_mask(g, co0 + c * F8_CPU_NR);
 	if (t0 == 0) {
 #pragma GCC unroll 8
-		for (r = 0; r < MR; r++)
-			a0[r] = a1[r] = _mm512_setzero_si512();
+		for (r = 0; r < M; r++)
+#pragma GCC unroll 4
+			for (c = 0; c < NB; c++)
+				acc[r][c] = _mm512_setzero_si512();
 	} else { /* the partial sums of the taps before */
-		const __mmask16 m0 = valid_mask(g, co0), m1 = two ? valid_mask(g, co1) : 0;
-
 #pragma GCC unroll 8
-		for (r = 0; r < MR; r++) {
+		for (r = 0; r < M; r++) {
 			const int32_t *o = out + (size_t)(r < nrows ? r : 0) * g->cout + co0;
 
-			a0[r] = _mm512_maskz_loadu_epi32(m0, o);
-			a1[r] = two ? _mm512_maskz_loadu_epi32(m1, o + F8_CPU_NR) : a0[r];
+#pragma GCC unroll 4
+			for (c = 0; c < NB; c++)
+				acc[r][c] = _mm512_maskz_loadu_epi32(mk[c], o + c * F8_CPU_NR);
 		}
 	}
 	for (t = t0; t < t1; t++) {
-		const uint8_t *p[MR];
+		const uint8_t *p[MR_MAX];
 
 #pragma GCC unroll 8
-		for (r = 0; r < MR; r++)
+		for (r = 0; r < M; r++)
 			p[r] = rows[r] + toff[t];
-		for (q = 0; q < g->kgroups; q++) {
-			const __m512i b0 = _mm512_loadu_si512(w0);
-			const __m512i b1 = two ? _mm512_loadu_si512(w1) : b0;
+		for (q = 0; q < g->kgroups; q++, w += 64) {
+			__m512i b[4];
 
-			w0 += 64;
-			w1 += 64;
+#pragma GCC unroll 4
+			for (c = 0; c < NB; c++)
+				b[c] = _mm512_loadu_si512(w + c * bstride);
 #pragma GCC unroll 8
-			for (r = 0; r < MR; r++) {
+			for (r = 0; r < M; r++) {
 				const __m512i x = bcast4(p[r] + 4 * q);
 
-				a0[r] = _mm512_dpbusd_epi32(a0[r], x, b0);
-				if (two)
-					a1[r] = _mm512_dpbusd_epi32(a1[r], x, b1);
+#pragma GCC unroll 4
+				for (c = 0; c < NB; c++)
+					acc[r][c] = _mm512_dpbusd_epi32(acc[r][c], x, b[c]);
 			}
 		}
-	}
-	if (t1 < g->taps) { /* not the last K block: the raw partial sums */
-		const __mmask16 m0 = valid_mask(g, co0), m1 = two ? valid_mask(g, co1) : 0;
-
-		for (r = 0; r < nrows; r++) {
-			int32_t *o = out + (size_t)r * g->cout + co0;
-
-			_mm512_mask_storeu_epi32(o, m0, a0[r]);
-			if (two)
-				_mm512_mask_storeu_epi32(o + F8_CPU_NR, m1, a1[r]);
-		}
-		return;
 	}
 	for (r = 0; r < nrows; r++) {
 		int32_t *o = out + (size_t)r * g->cout + co0;
 
-		store16(a0[r], g, co0, o);
-		if (two)
-			store16(a1[r], g, co1, o + F8_CPU_NR);
+#pragma GCC unroll 4
+		for (c = 0; c < NB; c++) {
+			if (t1 < g->taps) /* not the last K block: the raw partial sums */
+				_mm512_mask_storeu_epi32(o + c * F8_CPU_NR, mk[c], acc[r][c]);
+			else
+				store16(acc[r][c], g, co0 + c * F8_CPU_NR, o + c * F8_CPU_NR);
+		}
 	}
 }
 
@@ -128,13 +127,32 @@ static TGT void gemm_vnni(const struct f8_cpu_gemm *g, const uint8_t *const *row
 	int nb;
 
 	for (nb = nb0; nb + 1 < nb1; nb += 2)
-		tile(g, rows, toff, nrows, out, nb, 1, t0, t1);
+		tile(g, rows, toff, nrows, out, nb, 2, 8, t0, t1);
 	if (nb < nb1)
-		tile(g, rows, toff, nrows, out, nb, 0, t0, t1);
+		tile(g, rows, toff, nrows, out, nb, 1, 8, t0, t1);
 }
 
-const struct f8_cpu_kern f8_cpu_kern_vnni = {
-	.isa = F8_CPU_ISA_AVX512VNNI, .mr = MR, .g = 4, .esize = 1, .gemm = gemm_vnni,
+static TGT void gemm_vnni64(const struct f8_cpu_gemm *g, const uint8_t *const *rows,
+			    const ptrdiff_t *toff, int nrows, int32_t *out, int nb0, int nb1, int t0,
+			    int t1)
+{
+	int nb;
+
+	for (nb = nb0; nb + 3 < nb1; nb += 4)
+		tile(g, rows, toff, nrows, out, nb, 4, 6, t0, t1);
+	for (; nb + 1 < nb1; nb += 2)
+		tile(g, rows, toff, nrows, out, nb, 2, 6, t0, t1);
+	if (nb < nb1)
+		tile(g, rows, toff, nrows, out, nb, 1, 6, t0, t1);
+}
+
+static const struct f8_cpu_kern kern_vnni64 = {
+	.isa = F8_CPU_ISA_AVX512VNNI, .mr = 6, .nbs = 4, .g = 4, .esize = 1, .gemm = gemm_vnni64,
 	.elem = &f8_cpu_elem_avx2,
+};
+
+const struct f8_cpu_kern f8_cpu_kern_vnni = {
+	.isa = F8_CPU_ISA_AVX512VNNI, .mr = 8, .nbs = 2, .g = 4, .esize = 1, .gemm = gemm_vnni,
+	.elem = &f8_cpu_elem_avx2, .wide = &kern_vnni64,
 };
 #endif

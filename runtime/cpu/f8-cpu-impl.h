@@ -25,9 +25,9 @@
 #define F8_CPU_NR 16    /* output channels per packed block */
 #define F8_CPU_MR_MAX 8 /* output pixels per kernel call, at most */
 #define F8_CPU_S32_MAX 2147483647
-/* Cache blocking (f8-cpu-plan.c): bytes of one K block's weights for a pair of output
- * blocks, bytes of one chunk's codes per K block, output pixels per chunk at most */
-#define F8_CPU_KB_BYTES 24576
+/* Cache blocking (f8-cpu-plan.c): bytes of one K block's weights for one kernel step of
+ * output blocks, bytes of one chunk's codes per K block, output pixels per chunk at most */
+#define F8_CPU_KB_BYTES 65536
 #define F8_CPU_MC_BYTES 131072
 #define F8_CPU_MC_MAX 512
 
@@ -69,10 +69,14 @@ struct f8_cpu_elem {
 struct f8_cpu_kern {
 	enum f8_cpu_isa isa;
 	int mr;    /* output pixels per tile */
+	int nbs;   /* output blocks per kernel step (the driver's channel step) */
 	int g;     /* codes per group */
 	int esize; /* bytes per code */
 	f8_cpu_gemm_fn *gemm;
 	const struct f8_cpu_elem *elem;
+	/* (optional) the kernel for layers of >= 4 blocks (64 channels): another tile shape on
+	 * the same packing */
+	const struct f8_cpu_kern *wide;
 };
 
 extern const struct f8_cpu_kern f8_cpu_kern_portable;
@@ -95,6 +99,7 @@ struct f8_cpu_node {
 	 * window's row), padded to G with zero weights; the codes past the row's end that those
 	 * zeros meet lie inside the padded image (or its slack). */
 	bool rowtaps;
+	const struct f8_cpu_kern *gk; /* the GEMM kernel: the plan's, or its wide one */
 	int tpk;             /* taps per K block */
 	int mc;              /* output pixels per chunk (a multiple of mr) */
 	int shift;           /* FL(in0) - fl_in: the requantization of the input */

@@ -151,10 +151,10 @@ static void pack_dw(struct f8_cpu_node *cn, uint8_t *dst)
 }
 
 /*
- * Cache blocking of a GEMM node (f8-cpu-forward.c runs chunk by chunk of output pixels, then
- * pair of output blocks, then K block of taps, then tile): a K block's weights for a pair of
- * blocks (taps * kgroups * 64 bytes per block) stay in L1 across the chunk's tiles, and the
- * chunk's codes for one K block stay in L2 across the pairs.
+ * Kernel and cache blocking of a GEMM node (f8-cpu-forward.c runs chunk by chunk of output
+ * pixels, then step of the kernel's output blocks, then K block of taps, then tile): a K
+ * block's weights for one step (taps * kgroups * 64 bytes per block) stay in L1/L2 across the
+ * chunk's tiles, and the chunk's codes for one K block stay in L2 across the steps.
  */
 static size_t kb_bytes = F8_CPU_KB_BYTES, mc_bytes = F8_CPU_MC_BYTES;
 
@@ -164,12 +164,15 @@ void f8_cpu_set_blocking(size_t kblock_bytes, size_t chunk_bytes)
 	mc_bytes = chunk_bytes ? chunk_bytes : F8_CPU_MC_BYTES;
 }
 
-static void blocking(struct f8_cpu_node *cn, const struct f8_cpu_kern *k)
+static void blocking(struct f8_cpu_node *cn, const struct f8_cpu_kern *plan_k)
 {
-	const size_t tap_panel = (size_t)cn->g.kgroups * 64 * 2;
+	/* the plan's kernel, or its wide tile for 64 channels and more (the same packing) */
+	const struct f8_cpu_kern *k = plan_k->wide && cn->g.nblocks >= 4 ? plan_k->wide : plan_k;
+	const size_t tap_panel = (size_t)cn->g.kgroups * 64 * k->nbs;
 	const size_t tap_codes = (size_t)cn->g.kgroups * k->g * k->esize;
 	int nkb, mc;
 
+	cn->gk = k;
 	cn->tpk = (int)(kb_bytes / tap_panel);
 	if (cn->tpk < 1)
 		cn->tpk = 1;

@@ -298,6 +298,82 @@ START_TEST(test_cpu_ties_and_saturation)
 }
 END_TEST
 
+/*
+ * Output-channel counts whose blocks of 16 leave every remainder of the wide AVX-512 tile
+ * (6 pixels x 4 blocks, then 2, then 1): 100 channels = 7 blocks, then 40 = 3 blocks, with
+ * an RGB input (row taps), 3 x 3 windows, stride 1 and 2, a signed layer, 4 images; every
+ * node against the reference, split and K-blocked as in compare_cut.
+ */
+START_TEST(test_cpu_wide_tiles)
+{
+	static const struct {
+		uint16_t c, h;
+		uint8_t k, stride, pad, flags;
+		int8_t fl_in, fl_out;
+	} spec[] = {
+		{ 3, 13, 0, 0, 0, 0, 0, 8 },                    /* input */
+		{ 100, 13, 3, 1, 1, F8_QM_F_RELU, 7, 6 },       /* row taps, 7 blocks */
+		{ 40, 7, 3, 2, 1, 0, 3, 5 },                    /* 900 inputs, 3 blocks */
+		{ 100, 7, 1, 1, 0, F8_QM_F_SIGNED | F8_QM_F_RELU, 2, 4 },
+		{ 10, 1, 7, 1, 0, 0, 2, 3 },                    /* a conv covering its input */
+	};
+	enum { NN = sizeof(spec) / sizeof(spec[0]) };
+	struct f8_qm_node nodes[NN];
+	char names[10][F8_QM_NAME_MAX];
+	struct f8_qm m = { .nodes = nodes, .nnodes = NN, .classes = 10, .class_names = names };
+	int8_t *w[NN] = { NULL };
+	int32_t *bias[NN] = { NULL };
+	struct f8t_rng r;
+	uint8_t img[4 * 3 * 13 * 13];
+	uint32_t i;
+
+	f8t_rng_init(&r, "cpu_wide", 0);
+	memset(nodes, 0, sizeof(nodes));
+	memset(names, 0, sizeof(names));
+	for (i = 0; i < NN; i++) {
+		struct f8_qm_node *n = &nodes[i];
+
+		snprintf(n->name, F8_QM_NAME_MAX, "n%u", i);
+		n->op = i ? F8_QM_CONV : F8_QM_INPUT;
+		n->flags = spec[i].flags;
+		n->in[0] = (int32_t)i - 1;
+		n->in[1] = -1;
+		n->c = spec[i].c;
+		n->h = n->w = spec[i].h;
+		n->k = spec[i].k;
+		n->stride = spec[i].stride;
+		n->pad = spec[i].pad;
+		n->fl_in = spec[i].fl_in;
+		n->fl_out = spec[i].fl_out;
+		if (i) {
+			const size_t nw = (size_t)n->c * n->k * n->k * nodes[i - 1].c;
+			size_t j;
+
+			w[i] = malloc(nw);
+			bias[i] = malloc(sizeof(int32_t) * n->c);
+			ck_assert(w[i] && bias[i]);
+			f8t_fill(&r, w[i], nw);
+			for (j = 0; j < nw; j++) /* s8 of the format: -127 .. 127 */
+				if (w[i][j] == -128)
+					w[i][j] = -127;
+			for (j = 0; j < n->c; j++)
+				bias[i][j] = (int32_t)f8t_range(&r, -100000, 100000);
+			n->weights = w[i];
+			n->bias = bias[i];
+		}
+	}
+	f8t_fill(&r, img, sizeof(img));
+	ck_assert_int_eq(f8_par_set_threads(2), F8_OK);
+	for (i = 1; i < NN; i++)
+		compare_cut(&m, i, img, 4, "wide tiles");
+	ck_assert_int_eq(f8_par_set_threads(1), F8_OK);
+	for (i = 0; i < NN; i++) {
+		free(w[i]);
+		free(bias[i]);
+	}
+}
+END_TEST
+
 START_TEST(test_cpu_isa)
 {
 	struct f8_qm_node nodes[2];
@@ -326,6 +402,7 @@ Suite *f8_cpu_suite(void)
 
 	tcase_add_test(tc, test_cpu_isa);
 	tcase_add_test(tc, test_cpu_ties_and_saturation);
+	tcase_add_test(tc, test_cpu_wide_tiles);
 	tcase_add_loop_test(tc, test_cpu_random_models, 0, NMODELS);
 	tcase_add_test(tc, test_cpu_coverage);
 	suite_add_tcase(s, tc);
