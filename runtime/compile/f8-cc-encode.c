@@ -174,6 +174,17 @@ static int emit_tiles(struct cc *cc, const struct cc_op *o, const struct cc_tili
 				d->kernel_h = o->kh;
 				d->kernel_w = o->kw;
 				d->stride_h = d->stride_w = o->stride;
+				/*
+				 * A window that makes a 1 x 1 output (a global pool, a classifier
+				 * over the whole input) gives the same output at any stride; at
+				 * stride = kernel the device (isa.md §7) fetches the input once, not
+				 * once per kernel row.
+				 */
+				if (cc->m->nodes[o->out].h == 1 && cc->m->nodes[o->out].w == 1 &&
+				    t->H + 2u * o->pad == o->kh && t->W + 2u * o->pad == o->kw) {
+					d->stride_h = o->kh;
+					d->stride_w = o->kw;
+				}
 				d->pad_top = (uint8_t)(r0 - start);
 				d->pad_bottom = (uint8_t)(end - r1);
 				d->pad_left = d->pad_right = o->pad;
