@@ -3,8 +3,9 @@
 # The CPU backend's performance report (issue 11, item 6; docs/cpu-backend.md), written to
 # docs/results/cpu-perf.md: images/s of `f8 cpu-bench` (the whole integer network on the CPU
 # backend, random images) on ResNet-20 (Fashion-MNIST, 1x28x28) and ResNet-18 (3x224x224),
-# with 1 and 2 threads, against PyTorch's int8 convolutions of the same layers with the same
-# images in flight and threads, measured in the same run (bench/cpu-torch.py, onednn).
+# with 1 and 2 threads (images split over threads, and for ResNet-18 also one image with its
+# layers split over the threads), against PyTorch's int8 convolutions of the same layers with
+# the same images in flight and threads, measured in the same run (bench/cpu-torch.py, onednn).
 # Both models have random weights (f8 export --random): the speed does not depend on them.
 #
 #   bench/cpu-perf.sh [F8]     environment: OUT (docs/results/cpu-perf.md), THREADS ("1 2"),
@@ -31,23 +32,40 @@ fi
 "$F8" export --random --model resnet18 --seed 1 --out "$T/resnet18.f8m" >/dev/null 2>&1
 
 val() { sed -n 's/.* images_per_s=\([0-9.]*\).*/\1/p'; }
+# --split layers (one image's layers over the threads) exists from the blocked GEMM on
+has_split=$("$F8" cpu-bench --help 2>/dev/null | grep -c -- '--split' || true)
 isa=""
 rows=""
-# network:batch per thread (ResNet-18: one image per thread, the latency-bound case)
+# network:batch per thread (ResNet-18: one image per thread, the latency-bound case); with
+# more than one thread ResNet-18 also runs one image at a time, its layers split over the
+# threads, against PyTorch on one image with the same threads
 for nb in resnet20:8 resnet18:1; do
 	net=${nb%%:*}
 	b=${nb#*:}
 	for t in $THREADS; do
-		line=$("$F8" cpu-bench "$T/$net.f8m" --threads "$t" --batch "$b" --seconds "$SECS" --repeat "$REPEAT" 2>/dev/null)
-		ours=$(echo "$line" | val)
-		isa=$(echo "$line" | sed -n 's/.* isa=\([a-z0-9]*\) .*/\1/p')
-		tline=$("$PYTHON" bench/cpu-torch.py "$T/$net.f8m" --threads "$t" --batch $((b * t)) --repeat "$REPEAT" 2>/dev/null)
-		torch=$(echo "$tline" | val)
-		layers=$(echo "$tline" | sed -n 's/.* layers=\([0-9]*\) .*/\1/p')
-		ratio=$(awk -v a="$ours" -v b="$torch" 'BEGIN { printf "%.2f", a / b }')
-		echo "cpu-perf: $net, $t threads: f8 $ours images/s, PyTorch int8 convs $torch images/s, ratio $ratio" >&2
-		rows="$rows| $net | $t | $b per thread ($((b * t)) in flight) | $ours | $torch ($layers layers) | $ratio |
+		modes=images
+		[ "$net" = resnet18 ] && [ "$t" -gt 1 ] && [ "$has_split" -gt 0 ] && modes="images layers"
+		for mode in $modes; do
+			if [ "$mode" = layers ]; then
+				split="--split layers"
+				tb=$b
+				what="$b, layers split over threads ($b in flight)"
+			else
+				split=""
+				tb=$((b * t))
+				what="$b per thread ($tb in flight)"
+			fi
+			line=$("$F8" cpu-bench "$T/$net.f8m" --threads "$t" --batch "$b" $split --seconds "$SECS" --repeat "$REPEAT" 2>/dev/null)
+			ours=$(echo "$line" | val)
+			isa=$(echo "$line" | sed -n 's/.* isa=\([a-z0-9]*\) .*/\1/p')
+			tline=$("$PYTHON" bench/cpu-torch.py "$T/$net.f8m" --threads "$t" --batch "$tb" --repeat "$REPEAT" 2>/dev/null)
+			torch=$(echo "$tline" | val)
+			layers=$(echo "$tline" | sed -n 's/.* layers=\([0-9]*\) .*/\1/p')
+			ratio=$(awk -v a="$ours" -v b="$torch" 'BEGIN { printf "%.2f", a / b }')
+			echo "cpu-perf: $net, $t threads, $mode: f8 $ours images/s, PyTorch int8 convs $torch images/s, ratio $ratio" >&2
+			rows="$rows| $net | $t | $what | $ours | $torch ($layers layers) | $ratio |
 "
+		done
 	done
 done
 tver=$("$PYTHON" -c 'import torch; print(torch.__version__)')
@@ -61,7 +79,8 @@ mkdir -p "$(dirname "$OUT")"
 	echo "Written by \`bench/cpu-perf.sh $F8\` on $(date -u +%Y-%m-%d), $cpu, $(nproc) cores."
 	echo "f8: the CPU backend (\`f8 cpu-bench\`), ISA **$isa**, the whole integer network (convs,"
 	echo "residual adds, pools, requantizations) on random images, batches of B images per thread"
-	echo "(images split over threads; one image's layers run on one thread). PyTorch $tver:"
+	echo "(images split over threads), or for ResNet-18 with 2 threads also one image at a time"
+	echo "with each layer split over the threads (\`--split layers\`). PyTorch $tver:"
 	echo "the int8 convolutions and the classifier of the same network (\`bench/cpu-torch.py\`:"
 	echo "quantized Conv2d / ConvReLU2d / Linear, onednn engine, ISA: $tisa), batch"
 	echo "B x threads, \`torch.set_num_threads(threads)\`, each layer timed alone and summed:"

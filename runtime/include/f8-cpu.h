@@ -12,7 +12,8 @@
  *
  * The plan is never written by f8_cpu_forward, so threads share one plan, each with its own
  * scratch. Images are processed node by node as a batch, so each layer's weights are read
- * once per batch.
+ * once per batch. f8_cpu_forward_ex can instead split each layer of one batch over libf8's
+ * thread pool (f8-par.h), for the latency of one image.
  */
 #ifndef F8_CPU_H
 #define F8_CPU_H
