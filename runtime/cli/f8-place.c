@@ -177,7 +177,7 @@ void f8_place_report(FILE *f, const struct f8_place *pl, const struct f8_qm *m)
 	fprintf(f, "%-4s %-22s %-8s %-14s %s\n", "#", "node", "op", "output", "runs on");
 	for (i = 0; i < m->nnodes; i++) {
 		const struct f8_qm_node *n = &m->nodes[i];
-		char shape[32], where[96];
+		char shape[32], where[256];
 
 		snprintf(shape, sizeof(shape), "%ux%ux%u", n->c, n->h, n->w);
 		if (n->op == F8_QM_INPUT) {

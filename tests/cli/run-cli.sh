@@ -26,7 +26,12 @@ RTLS=""
 for c in 4:4 16:16; do
 	r=${c%:*}
 	k=${c#*:}
-	[ -f "$(dirname "$F8")/rtl/r${r}c${k}/libf8npu-rtl.so" ] && RTLS="$RTLS rtl:${r}x${k}"
+	for d in "$(dirname "$F8")/rtl" "$(dirname "$F8")/../rtl"; do # where the backend looks
+		if [ -f "$d/r${r}c${k}/libf8npu-rtl.so" ]; then
+			RTLS="$RTLS rtl:${r}x${k}"
+			break
+		fi
+	done
 done
 
 # a ResNet-8 with random weights: every op of a residual network, no training needed
