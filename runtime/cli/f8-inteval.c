@@ -31,6 +31,18 @@ struct eval_job {
 
 #define F8_EVAL_CPU_BATCH 8 /* images per f8_cpu_forward call */
 
+void f8_ds_to_hwc(const struct f8_dataset *ds, size_t first, size_t n, uint8_t *hwc)
+{
+	const size_t plane = (size_t)ds->h * ds->w, img = plane * ds->c;
+	size_t b, p;
+	int c;
+
+	for (b = 0; b < n; b++)
+		for (c = 0; c < ds->c; c++)
+			for (p = 0; p < plane; p++)
+				hwc[b * img + p * ds->c + c] = ds->pixels[(first + b) * img + c * plane + p];
+}
+
 /* Images per * @i ... of the chunk: to [h][w][c], then through the backend. */
 static void eval_task(void *ctx, size_t i, int thread)
 {
@@ -42,13 +54,9 @@ static void eval_task(void *ctx, size_t i, int thread)
 	uint8_t *hwc = j->hwc + (size_t)thread * img * j->per;
 	void *scratch = j->scratch + (size_t)thread * j->scratch_bytes;
 	int32_t *logits = j->logits + first * j->m->classes;
-	size_t b, p;
-	int c;
+	size_t b;
 
-	for (b = 0; b < n; b++)
-		for (c = 0; c < ds->c; c++)
-			for (p = 0; p < plane; p++)
-				hwc[b * img + p * ds->c + c] = ds->pixels[(first + b) * img + c * plane + p];
+	f8_ds_to_hwc(ds, first, n, hwc);
 	if (j->cpu) {
 		f8_cpu_forward(j->cpu, hwc, (int)n, logits, scratch);
 		return;

@@ -94,19 +94,6 @@ void f8_place_close(struct f8_place *pl)
 	memset(pl, 0, sizeof(*pl));
 }
 
-/* Images [first, first + n) of @ds (planes [c][h][w]) into @hwc ([n][h][w][c]). */
-static void to_hwc(const struct f8_dataset *ds, size_t first, size_t n, uint8_t *hwc)
-{
-	const size_t plane = (size_t)ds->h * ds->w, img = plane * ds->c;
-	size_t b, p;
-	int c;
-
-	for (b = 0; b < n; b++)
-		for (c = 0; c < ds->c; c++)
-			for (p = 0; p < plane; p++)
-				hwc[b * img + p * ds->c + c] = ds->pixels[(first + b) * img + c * plane + p];
-}
-
 int f8_place_eval(const char *tool, struct f8_place *pl, const struct f8_qm *m,
 		  const struct f8_dataset *ds, int32_t *logits, struct f8_cc_stats *total)
 {
@@ -140,7 +127,7 @@ int f8_place_eval(const char *tool, struct f8_place *pl, const struct f8_qm *m,
 		struct f8_err e = { { 0 } };
 		double s;
 
-		to_hwc(ds, done, n, hwc);
+		f8_ds_to_hwc(ds, done, n, hwc);
 		if (f8_cc_session_run(pl->sess, hwc, (int)n, logits + done * m->classes, &st, &e)) {
 			fprintf(stderr, "\n%s: %s: images %zu-%zu: %s\n", tool, pl->name, done,
 				done + n - 1, e.msg);
