@@ -40,17 +40,9 @@ void f8npu_prog_set_region(struct f8npu_dev *dev, uint32_t r, uint64_t base, uin
 	f8npu_dev_write(dev, F8NPU_REG_REGION_SIZE_HI(r), (uint32_t)(size >> 32));
 }
 
-void f8npu_prog_run_job(struct f8npu_dev *dev, uint64_t cmd_base, uint32_t cmd_size,
-			uint32_t desc_count, uint64_t max_cycles, struct f8npu_job_result *res)
+void f8npu_prog_start_job(struct f8npu_dev *dev, uint64_t cmd_base, uint32_t cmd_size,
+			  uint32_t desc_count)
 {
-	uint64_t spent = 0, slice_cycles;
-	uint32_t irq;
-
-	res->done = false;
-	res->err = 0;
-	res->err_index = 0;
-	res->timed_out = false;
-
 	f8npu_dev_write(dev, F8NPU_REG_IRQ_MASK, F8NPU_IRQ_ALL);
 	f8npu_dev_write(dev, F8NPU_REG_IRQ_STATUS, F8NPU_IRQ_ALL);
 	f8npu_dev_write(dev, F8NPU_REG_CMD_BASE_LO, (uint32_t)cmd_base);
@@ -58,6 +50,38 @@ void f8npu_prog_run_job(struct f8npu_dev *dev, uint64_t cmd_base, uint32_t cmd_s
 	f8npu_dev_write(dev, F8NPU_REG_CMD_SIZE, cmd_size);
 	f8npu_dev_write(dev, F8NPU_REG_CMD_TAIL, desc_count);
 	f8npu_dev_write(dev, F8NPU_REG_CTRL, F8NPU_CTRL_START);
+}
+
+void f8npu_prog_end_job(struct f8npu_dev *dev, uint64_t spent, struct f8npu_job_result *res)
+{
+	uint32_t irq;
+
+	res->cycles = spent;
+	f8npu_prog_read_perf(dev, &res->perf);
+	if (res->timed_out) {
+		f8npu_dev_write(dev, F8NPU_REG_CTRL, F8NPU_CTRL_SOFT_RESET);
+		return;
+	}
+	irq = f8npu_dev_read(dev, F8NPU_REG_IRQ_STATUS);
+	res->done = (irq & F8NPU_IRQ_DONE) != 0;
+	if (irq & F8NPU_IRQ_ERROR) {
+		res->err = f8npu_dev_read(dev, F8NPU_REG_ERR_CODE);
+		res->err_index = f8npu_dev_read(dev, F8NPU_REG_ERR_INDEX);
+	}
+	f8npu_dev_write(dev, F8NPU_REG_IRQ_STATUS, irq);
+}
+
+void f8npu_prog_run_job(struct f8npu_dev *dev, uint64_t cmd_base, uint32_t cmd_size,
+			uint32_t desc_count, uint64_t max_cycles, struct f8npu_job_result *res)
+{
+	uint64_t spent = 0, slice_cycles;
+
+	res->done = false;
+	res->err = 0;
+	res->err_index = 0;
+	res->timed_out = false;
+
+	f8npu_prog_start_job(dev, cmd_base, cmd_size, desc_count);
 
 	while (!f8npu_dev_irq(dev)) {
 		uint64_t slice = max_cycles - spent < F8NPU_PROG_SLICE ? max_cycles - spent : F8NPU_PROG_SLICE;
@@ -79,19 +103,7 @@ void f8npu_prog_run_job(struct f8npu_dev *dev, uint64_t cmd_base, uint32_t cmd_s
 			break;
 		}
 	}
-	res->cycles = spent;
-	f8npu_prog_read_perf(dev, &res->perf);
-	if (res->timed_out) {
-		f8npu_dev_write(dev, F8NPU_REG_CTRL, F8NPU_CTRL_SOFT_RESET);
-		return;
-	}
-	irq = f8npu_dev_read(dev, F8NPU_REG_IRQ_STATUS);
-	res->done = (irq & F8NPU_IRQ_DONE) != 0;
-	if (irq & F8NPU_IRQ_ERROR) {
-		res->err = f8npu_dev_read(dev, F8NPU_REG_ERR_CODE);
-		res->err_index = f8npu_dev_read(dev, F8NPU_REG_ERR_INDEX);
-	}
-	f8npu_dev_write(dev, F8NPU_REG_IRQ_STATUS, irq);
+	f8npu_prog_end_job(dev, spent, res);
 }
 
 static uint64_t read64(struct f8npu_dev *dev, uint32_t lo)

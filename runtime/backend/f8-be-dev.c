@@ -109,15 +109,8 @@ static void f8_be_run_predicted(struct f8_be_dev *d, const struct f8_be_job *job
 	struct f8npu_dev *dev = d->dev;
 	uint64_t spent = 0, step;
 	bool header = true;
-	uint32_t irq;
 
-	f8npu_dev_write(dev, F8NPU_REG_IRQ_MASK, F8NPU_IRQ_ALL);
-	f8npu_dev_write(dev, F8NPU_REG_IRQ_STATUS, F8NPU_IRQ_ALL);
-	f8npu_dev_write(dev, F8NPU_REG_CMD_BASE_LO, (uint32_t)rt->cmd_base);
-	f8npu_dev_write(dev, F8NPU_REG_CMD_BASE_HI, (uint32_t)(rt->cmd_base >> 32));
-	f8npu_dev_write(dev, F8NPU_REG_CMD_SIZE, rt->cmd_size);
-	f8npu_dev_write(dev, F8NPU_REG_CMD_TAIL, desc_count);
-	f8npu_dev_write(dev, F8NPU_REG_CTRL, F8NPU_CTRL_START);
+	f8npu_prog_start_job(dev, rt->cmd_base, rt->cmd_size, desc_count);
 	while (!f8npu_dev_irq(dev)) {
 		if (f8_be_next_cycles(d, job, rt, header) > budget - spent) {
 			res->timed_out = true;
@@ -134,19 +127,7 @@ static void f8_be_run_predicted(struct f8_be_dev *d, const struct f8_be_job *job
 		spent += step;
 		header = false;
 	}
-	res->cycles = spent;
-	f8npu_prog_read_perf(dev, &res->perf);
-	if (res->timed_out) {
-		f8npu_dev_write(dev, F8NPU_REG_CTRL, F8NPU_CTRL_SOFT_RESET);
-		return;
-	}
-	irq = f8npu_dev_read(dev, F8NPU_REG_IRQ_STATUS);
-	res->done = (irq & F8NPU_IRQ_DONE) != 0;
-	if (irq & F8NPU_IRQ_ERROR) {
-		res->err = f8npu_dev_read(dev, F8NPU_REG_ERR_CODE);
-		res->err_index = f8npu_dev_read(dev, F8NPU_REG_ERR_INDEX);
-	}
-	f8npu_dev_write(dev, F8NPU_REG_IRQ_STATUS, irq);
+	f8npu_prog_end_job(dev, spent, res);
 }
 
 int f8_be_dev_submit(struct f8_be_dev *d, const struct f8_be_job *job,

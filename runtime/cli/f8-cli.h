@@ -56,6 +56,8 @@ struct f8_dataset;
 enum f8_int_backend { F8_INT_REF, F8_INT_CPU };
 int f8_int_eval(const char *tool, const struct f8_qm *m, const struct f8_dataset *ds,
 		int32_t *logits, enum f8_int_backend backend);
+/* 0 if @ds has the model's image shape and class count, else -1 with a message. */
+int f8_ds_fits(const char *tool, const struct f8_qm *m, const struct f8_dataset *ds);
 /* Images [first, first + n) of @ds (planes [c][h][w]) into @hwc ([n][h][w][c]). */
 void f8_ds_to_hwc(const struct f8_dataset *ds, size_t first, size_t n, uint8_t *hwc);
 int f8_int_top1(const struct f8_qm *m, const struct f8_dataset *ds, const int32_t *logits);

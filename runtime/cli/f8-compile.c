@@ -48,8 +48,7 @@ int f8_cmd_compile(int argc, char **argv)
 	struct f8_qm_file qf;
 	struct f8_be *be = NULL;
 	struct f8_cc_prog *p = NULL;
-	const struct f8_cc_opts o0 = { 0 };
-	struct f8_cc_opts o = o0;
+	struct f8_cc_opts o = { 0 };
 	struct f8_err e = { { 0 } };
 	int c, rc = F8_EXIT_USAGE;
 

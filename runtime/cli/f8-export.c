@@ -88,6 +88,25 @@ void f8_export_for(struct f8_export_cfg *cfg, const struct f8_net *net, const ch
 }
 
 /* The trained PACT clip levels: each alpha, the layers whose input it clips. */
+/* Encode @m, write it to @out atomically (*@len bytes) and print its layer table. */
+static int write_model(const char *out, const struct f8_qm *m, size_t *len)
+{
+	struct f8_qm_error qe;
+	uint8_t *img = NULL;
+	int rc = -1;
+
+	if (f8_qm_encode(m, &img, len, &qe)) {
+		fprintf(stderr, "f8 export: cannot encode: %s\n", qe.what);
+		return -1;
+	}
+	if (!f8_file_write_atomic(out, img, *len)) {
+		print_layers(m);
+		rc = 0;
+	}
+	free(img);
+	return rc;
+}
+
 static void print_clips(const struct f8_net *net)
 {
 	int k, i;
@@ -109,9 +128,7 @@ static int export_random(bool random, const char *model, uint64_t seed, const ch
 			 const char *out, bool no_ckpt)
 {
 	struct f8_qm_owned qm = { 0 };
-	struct f8_qm_error qe;
 	struct f8_err err = { { 0 } };
-	uint8_t *img = NULL;
 	size_t len = 0;
 	char *text;
 	int rc = F8_EXIT_USAGE;
@@ -136,17 +153,11 @@ static int export_random(bool random, const char *model, uint64_t seed, const ch
 		fprintf(stderr, "f8 export: %s: %s\n", model, err.msg);
 		goto out;
 	}
-	if (f8_qm_encode(&qm.m, &img, &len, &qe)) {
-		fprintf(stderr, "f8 export: cannot encode: %s\n", qe.what);
+	if (write_model(out, &qm.m, &len))
 		goto out;
-	}
-	if (f8_file_write_atomic(out, img, len))
-		goto out;
-	print_layers(&qm.m);
 	printf("wrote %s: %u nodes, %zu bytes\n", out, qm.m.nnodes, len);
 	rc = fflush(stdout) ? F8_EXIT_USAGE : F8_EXIT_OK;
 out:
-	free(img);
 	f8_qm_owned_free(&qm);
 	free(text);
 	return rc;
@@ -173,9 +184,7 @@ int f8_cmd_export(int argc, char **argv)
 	struct f8_train_state st = { 0 };
 	struct f8_dataset ds = { 0 };
 	struct f8_qm_owned qm = { 0 };
-	struct f8_qm_error qe;
 	struct f8_err err = { { 0 } };
-	uint8_t *img = NULL;
 	size_t len = 0;
 	int c, rc = F8_EXIT_USAGE;
 
@@ -246,19 +255,13 @@ int f8_cmd_export(int argc, char **argv)
 		fprintf(stderr, "f8 export: %s\n", err.msg);
 		goto out;
 	}
-	if (f8_qm_encode(&qm.m, &img, &len, &qe)) {
-		fprintf(stderr, "f8 export: cannot encode: %s\n", qe.what);
+	if (write_model(out, &qm.m, &len))
 		goto out;
-	}
-	if (f8_file_write_atomic(out, img, len))
-		goto out;
-	print_layers(&qm.m);
 	if (f8_net_quant_trained(net))
 		print_clips(net);
 	printf("wrote %s: %u nodes, %zu bytes\n", out, qm.m.nnodes, len);
 	rc = fflush(stdout) ? F8_EXIT_USAGE : F8_EXIT_OK;
 out:
-	free(img);
 	f8_qm_owned_free(&qm);
 	f8_dataset_free(&ds);
 	f8_train_state_free(&st);

@@ -31,6 +31,18 @@ struct eval_job {
 
 #define F8_EVAL_CPU_BATCH 8 /* images per f8_cpu_forward call */
 
+int f8_ds_fits(const char *tool, const struct f8_qm *m, const struct f8_dataset *ds)
+{
+	if (ds->c != (int)m->nodes[0].c || ds->h != (int)m->nodes[0].h ||
+	    ds->w != (int)m->nodes[0].w || (uint32_t)ds->classes != m->classes) {
+		fprintf(stderr, "%s: the model takes %ux%ux%u images and %u classes, the test set has %dx%dx%d and %d\n",
+			tool, m->nodes[0].c, m->nodes[0].h, m->nodes[0].w, m->classes, ds->c, ds->h,
+			ds->w, ds->classes);
+		return -1;
+	}
+	return 0;
+}
+
 void f8_ds_to_hwc(const struct f8_dataset *ds, size_t first, size_t n, uint8_t *hwc)
 {
 	const size_t plane = (size_t)ds->h * ds->w, img = plane * ds->c;
@@ -76,13 +88,8 @@ int f8_int_eval(const char *tool, const struct f8_qm *m, const struct f8_dataset
 	size_t done, chunk = 200;
 	int rc = -1;
 
-	if (ds->c != (int)m->nodes[0].c || ds->h != (int)m->nodes[0].h ||
-	    ds->w != (int)m->nodes[0].w || (uint32_t)ds->classes != m->classes) {
-		fprintf(stderr, "%s: the model takes %ux%ux%u images and %u classes, the test set has %dx%dx%d and %d\n",
-			tool, m->nodes[0].c, m->nodes[0].h, m->nodes[0].w, m->classes, ds->c, ds->h,
-			ds->w, ds->classes);
+	if (f8_ds_fits(tool, m, ds))
 		return -1;
-	}
 	if (backend == F8_INT_CPU) {
 		if (f8_cpu_create(m, F8_CPU_ISA_AUTO, &cpu)) {
 			fprintf(stderr, "%s: out of memory for the CPU backend\n", tool);

@@ -20,7 +20,7 @@
 #include "f8-cpu.h"
 #include "f8-data.h"
 
-static int place_device(const char *tool, const char *spec, const struct f8_qm *m, uint32_t batch,
+static int place_device(const char *spec, const struct f8_qm *m, uint32_t batch,
 			struct f8_place *pl, struct f8_err *e)
 {
 	const struct f8_cc_opts o = { .batch = batch };
@@ -39,7 +39,6 @@ static int place_device(const char *tool, const char *spec, const struct f8_qm *
 		pl->be = NULL;
 		return st;
 	}
-	(void)tool;
 	pl->kind = F8_PLACE_DEVICE;
 	snprintf(pl->name, sizeof(pl->name), "%s", pl->be->spec);
 	return F8_OK;
@@ -70,7 +69,7 @@ int f8_place_open(const char *tool, const char *spec, const struct f8_qm *m, uin
 	}
 	if (!strcmp(spec, "auto")) {
 		/* Simulators are not devices to run on for speed: auto takes real hardware only. */
-		if (!place_device(tool, "kmod", m, batch, pl, &e)) {
+		if (!place_device("kmod", m, batch, pl, &e)) {
 			snprintf(pl->why, sizeof(pl->why), "auto: the device accepts every layer");
 			return 0;
 		}
@@ -78,7 +77,7 @@ int f8_place_open(const char *tool, const char *spec, const struct f8_qm *m, uin
 		snprintf(pl->why, sizeof(pl->why), "auto: no device (%s)", e.msg);
 		return 0;
 	}
-	if (place_device(tool, spec, m, batch, pl, &e)) {
+	if (place_device(spec, m, batch, pl, &e)) {
 		fprintf(stderr, "%s: --backend %s: %s\n", tool, spec, e.msg);
 		return -1;
 	}
@@ -105,13 +104,8 @@ int f8_place_eval(const char *tool, struct f8_place *pl, const struct f8_qm *m,
 
 	if (pl->kind != F8_PLACE_DEVICE)
 		return f8_int_eval(tool, m, ds, logits, pl->kind == F8_PLACE_CPU ? F8_INT_CPU : F8_INT_REF);
-	if (ds->c != (int)m->nodes[0].c || ds->h != (int)m->nodes[0].h ||
-	    ds->w != (int)m->nodes[0].w || (uint32_t)ds->classes != m->classes) {
-		fprintf(stderr, "%s: the model takes %ux%ux%u images and %u classes, the test set has %dx%dx%d and %d\n",
-			tool, m->nodes[0].c, m->nodes[0].h, m->nodes[0].w, m->classes, ds->c, ds->h,
-			ds->w, ds->classes);
+	if (f8_ds_fits(tool, m, ds))
 		return -1;
-	}
 	chunk = pl->prog->batch;
 	hwc = malloc(img * chunk);
 	if (!hwc) {

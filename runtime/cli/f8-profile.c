@@ -40,7 +40,7 @@ static int fill_input(const char *data, const struct f8_cc_prog *p, uint8_t *hwc
 	const size_t img = (size_t)p->in_h * p->in_w * p->in_c;
 	struct f8_dataset ds = { 0 };
 	struct f8_err e = { { 0 } };
-	uint32_t s = 12345, i, b, c;
+	uint32_t s = 12345, b;
 	size_t q;
 
 	if (p->in_c == 1 && p->in_h == 28 && p->in_w == 28 && !f8_fmnist_load(&ds, data, false, &e)) {
@@ -57,8 +57,6 @@ static int fill_input(const char *data, const struct f8_cc_prog *p, uint8_t *hwc
 		s = s * 1103515245u + 12345u;
 		hwc[q] = (uint8_t)(s >> 16);
 	}
-	(void)i;
-	(void)c;
 	return 0;
 }
 

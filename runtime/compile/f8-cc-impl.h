@@ -75,4 +75,14 @@ int f8_cc_lower(struct cc *cc);
 uint64_t f8_cc_plan(struct f8_cc_buf *bufs, uint32_t nbufs);
 int f8_cc_encode(struct cc *cc, struct f8_cc_prog *p);
 
+/* A program's buffers on a backend (f8-cc-run.c); the profiler (f8-cc-profile.c) runs its
+ * descriptors one by one on them. */
+struct f8_cc_session {
+	struct f8_be *be;
+	const struct f8_cc_prog *p;
+	struct f8_be_buf cmd;
+	struct f8_be_buf reg[F8_CC_REGIONS];
+	bool have_cmd, have[F8_CC_REGIONS];
+};
+
 #endif

@@ -43,32 +43,30 @@ static uint32_t one_desc_stream(const struct f8_cc_prog *p, int64_t i, uint8_t *
 int f8_cc_profile(struct f8_be *be, const struct f8_cc_prog *p, const uint8_t *pixels_hwc,
 		  struct f8npu_perf *per_desc, int32_t *logits, struct f8_err *e)
 {
-	struct f8_be_buf cmd, reg[F8_CC_REGIONS];
+	struct f8_cc_session *s;
+	struct f8_be_buf cmd;
 	struct f8_be_job job;
 	struct f8npu_job_result res;
 	struct f8npu_perf empty;
-	int r, nreg = 0, rc;
+	int r, rc;
 	int64_t i;
 	size_t q;
 
 	if (!be || !p || !pixels_hwc || !per_desc)
 		return f8_fail(e, F8_ERR_MISUSE, "f8_cc_profile: NULL argument");
-	rc = f8_be_alloc(be, F8NPU_CMD_HEADER_SIZE + 2 * F8NPU_CMD_DESC_SIZE, &cmd, e);
+	/* the program's session (weights and biases written once), and a two-descriptor stream */
+	rc = f8_cc_session_open(be, p, &s, e);
 	if (rc)
 		return rc;
-	for (r = 0; r < F8_CC_REGIONS; r++, nreg++) {
-		rc = f8_be_alloc(be, p->region_size[r], &reg[r], e);
-		if (rc)
-			goto out;
-	}
-	memcpy(reg[F8_CC_R_WEIGHTS].ptr, p->weights, p->region_size[F8_CC_R_WEIGHTS]);
-	memcpy(reg[F8_CC_R_BIAS].ptr, p->bias, p->region_size[F8_CC_R_BIAS]);
-	memcpy(reg[F8_CC_R_INPUT].ptr, pixels_hwc,
+	rc = f8_be_alloc(be, F8NPU_CMD_HEADER_SIZE + 2 * F8NPU_CMD_DESC_SIZE, &cmd, e);
+	if (rc)
+		goto close;
+	memcpy(s->reg[F8_CC_R_INPUT].ptr, pixels_hwc,
 	       (size_t)p->batch * p->in_h * p->in_w * p->in_c);
 	memset(&job, 0, sizeof(job));
 	job.cmd = &cmd;
 	for (r = 0; r < F8_CC_REGIONS; r++)
-		job.region[r] = &reg[r];
+		job.region[r] = &s->reg[r];
 	/* i = -1: the empty job; then every descriptor but the final END */
 	for (i = -1; i < (int64_t)p->ndesc - 1; i++) {
 		job.cmd_size = one_desc_stream(p, i, cmd.ptr);
@@ -92,11 +90,12 @@ int f8_cc_profile(struct f8_be *be, const struct f8_cc_prog *p, const uint8_t *p
 	per_desc[p->ndesc - 1] = empty; /* END: the header and END's own fetch */
 	if (logits)
 		for (q = 0; q < (size_t)p->batch * p->classes; q++)
-			logits[q] = (int32_t)f8npu_load(reg[F8_CC_R_LOGITS].ptr + 4 * q, F8NPU_TYPE_S32);
+			logits[q] = (int32_t)f8npu_load(s->reg[F8_CC_R_LOGITS].ptr + 4 * q,
+							F8NPU_TYPE_S32);
 	rc = F8_OK;
 out:
-	while (nreg-- > 0)
-		f8_be_free(be, &reg[nreg]);
 	f8_be_free(be, &cmd);
+close:
+	f8_cc_session_close(s);
 	return rc;
 }

@@ -12,14 +12,6 @@
 #include "f8-cc-impl.h"
 #include "f8npu_arith.h"
 
-struct f8_cc_session {
-	struct f8_be *be;
-	const struct f8_cc_prog *p;
-	struct f8_be_buf cmd;
-	struct f8_be_buf reg[F8_CC_REGIONS];
-	bool have_cmd, have[F8_CC_REGIONS];
-};
-
 void f8_cc_session_close(struct f8_cc_session *s)
 {
 	int r;

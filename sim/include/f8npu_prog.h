@@ -60,6 +60,17 @@ void f8npu_prog_set_region(struct f8npu_dev *dev, uint32_t r, uint64_t base, uin
 void f8npu_prog_run_job(struct f8npu_dev *dev, uint64_t cmd_base, uint32_t cmd_size,
 			uint32_t desc_count, uint64_t max_cycles, struct f8npu_job_result *res);
 
+/*
+ * The two halves of f8npu_prog_run_job, for a runner that advances the device itself (the
+ * budgeted runner of runtime/backend): start unmasks both interrupts, clears them, points
+ * the queue at the stream, rings TAIL = @desc_count and starts; end stores @spent and the
+ * counters into @res, soft-resets the device if @res->timed_out, else reads how the job
+ * ended and acknowledges the interrupt.
+ */
+void f8npu_prog_start_job(struct f8npu_dev *dev, uint64_t cmd_base, uint32_t cmd_size,
+			  uint32_t desc_count);
+void f8npu_prog_end_job(struct f8npu_dev *dev, uint64_t spent, struct f8npu_job_result *res);
+
 void f8npu_prog_read_perf(struct f8npu_dev *dev, struct f8npu_perf *perf);
 
 /* Name of an error code ("OOB_READ"), "?" if unknown. */
