@@ -66,6 +66,7 @@ help:
 	@echo "make unit-blas-cores  the training suites under each OpenBLAS core type (part of check)"
 	@echo "make rtl-check  RTL gates: lint, synthesis, unit benches, co-simulation (part of check)"
 	@echo "make cosim   RTL against the functional model, COSIM_SEED=n COSIM_CASES=n"
+	@echo "make vm-check   the VM tests: Debian's kernel in QEMU, modules loaded, test programs inside"
 
 deps:
 	@scripts/deps.sh
@@ -224,6 +225,6 @@ clean:
 	rm -rf $(BUILD)
 
 # The RTL's build, tests and bench (each file says what it provides).
-include mk/rtl.mk mk/regs.mk mk/validate.mk mk/axi.mk mk/gates.mk mk/cosim.mk mk/bench.mk mk/train.mk
+include mk/rtl.mk mk/regs.mk mk/validate.mk mk/axi.mk mk/gates.mk mk/cosim.mk mk/bench.mk mk/train.mk mk/vm.mk
 
 -include $(shell find $(BUILD) -name '*.d' -not -path '$(BUILD)/rtl*' 2>/dev/null)

@@ -1,0 +1,35 @@
+# The VM tests (tests/vm/, docs/testing.md "VM tests"): Debian's kernel booted in QEMU (TCG)
+# with a busybox initramfs, modules loaded, static test programs run inside.
+# Included by the top Makefile after its own definitions (BUILD, CC, CFLAGS, WARN, CPPFLAGS_F8).
+#
+#   make vm-check       the harness's smoke test, then (once the driver exists) the driver's tests
+#   make vm-smoke       the harness proves itself: drm.ko + drm_shmem_helper.ko from the image,
+#                       a static program inside checks they are live; then a failing step and a
+#                       kernel stack trace (sysrq l) must each make the harness fail
+#
+# The kernel image is fetched once into $(VM_CACHE) (apt-get download, ~70 MB, a few seconds).
+
+VM_CACHE   ?= $(BUILD)/vm
+VM_TIMEOUT ?= 300
+VM_RUN     := tests/vm/run-vm.sh --cache $(VM_CACHE) --timeout $(VM_TIMEOUT)
+
+.PHONY: vm-check vm-smoke
+
+# Test programs run in an initramfs without libc: static, the project's flags.
+$(BUILD)/vm/bin/%: tests/vm/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_F8) $(CFLAGS) $(WARN) -static -o $@ $<
+
+vm-smoke: $(BUILD)/vm/bin/vm-smoke
+	$(VM_RUN) --file $<=/bin/vm-smoke --run 'vm-smoke:vm-smoke drm drm_shmem_helper'
+	@echo "vm-smoke: a failing step and a kernel stack trace must fail the run"
+	@if $(VM_RUN) --kmod none --run 'must-fail:false' --run 'trace:echo l >/proc/sysrq-trigger' \
+	  >$(VM_CACHE)/selftest.log 2>&1; then \
+	  cat $(VM_CACHE)/selftest.log; echo "vm-smoke: the harness passed a bad run"; exit 1; fi
+	@grep -q '^  FAIL must-fail (exit status 1)' $(VM_CACHE)/selftest.log && \
+	  grep -q '^  PASS trace' $(VM_CACHE)/selftest.log && \
+	  grep -q '^  FAIL kernel reports:' $(VM_CACHE)/selftest.log || \
+	  { cat $(VM_CACHE)/selftest.log; echo "vm-smoke: the harness missed the failing step or the trace"; exit 1; }
+	@echo "vm-smoke: the harness fails on a failing step and on a kernel trace, as it must"
+
+vm-check: vm-smoke
