@@ -8,6 +8,7 @@
  *
  * Freestanding: no libc calls, no allocation.
  */
+#include "f8npu_div64.h"
 #include "f8npu_model.h"
 #include "f8npu_ref.h"
 #include "f8npu_validate.h"
@@ -58,9 +59,9 @@ static struct f8npu_model *to_model(struct f8npu_dev *dev)
 	return (struct f8npu_model *)dev;
 }
 
-static uint64_t ceil_div(uint64_t a, uint64_t b)
+static uint64_t ceil_div(uint64_t a, uint32_t b)
 {
-	return (a + b - 1) / b;
+	return f8npu_div_u64(a + b - 1, b);
 }
 
 static uint64_t max_u64(uint64_t a, uint64_t b)
@@ -147,7 +148,7 @@ static void cost_desc(const struct f8npu_model_config *cfg, const struct f8npu_d
 
 	/* Input traffic: each output row fetches its kh input rows, only the needed columns. */
 	if (d->opcode != F8NPU_OP_ADD)
-		t_src = src / ((uint64_t)d->stride_h * d->stride_w) * d->kernel_h *
+		t_src = f8npu_div_u64(src, (uint32_t)d->stride_h * d->stride_w) * d->kernel_h *
 			(d->kernel_w < d->stride_w ? d->kernel_w : d->stride_w);
 
 	switch (d->opcode) {
@@ -242,8 +243,7 @@ static uint64_t step_header(struct f8npu_model *m)
 	struct f8npu_cmd_header h;
 	const uint8_t *p;
 	uint64_t cycles;
-	uint32_t err = F8NPU_ERR_NONE;
-	unsigned int i;
+	uint32_t err;
 
 	if (m->regions.cmd_size < F8NPU_CMD_HEADER_SIZE) {
 		job_stop(m, F8NPU_ERR_CMD_OOB, F8NPU_ERR_INDEX_HEADER);
@@ -257,17 +257,7 @@ static uint64_t step_header(struct f8npu_model *m)
 	copy_in(&h, p, sizeof(h));
 	cycles = cost_fetch(m, F8NPU_CMD_HEADER_SIZE);
 
-	if (h.magic != F8NPU_CMD_MAGIC)
-		err = F8NPU_ERR_BAD_MAGIC;
-	else if (h.version_major != F8NPU_CMD_VERSION_MAJOR || h.version_minor > F8NPU_CMD_VERSION_MINOR)
-		err = F8NPU_ERR_BAD_VERSION;
-	else if (h.desc_size != F8NPU_CMD_DESC_SIZE)
-		err = F8NPU_ERR_BAD_HEADER;
-	for (i = 0; !err && i < 4; i++)
-		if (h.reserved[i])
-			err = F8NPU_ERR_BAD_HEADER;
-	if (!err && F8NPU_CMD_HEADER_SIZE + (uint64_t)h.desc_count * F8NPU_CMD_DESC_SIZE > m->regions.cmd_size)
-		err = F8NPU_ERR_BAD_HEADER;
+	err = f8npu_validate_header(&h, m->regions.cmd_size);
 	if (err) {
 		job_stop(m, err, F8NPU_ERR_INDEX_HEADER);
 		return cycles;

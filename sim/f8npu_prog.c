@@ -52,23 +52,41 @@ void f8npu_prog_start_job(struct f8npu_dev *dev, uint64_t cmd_base, uint32_t cmd
 	f8npu_dev_write(dev, F8NPU_REG_CTRL, F8NPU_CTRL_START);
 }
 
-void f8npu_prog_end_job(struct f8npu_dev *dev, uint64_t spent, struct f8npu_job_result *res)
+uint32_t f8npu_prog_irq(struct f8npu_dev *dev)
 {
-	uint32_t irq;
+	uint32_t events = f8npu_dev_read(dev, F8NPU_REG_IRQ_STATUS) & f8npu_dev_read(dev, F8NPU_REG_IRQ_MASK);
 
-	res->cycles = spent;
+	if (events)
+		f8npu_dev_write(dev, F8NPU_REG_IRQ_STATUS, events);
+	return events;
+}
+
+void f8npu_prog_complete_job(struct f8npu_dev *dev, uint32_t events, struct f8npu_job_result *res)
+{
 	f8npu_prog_read_perf(dev, &res->perf);
-	if (res->timed_out) {
-		f8npu_dev_write(dev, F8NPU_REG_CTRL, F8NPU_CTRL_SOFT_RESET);
-		return;
-	}
-	irq = f8npu_dev_read(dev, F8NPU_REG_IRQ_STATUS);
-	res->done = (irq & F8NPU_IRQ_DONE) != 0;
-	if (irq & F8NPU_IRQ_ERROR) {
+	res->done = (events & F8NPU_IRQ_DONE) != 0;
+	res->err = 0;
+	res->err_index = 0;
+	if (events & F8NPU_IRQ_ERROR) {
 		res->err = f8npu_dev_read(dev, F8NPU_REG_ERR_CODE);
 		res->err_index = f8npu_dev_read(dev, F8NPU_REG_ERR_INDEX);
 	}
-	f8npu_dev_write(dev, F8NPU_REG_IRQ_STATUS, irq);
+}
+
+void f8npu_prog_reset(struct f8npu_dev *dev)
+{
+	f8npu_dev_write(dev, F8NPU_REG_CTRL, F8NPU_CTRL_SOFT_RESET);
+}
+
+void f8npu_prog_end_job(struct f8npu_dev *dev, uint64_t spent, struct f8npu_job_result *res)
+{
+	res->cycles = spent;
+	if (res->timed_out) {
+		f8npu_prog_read_perf(dev, &res->perf);
+		f8npu_prog_reset(dev);
+		return;
+	}
+	f8npu_prog_complete_job(dev, f8npu_prog_irq(dev), res);
 }
 
 void f8npu_prog_run_job(struct f8npu_dev *dev, uint64_t cmd_base, uint32_t cmd_size,

@@ -357,3 +357,16 @@ uint32_t f8npu_validate_desc(const struct f8npu_desc *d, const struct f8npu_regi
 		err = check_overlap(d, rt, plan);
 	return err;
 }
+
+uint32_t f8npu_validate_header(const struct f8npu_cmd_header *h, uint32_t cmd_size)
+{
+	if (h->magic != F8NPU_CMD_MAGIC)
+		return F8NPU_ERR_BAD_MAGIC;
+	if (h->version_major != F8NPU_CMD_VERSION_MAJOR || h->version_minor > F8NPU_CMD_VERSION_MINOR)
+		return F8NPU_ERR_BAD_VERSION;
+	if (h->desc_size != F8NPU_CMD_DESC_SIZE || !bytes_zero(h->reserved, sizeof(h->reserved)))
+		return F8NPU_ERR_BAD_HEADER;
+	if (F8NPU_CMD_HEADER_SIZE + (uint64_t)h->desc_count * F8NPU_CMD_DESC_SIZE > cmd_size)
+		return F8NPU_ERR_BAD_HEADER;
+	return F8NPU_ERR_NONE;
+}

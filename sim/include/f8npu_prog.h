@@ -71,6 +71,20 @@ void f8npu_prog_start_job(struct f8npu_dev *dev, uint64_t cmd_base, uint32_t cmd
 			  uint32_t desc_count);
 void f8npu_prog_end_job(struct f8npu_dev *dev, uint64_t spent, struct f8npu_job_result *res);
 
+/*
+ * The interrupt-driven halves of a job, for a driver whose device runs by itself (the kernel
+ * module): f8npu_prog_start_job() submits; then, from the interrupt handler,
+ * f8npu_prog_irq() returns the events that are ours (IRQ_STATUS & IRQ_MASK, F8NPU_IRQ_*),
+ * acknowledged, 0 when the interrupt is not ours (a shared line); f8npu_prog_complete_job()
+ * fills @res from those events: done, the error code and index, the counters (not
+ * @res->cycles). f8npu_prog_end_job() is irq + complete, or the reset after a timeout.
+ */
+uint32_t f8npu_prog_irq(struct f8npu_dev *dev);
+void f8npu_prog_complete_job(struct f8npu_dev *dev, uint32_t events, struct f8npu_job_result *res);
+
+/* Stop whatever runs and return every register to its reset value (CTRL.SOFT_RESET). */
+void f8npu_prog_reset(struct f8npu_dev *dev);
+
 void f8npu_prog_read_perf(struct f8npu_dev *dev, struct f8npu_perf *perf);
 
 /* Name of an error code ("OOB_READ"), "?" if unknown. */

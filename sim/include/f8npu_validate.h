@@ -61,6 +61,15 @@ struct f8npu_plan {
 uint32_t f8npu_validate_desc(const struct f8npu_desc *d, const struct f8npu_region_table *rt,
 			     uint32_t cap_ops, struct f8npu_plan *plan);
 
+/*
+ * Check a stream's header (docs/isa.md: magic, version against the one this
+ * code implements, desc_size, reserved bytes, desc_count descriptors within
+ * @cmd_size >= F8NPU_CMD_HEADER_SIZE bytes): F8NPU_ERR_NONE, BAD_MAGIC,
+ * BAD_VERSION or BAD_HEADER. The model's header step and the kernel's submit
+ * check are this one function.
+ */
+uint32_t f8npu_validate_header(const struct f8npu_cmd_header *h, uint32_t cmd_size);
+
 /* Footprint extent of a tensor reference (isa.md §2), in bytes. */
 uint64_t f8npu_tensor_extent(const struct f8npu_tensor_ref *t);
 
