@@ -1,0 +1,68 @@
+# The kernel module f8npu.ko (driver/ + sim/'s freestanding core, docs/driver.md) and its static
+# gates. Included by the top Makefile after its own definitions (BUILD, CORE_SRCS).
+#
+#   make module             build against Debian's 6.1 headers with W=1; fails on any warning
+#   make module-sparse      the same sources through sparse (C=2); fails on any sparse warning
+#   make module-checkpatch  checkpatch.pl --strict --no-tree on driver/ and uapi/f8npu_drm.h,
+#                           with the exceptions of docs/driver.md ("checkpatch")
+#   KVER=... / KDIR=...     another kernel's headers (default: linux-headers-amd64's)
+#
+# Kbuild writes its objects next to the sources, so the module is built in $(MOD_DIR), a tree of
+# symlinks to the sources (the files themselves are compiled, never copied).
+
+KVER ?= $(shell dpkg-query -W -f='$${Depends}' linux-headers-amd64 2>/dev/null | sed -E 's/^linux-headers-([^ ,]+).*/\1/')
+KDIR ?= /usr/src/linux-headers-$(KVER)
+MOD_DIR   := $(abspath $(BUILD))/module
+MOD_FILES := Kbuild $(wildcard driver/*.c driver/*.h) $(CORE_SRCS)
+# The kernel's make must not see this make's command-line variables (BUILD=...).
+KMAKE := MAKEFLAGS= MAKEOVERRIDES= $(MAKE) -j2 -C $(KDIR) M=$(MOD_DIR)
+
+CHECKPATCH_DIR   := $(abspath $(BUILD))/checkpatch
+CHECKPATCH       := $(CHECKPATCH_DIR)/scripts/checkpatch.pl
+# Exceptions, each with its reason in docs/driver.md ("checkpatch").
+CHECKPATCH_IGNORE := 
+
+.PHONY: module module-tree module-sparse module-checkpatch module-clean
+
+module-tree:
+	@test -d $(KDIR) || { echo "module: no kernel headers in $(KDIR) (make deps)"; exit 1; }
+	@mkdir -p $(MOD_DIR)/driver $(MOD_DIR)/sim
+	@for f in $(MOD_FILES); do ln -sfn $(CURDIR)/$$f $(MOD_DIR)/$$f; done
+	@ln -sfn $(CURDIR)/sim/include $(MOD_DIR)/sim/include
+	@ln -sfn $(CURDIR)/uapi $(MOD_DIR)/uapi
+
+# From clean each time: a warning in an unchanged file must still fail the gate.
+module: module-tree
+	@$(KMAKE) clean >/dev/null
+	@rc=0; $(KMAKE) W=1 modules >$(MOD_DIR)/module.log 2>&1 || rc=$$?; \
+	cat $(MOD_DIR)/module.log; [ $$rc -eq 0 ] || exit $$rc; \
+	if grep -q 'warning:' $(MOD_DIR)/module.log; then echo "module: warnings (W=1)"; exit 1; fi
+	@echo "module: $(MOD_DIR)/f8npu.ko for $(KVER), no warning with W=1"
+
+module-sparse: module-tree
+	@command -v sparse >/dev/null || { echo "module-sparse: no sparse (make deps)"; exit 1; }
+	@rc=0; $(KMAKE) C=2 modules >$(MOD_DIR)/sparse.log 2>&1 || rc=$$?; \
+	cat $(MOD_DIR)/sparse.log; [ $$rc -eq 0 ] || exit $$rc; \
+	if grep -q 'warning:' $(MOD_DIR)/sparse.log; then echo "module-sparse: sparse warnings"; exit 1; fi
+	@echo "module-sparse: sparse (C=2) finds nothing in the module's sources"
+
+# checkpatch.pl is not in the headers package: take it from linux-source-6.1 (apt-get download,
+# never installed), once.
+$(CHECKPATCH):
+	@mkdir -p $(CHECKPATCH_DIR)/deb
+	cd $(CHECKPATCH_DIR)/deb && apt-get download -q linux-source-6.1
+	dpkg-deb --fsys-tarfile $(CHECKPATCH_DIR)/deb/linux-source-6.1_*.deb | \
+	  tar -xO --wildcards './usr/src/linux-source-6.1.tar.*' | \
+	  tar -xJ -C $(CHECKPATCH_DIR) --strip-components=1 linux-source-6.1/scripts/checkpatch.pl \
+	    linux-source-6.1/scripts/spelling.txt linux-source-6.1/scripts/const_structs.checkpatch
+	rm -rf $(CHECKPATCH_DIR)/deb
+	@test -f $@
+
+module-checkpatch: $(CHECKPATCH)
+	perl $(CHECKPATCH) --strict --no-tree --terse --show-types --max-line-length=100 \
+	  $(if $(strip $(CHECKPATCH_IGNORE)),--ignore $(CHECKPATCH_IGNORE)) \
+	  -f $(wildcard driver/*.c driver/*.h) uapi/f8npu_drm.h
+	@echo "module-checkpatch: driver/ and uapi/f8npu_drm.h are checkpatch --strict clean"
+
+module-clean:
+	@if [ -d $(MOD_DIR) ]; then $(KMAKE) clean >/dev/null; fi
