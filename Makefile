@@ -132,15 +132,19 @@ regs-check:
 # The execution core must build without libc (the kernel module will compile it):
 # freestanding, no system headers but the compiler's own, and no symbol from outside it.
 CORE_SRCS := sim/f8npu_model.c sim/f8npu_validate.c sim/f8npu_ref.c sim/f8npu_prog.c
+# Also for 32-bit (-m32: no libgcc helpers such as __udivdi3); the -D__KERNEL__ build is the
+# module's (make module, mk/driver.mk), which compiles these files into f8npu.ko.
 freestanding:
-	@mkdir -p $(BUILD)/freestanding
-	@for f in $(CORE_SRCS); do \
-	  $(CC) -std=c11 -ffreestanding -fno-builtin -nostdinc -isystem $$($(CC) -print-file-name=include) \
-	    -Isim/include -Iuapi $(WARN) -O2 -c $$f -o $(BUILD)/freestanding/$$(basename $$f .c).o || exit 1; \
+	@for abi in 64 32; do \
+	  mkdir -p $(BUILD)/freestanding/m$$abi; \
+	  for f in $(CORE_SRCS); do \
+	    $(CC) -m$$abi -fno-pic -std=c11 -ffreestanding -fno-builtin -nostdinc -isystem $$($(CC) -print-file-name=include) \
+	      -Isim/include -Iuapi $(WARN) -O2 -c $$f -o $(BUILD)/freestanding/m$$abi/$$(basename $$f .c).o || exit 1; \
+	  done; \
+	  ext=$$(nm -u $(BUILD)/freestanding/m$$abi/*.o | awk 'NF == 2 { print $$2 }' | grep -v '^f8npu_' | sort -u); \
+	  if [ -n "$$ext" ]; then echo "freestanding (-m$$abi): the core calls outside itself: $$ext"; exit 1; fi; \
 	done
-	@ext=$$(nm -u $(BUILD)/freestanding/*.o | awk 'NF == 2 { print $$2 }' | grep -v '^f8npu_' | sort -u); \
-	if [ -n "$$ext" ]; then echo "freestanding: the core calls outside itself: $$ext"; exit 1; fi
-	@echo "freestanding: $(words $(CORE_SRCS)) core files build without libc and call nothing outside the core"
+	@echo "freestanding: $(words $(CORE_SRCS)) core files build without libc for 64 and 32 bits and call nothing outside the core"
 
 # Hostile command streams against the model under ASan/UBSan (tests/fuzz/).
 FUZZ_ITERS ?= 20000
@@ -225,6 +229,6 @@ clean:
 	rm -rf $(BUILD)
 
 # The RTL's build, tests and bench (each file says what it provides).
-include mk/rtl.mk mk/regs.mk mk/validate.mk mk/axi.mk mk/gates.mk mk/cosim.mk mk/bench.mk mk/train.mk mk/vm.mk
+include mk/rtl.mk mk/regs.mk mk/validate.mk mk/axi.mk mk/gates.mk mk/cosim.mk mk/bench.mk mk/train.mk mk/vm.mk mk/driver.mk
 
 -include $(shell find $(BUILD) -name '*.d' -not -path '$(BUILD)/rtl*' 2>/dev/null)
