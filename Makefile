@@ -13,9 +13,10 @@ CPPFLAGS_F8 := $(F8_CSTD) -Isim/include -Iuapi -Iruntime/include
 SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 PYTHON  ?= /usr/bin/python3
-# The training engine (runtime/train/, libf8) uses OpenBLAS, zlib and threads.
+# The training engine (runtime/train/, libf8) uses OpenBLAS, zlib and threads; f8 dtbo libfdt
+# (no pkg-config file in Debian 12).
 BLAS_CFLAGS = $(shell pkg-config --cflags openblas 2>/dev/null)
-TRAIN_LIBS  = $(shell pkg-config --libs openblas 2>/dev/null || echo -lopenblas) -lz -lpthread -lm
+TRAIN_LIBS  = $(shell pkg-config --libs openblas 2>/dev/null || echo -lopenblas) -lz -lpthread -lm -lfdt
 
 # Functional model and its host-side helpers (sim/), shared by everything.
 SIM_SRCS := sim/f8npu_model.c sim/f8npu_validate.c sim/f8npu_ref.c sim/f8npu_prog.c \
@@ -47,7 +48,7 @@ ASAN_SIM_OBJS  := $(call objs,$(BUILD)/asan,$(SIM_SRCS))
 ASAN_TEST_OBJS := $(call objs,$(BUILD)/asan,$(TEST_SRCS))
 ASAN_CLI_OBJS  := $(call objs,$(BUILD)/asan,$(CLI_SRCS))
 
-.PHONY: all deps check regs regs-check freestanding unit unit-asan unit-blas-cores quant-cli run-cli accuracy fuzz fuzz-libfuzzer indep demo bench \
+.PHONY: all deps check regs regs-check freestanding unit unit-asan unit-blas-cores quant-cli run-cli dtbo-cli accuracy fuzz fuzz-libfuzzer indep demo bench \
         rtl-check clean help
 all: $(BUILD)/f8 $(BUILD)/f8-unit
 
@@ -220,6 +221,10 @@ quant-cli: $(BUILD)/f8
 # compile + exec, run on image files, profile, refusals. After rtl-check (the RTL libraries).
 run-cli: $(BUILD)/f8
 	tests/cli/run-cli.sh $(BUILD)/f8
+
+# f8 dtbo from the command line (tests/cli/dtbo-cli.sh, docs/dtbo.md).
+dtbo-cli: $(BUILD)/f8
+	tests/cli/dtbo-cli.sh $(BUILD)/f8
 
 accuracy: deps
 	$(MAKE) $(BUILD)/f8

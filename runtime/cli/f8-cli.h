@@ -22,6 +22,7 @@ int f8_cmd_profile(int argc, char **argv);
 int f8_cmd_cpubench(int argc, char **argv);
 int f8_cmd_finetune(int argc, char **argv);
 int f8_cmd_baseline(int argc, char **argv);
+int f8_cmd_dtbo(int argc, char **argv);
 
 /* Exit statuses shared by the subcommands (docs/runner.md). */
 enum f8_exit {

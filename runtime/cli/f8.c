@@ -30,6 +30,7 @@ static const struct f8_subcommand subcommands[] = {
 	{ "cpu-bench", f8_cmd_cpubench, "images/s of the CPU backend on an integer model" },
 	{ "finetune", f8_cmd_finetune, "F8Net tiny fine-tuning of a float checkpoint (docs/f8net.md)" },
 	{ "baseline", f8_cmd_baseline, "int32-multiplier PTQ of a float checkpoint: top-1 on the CPU" },
+	{ "dtbo", f8_cmd_dtbo, "the device-tree overlay of an FPGA board (docs/dtbo.md)" },
 };
 
 static void usage(FILE *f)

@@ -37,6 +37,7 @@ int main(void)
 	srunner_add_suite(sr, f8_backend_suite());
 	srunner_add_suite(sr, f8_image_suite());
 	srunner_add_suite(sr, f8_qrandom_suite());
+	srunner_add_suite(sr, f8_dtbo_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

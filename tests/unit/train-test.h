@@ -20,6 +20,7 @@ Suite *f8_train_blas_suite(void);  /* check_train_blas.c: OpenBLAS core choice, 
 Suite *f8_cpu_suite(void);         /* check_cpu.c: the CPU backend equals f8_qm_forward, per ISA */
 Suite *f8_compile_suite(void);     /* check_compile.c: compiled programs on ref equal f8_qm_forward */
 Suite *f8_image_suite(void);       /* check_image.c: PGM and PNG decoding, refused files */
+Suite *f8_dtbo_suite(void);       /* check_dtbo.c: device-tree overlays round-trip, apply, refusals */
 Suite *f8_qrandom_suite(void);     /* check_qrandom.c: random-weight zoo models parse, run, carry information */
 
 /* Shared helpers (train-test.c). The temporary directory lives for one test (a checked
