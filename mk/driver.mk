@@ -66,3 +66,17 @@ module-checkpatch: $(CHECKPATCH)
 
 module-clean:
 	@if [ -d $(MOD_DIR) ]; then $(KMAKE) clean >/dev/null; fi
+
+# The driver's end-to-end test in a VM (driver/tests/f8npu-smoke.c, static: the initramfs has no
+# libc), with K2's harness tests/vm/run-vm.sh: the module loads, the test passes, it unloads, and
+# the kernel log stays clean.
+DRIVER_TEST_SIM := sim/f8npu_model.c sim/f8npu_validate.c sim/f8npu_ref.c sim/f8npu_prog.c \
+                   sim/f8npu_model_host.c sim/f8npu_hostmem.c
+$(BUILD)/driver-tests/f8npu-smoke: driver/tests/f8npu-smoke.c $(DRIVER_TEST_SIM) uapi/f8npu_drm.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_F8) $(shell pkg-config --cflags libdrm) $(CFLAGS) $(WARN) -static \
+	  -o $@ driver/tests/f8npu-smoke.c $(DRIVER_TEST_SIM)
+
+.PHONY: module-vm
+module-vm: module $(BUILD)/driver-tests/f8npu-smoke
+	$(VM_RUN) --module $(MOD_DIR)/f8npu.ko --bin $(BUILD)/driver-tests/f8npu-smoke
