@@ -7,6 +7,7 @@
 #ifndef F8NPU_DRV_H
 #define F8NPU_DRV_H
 
+#include <linux/bits.h>
 #include <linux/completion.h>
 #include <linux/dma-fence.h>
 #include <linux/interrupt.h>
@@ -27,8 +28,8 @@
 #define F8NPU_DRIVER_MAJOR F8NPU_UAPI_VERSION_MAJOR
 #define F8NPU_DRIVER_MINOR F8NPU_UAPI_VERSION_MINOR
 
-#define F8NPU_MAX_BO_SIZE (1ull << 32)
-#define F8NPU_MAX_CMD_SIZE (1u << 24)
+#define F8NPU_MAX_BO_SIZE BIT_ULL(32)
+#define F8NPU_MAX_CMD_SIZE BIT(24)
 #define F8NPU_MAX_IN_SYNCS 64u
 /* Buffers of one job: the command buffer and one per region. */
 #define F8NPU_JOB_MAX_BOS (F8NPU_REGIONS + 1)
@@ -83,12 +84,12 @@ struct f8npu_device {
 	unsigned int nbinds;
 
 	struct workqueue_struct *wq;
-	struct mutex submit_lock;
+	struct mutex submit_lock; /* seqno and queue order */
 	u64 fence_context;
 	u64 seqno;
-	spinlock_t fence_lock;
+	spinlock_t fence_lock; /* the fences' own */
 
-	spinlock_t irq_lock;
+	spinlock_t irq_lock; /* cur, events */
 	struct f8npu_job *cur;
 	u32 events;
 };
@@ -111,7 +112,7 @@ static inline struct f8npu_device *to_f8npu(struct drm_device *drm)
  */
 struct f8npu_file {
 	struct kref ref;
-	struct mutex lock;
+	struct mutex lock; /* jobs, next_id, done, ndone, closed */
 	struct xarray jobs;
 	u64 next_id;
 	struct list_head done;

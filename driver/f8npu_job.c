@@ -390,7 +390,8 @@ static void f8npu_job_exec(struct f8npu_device *fdev, struct f8npu_job *job)
 		if (b == F8NPU_NO_BO)
 			f8npu_prog_set_region(fdev->hw, r, 0, 0);
 		else
-			f8npu_prog_set_region(fdev->hw, r, fdev->binds[b].iova, fdev->binds[b].size);
+			f8npu_prog_set_region(fdev->hw, r, fdev->binds[b].iova,
+					      fdev->binds[b].size);
 	}
 	f8npu_prog_read_perf(fdev->hw, &before);
 	cmd = &fdev->binds[job->cmd_bo];

@@ -63,9 +63,10 @@ u8 *f8npu_mem_map(struct f8npu_device *fdev, u64 addr, u64 len)
 
 	for (i = 0; i < fdev->nbinds; i++) {
 		const struct f8npu_bind *b = &fdev->binds[i];
+		u64 off = addr - b->iova;
 
-		if (addr >= b->iova && addr - b->iova < b->size && len <= b->size - (addr - b->iova))
-			return b->vaddr + (addr - b->iova);
+		if (addr >= b->iova && off < b->size && len <= b->size - off)
+			return b->vaddr + off;
 	}
 	return NULL;
 }

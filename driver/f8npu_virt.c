@@ -23,8 +23,8 @@ module_param_named(virt_fault, f8npu_virt_fault, bool, 0644);
 MODULE_PARM_DESC(virt_fault, "Virtual device: refuse every DMA access, a BUS error (0)");
 
 /* Device address space of the virtual device: anything but 0, far from it. */
-#define F8NPU_VIRT_MM_START (1ull << 32)
-#define F8NPU_VIRT_MM_SIZE (1ull << 40)
+#define F8NPU_VIRT_MM_START BIT_ULL(32)
+#define F8NPU_VIRT_MM_SIZE BIT_ULL(40)
 /* Model cycles per slice: the work item yields the CPU between slices. */
 #define F8NPU_VIRT_SLICE 1000000ull
 
@@ -43,7 +43,7 @@ struct f8npu_virt {
 	struct f8npu_device *fdev;
 	struct f8npu_dev *model;
 	void *storage;
-	struct mutex lock;
+	struct mutex lock; /* the model */
 	struct work_struct run;
 	bool stop;
 };

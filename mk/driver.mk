@@ -59,7 +59,7 @@ $(CHECKPATCH):
 	@test -f $@
 
 module-checkpatch: $(CHECKPATCH)
-	perl $(CHECKPATCH) --strict --no-tree --terse --show-types --max-line-length=100 \
+	perl $(CHECKPATCH) --strict --no-tree --terse --show-types \
 	  $(if $(strip $(CHECKPATCH_IGNORE)),--ignore $(CHECKPATCH_IGNORE)) \
 	  -f $(wildcard driver/*.c driver/*.h) uapi/f8npu_drm.h
 	@echo "module-checkpatch: driver/ and uapi/f8npu_drm.h are checkpatch --strict clean"

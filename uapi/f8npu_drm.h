@@ -60,7 +60,7 @@ extern "C" {
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_F8NPU_JOB_WAIT, struct drm_f8npu_job_wait)
 
 /* drm_f8npu_query.dev_flags */
-#define F8NPU_DEV_VIRTUAL (1u << 0) /* the functional model inside the module, not hardware */
+#define F8NPU_DEV_VIRTUAL 0x1u /* the functional model inside the module, not hardware */
 
 /**
  * struct drm_f8npu_query - what the driver and the device are.
