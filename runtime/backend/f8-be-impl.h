@@ -29,12 +29,14 @@ struct f8_be_dev {
 	struct f8npu_dev *dev;
 	bool predict;
 	struct f8npu_model_config cost;
+	uint32_t ops_off; /* opcodes the caps hide (without=): a smaller device, emulated */
 };
 
-/* What a configuration string "RxC[,bw=B][,lat=L][,vcd=PATH]" says (f8_be_parse_config). */
+/* What a configuration string "RxC[,bw=B][,lat=L][,without=OPS][,vcd=PATH]" says (f8_be_parse_config). */
 struct f8_be_cfg {
 	uint32_t rows, cols;
 	uint32_t bw, lat;
+	uint32_t ops_off; /* without=OP[+OP...]: bits of the opcodes to hide from the caps */
 	const char *vcd; /* points into the parsed string's copy @buf, or NULL */
 	char buf[256];
 };

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * The ref backend: sim/'s bit-exact functional model in this process, the oracle.
- * "ref[:RxC[,bw=B][,lat=L]]": the array reported in CAP_ARRAY and, with the DRAM
+ * "ref[:RxC[,bw=B][,lat=L][,without=OPS]]": the array reported in CAP_ARRAY and, with the DRAM
  * bandwidth and latency, the cost model's configuration (default 16x16, 16, 64). A job's
  * budget is the cost model's: a step that would pass it is not started.
  */
@@ -41,6 +41,7 @@ static int f8_be_ref_open(const char *config, void **priv, struct f8_err *e)
 	}
 	d->predict = true;
 	d->cost = mc;
+	d->ops_off = cfg.ops_off;
 	*priv = d;
 	return F8_OK;
 }
@@ -53,7 +54,10 @@ static void f8_be_ref_close(void *priv)
 
 static void f8_be_ref_caps(void *priv, struct f8_be_caps *caps)
 {
-	f8_be_dev_caps(((struct f8_be_dev *)priv)->dev, caps);
+	const struct f8_be_dev *d = priv;
+
+	f8_be_dev_caps(d->dev, caps);
+	caps->ops &= ~d->ops_off;
 }
 
 static int f8_be_ref_alloc(void *priv, uint64_t size, struct f8_be_buf *buf, struct f8_err *e)

@@ -131,6 +131,7 @@ static int f8_be_rtl_open(const char *config, void **priv, struct f8_err *e)
 	rc.dram_bytes_per_cycle = cfg.bw;
 	rc.dram_latency = cfg.lat;
 	rc.vcd_path = cfg.vcd;
+	r->d.ops_off = cfg.ops_off;
 	r->d.dev = s.create(&rc, &port);
 	if (!r->d.dev) {
 		free(r);
@@ -154,7 +155,10 @@ static void f8_be_rtl_close(void *priv)
 
 static void f8_be_rtl_caps(void *priv, struct f8_be_caps *caps)
 {
-	f8_be_dev_caps(((struct f8_be_rtl *)priv)->d.dev, caps);
+	const struct f8_be_rtl *r = priv;
+
+	f8_be_dev_caps(r->d.dev, caps);
+	caps->ops &= ~r->d.ops_off;
 }
 
 static int f8_be_rtl_alloc(void *priv, uint64_t size, struct f8_be_buf *buf, struct f8_err *e)

@@ -99,11 +99,11 @@ void f8_qm_file_free(struct f8_qm_file *qf);
 enum f8_place_kind { F8_PLACE_GRAPH, F8_PLACE_CPU, F8_PLACE_DEVICE };
 struct f8_place {
 	enum f8_place_kind kind;
-	char name[64];
+	char name[80];
 	char why[640];
 	struct f8_be *be;
-	struct f8_cc_prog *prog;
-	struct f8_cc_session *sess;
+	struct f8_cc_part *part;   /* the model split between the device and the host */
+	uint32_t on_device, on_host; /* nodes of each */
 };
 int f8_place_open(const char *tool, const char *spec, const struct f8_qm *m, uint32_t batch,
 		  struct f8_place *pl);

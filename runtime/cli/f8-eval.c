@@ -32,7 +32,8 @@ static void usage(FILE *f)
 		   "  --backend B       where the model runs, every one with the same logits:\n"
 		   "                    graph: the unfused model on sim/'s reference kernels (default);\n"
 		   "                    cpu: the fast CPU path (docs/cpu-backend.md);\n"
-		   "                    ref[:RxC], rtl:RxC, kmod: compiled for that device (docs/compiler.md);\n"
+		   "                    ref[:RxC], rtl:RxC, kmod: compiled for that device (docs/compiler.md),\n"
+		   "                    the layers it refuses on the host (,without=OP hides an op);\n"
 		   "                    auto: a device if present, else cpu\n"
 		   "  --batch N         images per device job (default 16)\n"
 		   "  --placement       print which layer runs where, and why\n");

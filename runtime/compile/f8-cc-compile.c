@@ -36,10 +36,10 @@ static void write_params(const struct cc *cc, struct f8_cc_prog *p)
 	const struct f8_qm *m = cc->m;
 	uint32_t i, k;
 
-	for (i = 1; i < m->nnodes; i++) {
+	for (i = cc->lo; i <= cc->hi; i++) {
 		const struct f8_qm_node *n = &m->nodes[i];
 
-		if (!cc->nd[i].needed || (n->op != F8_QM_CONV && n->op != F8_QM_LINEAR))
+		if (!cc->nd[i].in_range || (n->op != F8_QM_CONV && n->op != F8_QM_LINEAR))
 			continue;
 		memcpy(p->weights + cc->nd[i].woff, n->weights, f8_qm_weight_count(m, n));
 		for (k = 0; k < n->c; k++) /* little-endian int32 */
@@ -52,10 +52,45 @@ static uint64_t region_bytes(uint64_t v)
 	return v < CC_REGION_MIN ? CC_REGION_MIN : v;
 }
 
+/* Offsets of the host-visible buffers in regions INPUT and LOGITS; the io lists. */
+static int boundary(const struct cc *cc, struct f8_cc_prog *p)
+{
+	uint64_t end[F8_CC_REGIONS] = { 0 }, used[F8_CC_REGIONS] = { 0 };
+	uint32_t i;
+
+	p->in = calloc(cc->nbufs, sizeof(*p->in));
+	p->out = calloc(cc->nbufs, sizeof(*p->out));
+	if (!p->in || !p->out)
+		return F8_ERR_NOMEM;
+	for (i = 0; i < cc->nbufs; i++) { /* made in node order */
+		struct f8_cc_buf *b = &cc->bufs[i];
+		struct f8_cc_io *io;
+
+		if (b->region == F8_CC_R_INPUT)
+			io = &p->in[p->nin++];
+		else if (b->region == F8_CC_R_LOGITS)
+			io = &p->out[p->nout++];
+		else
+			continue;
+		b->offset = end[b->region];
+		end[b->region] += b->size;
+		io->node = b->node;
+		io->type = b->type;
+		io->offset = b->offset;
+		io->image_bytes = f8_cc_elems(&cc->m->nodes[b->node]) * f8npu_type_size(b->type);
+		/* the last one ends the region exactly: a file of the images or logits fills it */
+		used[b->region] = b->offset + cc->batch * io->image_bytes;
+	}
+	p->region_size[F8_CC_R_INPUT] = region_bytes(used[F8_CC_R_INPUT]);
+	p->region_size[F8_CC_R_LOGITS] = region_bytes(used[F8_CC_R_LOGITS]);
+	if (!p->nout)
+		return f8_fail(cc->e, F8_ERR_MISUSE, "nodes %u..%u: nothing in them is read", cc->lo,
+			       cc->hi);
+	return F8_OK;
+}
+
 static int build(struct cc *cc, struct f8_cc_prog *p)
 {
-	const struct f8_qm *m = cc->m;
-	const struct f8_qm_node *last = &m->nodes[m->nnodes - 1];
 	uint32_t i;
 	int rc;
 
@@ -70,11 +105,12 @@ static int build(struct cc *cc, struct f8_cc_prog *p)
 	for (i = 0; i < cc->nbufs; i++)
 		if (cc->bufs[i].region == F8_CC_R_ACT)
 			p->act_unplanned += cc->bufs[i].size;
-	p->region_size[F8_CC_R_INPUT] = region_bytes((uint64_t)cc->batch * f8_cc_elems(&m->nodes[0]));
+	rc = boundary(cc, p);
+	if (rc)
+		return rc;
 	p->region_size[F8_CC_R_WEIGHTS] = region_bytes(cc->wbytes);
 	p->region_size[F8_CC_R_BIAS] = region_bytes(cc->bbytes);
 	p->region_size[F8_CC_R_ACT] = region_bytes(p->act_peak);
-	p->region_size[F8_CC_R_LOGITS] = region_bytes((uint64_t)cc->batch * 4u * last->c);
 	for (i = 0; i < F8_CC_REGIONS; i++)
 		if (p->region_size[i] > UINT32_MAX)
 			return f8_fail(cc->e, F8_ERR_RANGE,
@@ -98,12 +134,26 @@ static int build(struct cc *cc, struct f8_cc_prog *p)
 int f8_cc_compile(const struct f8_qm *m, const struct f8_be_caps *caps, const struct f8_cc_opts *o,
 		  struct f8_cc_prog **out, struct f8_err *e)
 {
+	return f8_cc_compile_ex(m, caps, o, out, NULL, e);
+}
+
+bool f8_cc_whole(const struct f8_cc_prog *p)
+{
+	return p->nin == 1 && p->in[0].node == 0 && p->nout == 1 && p->out[0].node == p->logits_node;
+}
+
+int f8_cc_compile_ex(const struct f8_qm *m, const struct f8_be_caps *caps,
+		     const struct f8_cc_opts *o, struct f8_cc_prog **out, int32_t *refused,
+		     struct f8_err *e)
+{
 	struct f8_qm_error qe;
 	struct f8_cc_prog *p;
 	struct cc cc;
 	uint32_t batch = o && o->batch ? o->batch : 1;
 	int rc;
 
+	if (refused)
+		*refused = -1;
 	if (!m || !caps || !out)
 		return f8_fail(e, F8_ERR_MISUSE, "f8_cc_compile: NULL model, capabilities or output");
 	*out = NULL;
@@ -117,6 +167,16 @@ int f8_cc_compile(const struct f8_qm *m, const struct f8_be_caps *caps, const st
 		return f8_fail(e, F8_ERR_RANGE, "batch %u above 65535 (a tensor's n)", batch);
 
 	memset(&cc, 0, sizeof(cc));
+	cc.lo = 1;
+	cc.hi = m->nnodes - 1;
+	if (o && (o->first || o->last)) {
+		if (o->first < 1 || o->first > o->last || o->last >= m->nnodes)
+			return f8_fail(e, F8_ERR_MISUSE, "nodes %u..%u: outside 1..%u", o->first, o->last,
+				       m->nnodes - 1);
+		cc.lo = o->first;
+		cc.hi = o->last;
+	}
+	cc.refused = -1;
 	cc.m = m;
 	cc.caps = *caps;
 	cc.batch = batch;
@@ -131,6 +191,9 @@ int f8_cc_compile(const struct f8_qm *m, const struct f8_be_caps *caps, const st
 	}
 	p->batch = batch;
 	p->classes = m->classes;
+	p->first = cc.lo;
+	p->last = cc.hi;
+	p->logits_node = (int32_t)m->nnodes - 1;
 	p->in_h = m->nodes[0].h;
 	p->in_w = m->nodes[0].w;
 	p->in_c = m->nodes[0].c;
@@ -149,6 +212,8 @@ int f8_cc_compile(const struct f8_qm *m, const struct f8_be_caps *caps, const st
 	rc = build(&cc, p);
 	if (rc == F8_ERR_NOMEM)
 		f8_fail(e, rc, "compiler: out of memory");
+	if (rc == F8_ERR_RANGE && refused)
+		*refused = cc.refused;
 out_free:
 	free(cc.nd);
 	free(cc.views);
@@ -171,5 +236,7 @@ void f8_cc_free(struct f8_cc_prog *p)
 	free(p->weights);
 	free(p->bias);
 	free(p->bufs);
+	free(p->in);
+	free(p->out);
 	free(p);
 }

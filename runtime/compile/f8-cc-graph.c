@@ -24,6 +24,8 @@ int f8_cc_node_fail(struct cc *cc, uint32_t i, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
+	if (cc->refused < 0)
+		cc->refused = (int32_t)i;
 	return f8_fail(cc->e, F8_ERR_RANGE, "node %u '%s' (%s): %s", i, cc->m->nodes[i].name,
 		       f8_qm_op_name(cc->m->nodes[i].op), why);
 }
@@ -53,6 +55,8 @@ static bool absorbable(const struct cc *cc, int32_t p)
 {
 	const struct f8_qm_node *n = &cc->m->nodes[p];
 
+	if ((uint32_t)p < cc->lo) /* computed elsewhere: its tensor arrives whole */
+		return false;
 	if (n->op != F8_QM_CONV && n->op != F8_QM_LINEAR && n->op != F8_QM_MAXPOOL &&
 	    n->op != F8_QM_SUMPOOL)
 		return false;
@@ -93,12 +97,13 @@ static int views_of(struct cc *cc, uint32_t t)
 	lossless_key(t, &lt, &ls);
 	cc->nd[t].v0 = cc->nviews;
 	cc->nd[t].nv = 0;
-	if (t == 0 || t == m->nnodes - 1) /* the pixels are there; the logits must be */
+	/* what the host writes is there; what it reads must be */
+	if (cc->nd[t].ext_in || cc->nd[t].ext_out)
 		add_view(cc, t, lt, ls);
-	for (c = t + 1; c < m->nnodes; c++) {
+	for (c = t + 1; c <= cc->hi; c++) {
 		const struct f8_qm_node *C = &m->nodes[c];
 
-		if (!cc->nd[c].needed)
+		if (!cc->nd[c].in_range)
 			continue;
 		for (j = 0; j < 2; j++) {
 			int s;
@@ -124,6 +129,18 @@ static int views_of(struct cc *cc, uint32_t t)
 	return F8_OK;
 }
 
+/* Reads of node @t by needed nodes in [@c0, @c1]. */
+static bool read_in(const struct cc *cc, uint32_t t, uint32_t c0, uint32_t c1)
+{
+	uint32_t c;
+
+	for (c = c0 > t ? c0 : t + 1; c <= c1; c++)
+		if (cc->nd[c].needed &&
+		    (cc->m->nodes[c].in[0] == (int32_t)t || cc->m->nodes[c].in[1] == (int32_t)t))
+			return true;
+	return false;
+}
+
 int f8_cc_graph(struct cc *cc)
 {
 	const struct f8_qm *m = cc->m;
@@ -142,13 +159,22 @@ int f8_cc_graph(struct cc *cc)
 		if (m->nodes[i].in[1] >= 0)
 			cc->nd[m->nodes[i].in[1]].needed = true;
 	}
+	/* the program's boundary: what the host hands in, what it reads back */
+	for (i = 0; i < m->nnodes; i++) {
+		struct cc_node *d = &cc->nd[i];
+
+		d->in_range = d->needed && i >= cc->lo && i <= cc->hi;
+		d->ext_in = d->needed && i < cc->lo && read_in(cc, i, cc->lo, cc->hi);
+		d->ext_out = d->in_range &&
+			     (i == m->nnodes - 1 || read_in(cc, i, cc->hi + 1, m->nnodes - 1));
+	}
 
 	/* residual ADDs into an operand's producer, the later one first (shorter liveness) */
-	for (i = 1; i < m->nnodes; i++) {
+	for (i = cc->lo; i <= cc->hi; i++) {
 		const struct f8_qm_node *a = &m->nodes[i];
 		int32_t x = a->in[0], y = a->in[1], first = x > y ? x : y, second = x > y ? y : x;
 
-		if (!cc->nd[i].needed || a->op != F8_QM_ADD || x == y)
+		if (!cc->nd[i].in_range || a->op != F8_QM_ADD || x == y)
 			continue;
 		if (absorbable(cc, first))
 			cc->nd[i].main = first;
@@ -157,11 +183,14 @@ int f8_cc_graph(struct cc *cc)
 		if (cc->nd[i].main >= 0)
 			cc->nd[cc->nd[i].main].absorbed = (int32_t)i;
 	}
+	/* from here on, "needed" is what this program holds: its nodes and its inputs */
+	for (i = 0; i < m->nnodes; i++)
+		cc->nd[i].needed = cc->nd[i].in_range || cc->nd[i].ext_in;
 
-	/* steps: the input is step 0, then one per fused group, in node order */
+	/* steps: the inputs are step 0, then one per fused group, in node order */
 	step = 1;
-	for (i = 1; i < m->nnodes; i++) {
-		if (!cc->nd[i].needed || cc->nd[i].absorbed >= 0)
+	for (i = cc->lo; i <= cc->hi; i++) {
+		if (!cc->nd[i].in_range || cc->nd[i].absorbed >= 0)
 			continue;
 		cc->nd[i].step = step;
 		if (cc->nd[i].main >= 0)

@@ -26,7 +26,10 @@ struct cc_view {
 };
 
 struct cc_node {
-	bool needed;        /* on a path to the logits */
+	bool needed;        /* on a path to the logits: computed in the range, or read from outside */
+	bool in_range;      /* computed by this program (first <= node <= last, needed) */
+	bool ext_in;        /* before the range, read in it: the host writes it (region INPUT) */
+	bool ext_out;       /* in the range, read after it or the logits: region LOGITS */
 	int32_t absorbed;   /* the ADD whose epilogue computes this producer's tensor, or -1 */
 	int32_t main;       /* an ADD: the producer it absorbed, or -1 */
 	uint32_t step;      /* the fused group that computes this node */
@@ -50,6 +53,8 @@ struct cc_op {
 
 struct cc {
 	const struct f8_qm *m;
+	uint32_t lo, hi;         /* the nodes this program computes: [lo, hi] */
+	int32_t refused;         /* the node an F8_ERR_RANGE named, or -1 */
 	struct f8_be_caps caps;
 	uint32_t batch;
 	struct f8_err *e;

@@ -65,15 +65,17 @@ static void make_bufs(struct cc *cc)
 			b->type = w->type;
 			b->shift = w->shift;
 			b->region = F8_CC_R_ACT;
-			if (lossless && t == 0)
+			if (lossless && d->ext_in)
 				b->region = F8_CC_R_INPUT;
-			else if (lossless && t == m->nnodes - 1)
+			else if (lossless && d->ext_out)
 				b->region = F8_CC_R_LOGITS;
 			b->size = align_up((uint64_t)cc->batch * f8_cc_elems(&m->nodes[t]) *
 						   f8npu_type_size(w->type), CC_ALIGN);
 			b->first = b->last = d->step;
 			if (b->region == F8_CC_R_LOGITS)
 				b->last = cc->nsteps; /* read by the host after the job */
+			if (b->region == F8_CC_R_INPUT)
+				b->first = 0; /* written by the host before it */
 			cc->views[v].buf = (int32_t)cc->nbufs++;
 		}
 	}
@@ -252,14 +254,18 @@ int f8_cc_lower(struct cc *cc)
 	int rc;
 
 	make_bufs(cc);
-	/* the input's other forms, converted from the pixels */
-	rc = convert_rest(cc, 0, NULL, 0, 0);
-	if (rc)
-		return rc;
-	for (i = 1; i < m->nnodes; i++) {
+	/* the inputs' other forms, converted from what the host wrote (the pixels, or int32) */
+	for (i = 0; i < cc->lo; i++) {
+		if (!cc->nd[i].ext_in)
+			continue;
+		rc = convert_rest(cc, i, NULL, 0, 0);
+		if (rc)
+			return rc;
+	}
+	for (i = cc->lo; i <= cc->hi; i++) {
 		const struct f8_qm_node *n = &m->nodes[i];
 
-		if (!cc->nd[i].needed)
+		if (!cc->nd[i].in_range)
 			continue;
 		if (n->op == F8_QM_CONV || n->op == F8_QM_LINEAR) {
 			cc->nd[i].woff = (uint32_t)cc->wbytes;

@@ -54,6 +54,8 @@ int f8_cc_profile(struct f8_be *be, const struct f8_cc_prog *p, const uint8_t *p
 
 	if (!be || !p || !pixels_hwc || !per_desc)
 		return f8_fail(e, F8_ERR_MISUSE, "f8_cc_profile: NULL argument");
+	if (!f8_cc_whole(p))
+		return f8_fail(e, F8_ERR_MISUSE, "f8_cc_profile: a program of the whole model only");
 	/* the program's session (weights and biases written once), and a two-descriptor stream */
 	rc = f8_cc_session_open(be, p, &s, e);
 	if (rc)

@@ -81,27 +81,37 @@ static int job_fail(const struct f8_cc_prog *p, const struct f8npu_job_result *r
 		       res->err_index);
 }
 
-int f8_cc_session_run(struct f8_cc_session *s, const uint8_t *pixels_hwc, int n, int32_t *logits,
-		      struct f8_cc_stats *st, struct f8_err *e)
+int f8_cc_session_run_io(struct f8_cc_session *s, const void *const *in, void *const *out, int n,
+			 struct f8_cc_stats *st, struct f8_err *e)
 {
 	const struct f8_cc_prog *p;
 	struct f8_cc_stats acc;
-	size_t img, done;
+	size_t done, q;
+	uint32_t j;
 	int r, rc;
 
-	if (!s || (n > 0 && (!pixels_hwc || !logits)) || n < 0)
-		return f8_fail(e, F8_ERR_MISUSE, "f8_cc_session_run: NULL session, images or logits");
+	if (!s || n < 0 || (n > 0 && (!in || !out)))
+		return f8_fail(e, F8_ERR_MISUSE, "f8_cc_session_run: NULL session, inputs or outputs");
 	p = s->p;
-	img = (size_t)p->in_h * p->in_w * p->in_c;
 	memset(&acc, 0, sizeof(acc));
 	for (done = 0; done < (size_t)n; done += p->batch) {
 		const size_t k = (size_t)n - done < p->batch ? (size_t)n - done : p->batch;
 		struct f8_be_job job;
 		struct f8npu_job_result res;
-		size_t q, c;
 
 		memset(s->reg[F8_CC_R_INPUT].ptr, 0, p->region_size[F8_CC_R_INPUT]);
-		memcpy(s->reg[F8_CC_R_INPUT].ptr, pixels_hwc + done * img, k * img);
+		for (j = 0; j < p->nin; j++) {
+			const struct f8_cc_io *io = &p->in[j];
+			uint8_t *dst = s->reg[F8_CC_R_INPUT].ptr + io->offset;
+
+			if (io->type == F8NPU_TYPE_U8) {
+				memcpy(dst, (const uint8_t *)in[j] + done * io->image_bytes, k * io->image_bytes);
+				continue;
+			}
+			for (q = 0; q < k * io->image_bytes / 4; q++) /* little-endian int32 */
+				f8npu_store(dst + 4 * q, F8NPU_TYPE_S32,
+					    ((const int32_t *)in[j])[done * io->image_bytes / 4 + q]);
+		}
 		memset(&job, 0, sizeof(job));
 		job.cmd = &s->cmd;
 		job.cmd_size = p->stream_size;
@@ -113,11 +123,14 @@ int f8_cc_session_run(struct f8_cc_session *s, const uint8_t *pixels_hwc, int n,
 			return rc;
 		if (!res.done)
 			return job_fail(p, &res, e);
-		for (q = 0; q < k; q++)
-			for (c = 0; c < p->classes; c++)
-				logits[(done + q) * p->classes + c] = (int32_t)f8npu_load(
-					s->reg[F8_CC_R_LOGITS].ptr + 4u * (q * p->classes + c),
-					F8NPU_TYPE_S32);
+		for (j = 0; j < p->nout; j++) {
+			const struct f8_cc_io *io = &p->out[j];
+			const uint8_t *src = s->reg[F8_CC_R_LOGITS].ptr + io->offset;
+			int32_t *dst = (int32_t *)out[j] + done * io->image_bytes / 4;
+
+			for (q = 0; q < k * io->image_bytes / 4; q++)
+				dst[q] = (int32_t)f8npu_load(src + 4 * q, F8NPU_TYPE_S32);
+		}
 		acc.jobs++;
 		acc.cycles += res.perf.cycles;
 		acc.macs += res.perf.macs;
@@ -131,6 +144,21 @@ int f8_cc_session_run(struct f8_cc_session *s, const uint8_t *pixels_hwc, int n,
 	if (st)
 		*st = acc;
 	return F8_OK;
+}
+
+int f8_cc_session_run(struct f8_cc_session *s, const uint8_t *pixels_hwc, int n, int32_t *logits,
+		      struct f8_cc_stats *st, struct f8_err *e)
+{
+	const void *in[1] = { pixels_hwc };
+	void *out[1] = { logits };
+
+	if (!s || (n > 0 && (!pixels_hwc || !logits)) || n < 0)
+		return f8_fail(e, F8_ERR_MISUSE, "f8_cc_session_run: NULL session, images or logits");
+	if (!f8_cc_whole(s->p))
+		return f8_fail(e, F8_ERR_MISUSE,
+			       "f8_cc_session_run: the program computes nodes %u..%u, not pixels to logits",
+			       s->p->first, s->p->last);
+	return f8_cc_session_run_io(s, in, out, n, st, e);
 }
 
 int f8_cc_run(struct f8_be *be, const struct f8_cc_prog *p, const uint8_t *pixels_hwc, int n,

@@ -21,8 +21,10 @@
  *   rtl:RxC                 the Verilated RTL of that array configuration, loaded at run time
  *                           from its shared object (each configuration has its own)
  *   kmod[:/dev/dri/renderD128]  the kernel driver through libdrm
- * The cpu path is not a stream backend: it runs whole models (f8-cpu.h); the model runner
- * places the layers a device refuses on it.
+ * ref and rtl also take ",without=OP[+OP...]" (conv2d, pool_max, pool_sum, add): those opcodes
+ * are hidden from the caps, emulating a device that lacks them.
+ * The cpu path is not a stream backend: it runs whole models (f8-cpu.h); the placement
+ * (f8_cc_part_open, f8-compile.h) runs the layers a device refuses on the host.
  */
 #ifndef F8_BACKEND_H
 #define F8_BACKEND_H

@@ -23,6 +23,7 @@
 #ifndef F8_COMPILE_H
 #define F8_COMPILE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -47,6 +48,14 @@ enum f8_cc_region {
 
 struct f8_cc_opts {
 	uint32_t batch;       /* images per job, >= 1 (0 means 1) */
+	/*
+	 * Compile only nodes [first, last] (0, 0: the whole model, 1 .. nnodes - 1). The tensors
+	 * of earlier nodes they read arrive in region INPUT (the pixels as u8, any other tensor
+	 * as its int32 values), and those read after @last (and the logits) leave in region
+	 * LOGITS as int32: see struct f8_cc_io. What a runner that places some nodes on the
+	 * host uses (f8_cc_part_open).
+	 */
+	uint32_t first, last;
 	uint32_t dram_bpc;    /* cost model: DRAM bytes per cycle (0: the model's default, 16) */
 	uint32_t dram_latency; /* cost model: DRAM latency in cycles (0: the default, 64) */
 };
@@ -76,8 +85,20 @@ struct f8_cc_buf {
 	uint32_t first, last; /* steps (fused groups) of the write and of the last read */
 };
 
+/* A tensor the host writes before a job (region INPUT) or reads after it (region LOGITS). */
+struct f8_cc_io {
+	int32_t node;          /* whose tensor: [batch][h][w][c] */
+	uint8_t type;          /* F8NPU_TYPE_U8 (the pixels) or F8NPU_TYPE_S32 */
+	uint64_t offset;       /* in its region */
+	uint64_t image_bytes;  /* of one image: h * w * c * type size */
+};
+
 struct f8_cc_prog {
 	uint32_t batch, classes;
+	uint32_t first, last;           /* the nodes it computes */
+	int32_t logits_node;            /* the model's last node */
+	struct f8_cc_io *in, *out;      /* its boundary, in node order */
+	uint32_t nin, nout;
 	uint32_t in_h, in_w, in_c;      /* one image, u8 [h][w][c] */
 	uint8_t *stream;                /* header + descriptors (END last) */
 	uint32_t stream_size, ndesc;    /* ndesc includes END */
@@ -110,6 +131,15 @@ struct f8_cc_stats {
 int f8_cc_compile(const struct f8_qm *m, const struct f8_be_caps *caps, const struct f8_cc_opts *o,
 		  struct f8_cc_prog **out, struct f8_err *e);
 void f8_cc_free(struct f8_cc_prog *p);
+/*
+ * f8_cc_compile with *@refused (may be NULL) set to the node an F8_ERR_RANGE names (the one
+ * the device cannot run: an operation, a type, a shift or a limit it lacks), else -1.
+ */
+int f8_cc_compile_ex(const struct f8_qm *m, const struct f8_be_caps *caps,
+		     const struct f8_cc_opts *o, struct f8_cc_prog **out, int32_t *refused,
+		     struct f8_err *e);
+/* True when @p computes the whole model: pixels in, logits out (what f8_cc_session_run runs). */
+bool f8_cc_whole(const struct f8_cc_prog *p);
 
 /* One line per descriptor, then the summary (docs/compiler.md, "The dump"). */
 void f8_cc_dump(FILE *f, const struct f8_cc_prog *p);
@@ -126,6 +156,12 @@ int f8_cc_session_open(struct f8_be *be, const struct f8_cc_prog *p, struct f8_c
  */
 int f8_cc_session_run(struct f8_cc_session *s, const uint8_t *pixels_hwc, int n, int32_t *logits,
 		      struct f8_cc_stats *st, struct f8_err *e);
+/*
+ * Any program: @n images of each boundary tensor, @in[j] for p->in[j] and @out[j] for
+ * p->out[j], each [n][image_bytes] (int32 host-endian for S32).
+ */
+int f8_cc_session_run_io(struct f8_cc_session *s, const void *const *in, void *const *out, int n,
+			 struct f8_cc_stats *st, struct f8_err *e);
 void f8_cc_session_close(struct f8_cc_session *s);
 
 /* Open a session, run @n images, close it. */
@@ -140,6 +176,37 @@ int f8_cc_run(struct f8_be *be, const struct f8_cc_prog *p, const uint8_t *pixel
  */
 int f8_cc_profile(struct f8_be *be, const struct f8_cc_prog *p, const uint8_t *pixels_hwc,
 		  struct f8npu_perf *per_desc, int32_t *logits, struct f8_err *e);
+
+/*
+ * Placement: @m split node by node between @be and the host (docs/compiler.md, "Placement").
+ * Every node the compiler refuses for @be (f8_cc_compile_ex's refused node) runs on the host
+ * with the reference kernels; the runs of nodes between them are programs of their own, with
+ * a session each. F8_OK even when every node ends up on the host (f8_cc_part_where says why).
+ *
+ *   struct f8_cc_part *pt;
+ *   f8_cc_part_open(be, &m, &(struct f8_cc_opts){ .batch = 8 }, &pt, &e);
+ *   f8_cc_part_run(pt, pixels_hwc, n, logits, &st, &e);   // f8_qm_forward's logits
+ *   f8_cc_part_where(pt, node, &why, &prog);              // the placement report
+ *   f8_cc_part_close(pt);
+ */
+struct f8_cc_part;
+enum f8_cc_where {
+	F8_CC_UNUSED = 0,   /* not on a path to the logits */
+	F8_CC_AT_INPUT = 1, /* node 0: the pixels, from the host */
+	F8_CC_ON_DEVICE = 2,
+	F8_CC_ON_HOST = 3,
+};
+int f8_cc_part_open(struct f8_be *be, const struct f8_qm *m, const struct f8_cc_opts *o,
+		    struct f8_cc_part **out, struct f8_err *e);
+int f8_cc_part_run(struct f8_cc_part *pt, const uint8_t *pixels_hwc, int n, int32_t *logits,
+		   struct f8_cc_stats *st, struct f8_err *e);
+/* Where @node runs; *@why: the device's refusal for a host node; *@prog: a device node's. */
+enum f8_cc_where f8_cc_part_where(const struct f8_cc_part *pt, uint32_t node, const char **why,
+				  const struct f8_cc_prog **prog);
+/* The programs, in node order: stores up to @cap of them, returns how many there are. */
+uint32_t f8_cc_part_programs(const struct f8_cc_part *pt, const struct f8_cc_prog **progs,
+			     uint32_t cap);
+void f8_cc_part_close(struct f8_cc_part *pt);
 
 #ifdef __cplusplus
 }

@@ -113,6 +113,14 @@ size_t f8_qm_scratch_bytes(const struct f8_qm *m);
  * of the last node. @scratch holds f8_qm_scratch_bytes(m) bytes, 8-byte aligned.
  */
 void f8_qm_forward(const struct f8_qm *m, const uint8_t *pixels, int32_t *logits, void *scratch);
+/*
+ * One step of it: node @i (not the INPUT) of one image, from the int32 tensors of its
+ * producers (@out[producer], [h][w][c]) into @out[i]. @in8 holds the largest requantized
+ * input (f8_qm_in8_bytes). What a runner that computes some nodes elsewhere calls for the rest.
+ */
+void f8_qm_node_forward(const struct f8_qm *m, uint32_t i, int32_t *const *out, uint8_t *in8);
+/* Bytes of f8_qm_node_forward's @in8 for any node of @m. */
+size_t f8_qm_in8_bytes(const struct f8_qm *m);
 
 /* Elements of the int8 weights and int32 biases a node holds. */
 size_t f8_qm_weight_count(const struct f8_qm *m, const struct f8_qm_node *n);

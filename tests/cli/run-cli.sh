@@ -61,6 +61,24 @@ grep -q "s1.b0.conv2 .*ref, fused into its consumer" "$T/out" &&
 	grep -q "s1.b0.add .*ref, 1 descriptor (s1.b0.conv2+s1.b0.add)" "$T/out" ||
 	fail "ref placement does not show the residual add fused: $(grep s1.b0 "$T/out")"
 
+# a device that lacks an operation: those layers run on the host between the device's
+# programs, with the reason in the placement report, and the logits stay the same
+for b in "ref:4x4,without=pool_sum" "ref:16x16,without=conv2d" "ref:8x8,without=add+pool_sum"; do
+	expect_ok eval "$M" --limit $N --backend "$b" --batch 5 --placement --logits "$T/b.bin"
+	n=$((n + 1))
+	cmp -s "$T/graph.bin" "$T/b.bin" || fail "--backend $b: logits differ from graph's"
+	grep -q "^placement: ${b} + host: asked for: [0-9]* layers on the device, [0-9]* it refuses on the host" "$T/out" ||
+		fail "--backend $b placement: $(head -n 1 "$T/out")"
+done
+grep -q "^13 *pool .*host: node 13 'pool' (sumpool): the device does not support POOL_SUM" "$T/out" ||
+	fail "the host's reason for pool: $(grep "^13 " "$T/out")"
+for b in $RTLS; do
+	expect_ok eval "$M" --limit 8 --backend "$b,without=pool_sum" --batch 3 --logits "$T/b.bin"
+	n=$((n + 1))
+	head -c 320 "$T/graph.bin" | cmp -s - "$T/b.bin" || fail "--backend $b,without=pool_sum: logits differ"
+done
+expect_usage "without=OP" eval "$M" --backend "ref:4x4,without=pool"
+
 # f8 compile --out: the stream and regions f8 exec runs, the same logits as f8 eval
 expect_ok compile "$M" --device ref:16x16 --batch 2 --dump --out "$T/c"
 n=$((n + 1))

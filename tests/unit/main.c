@@ -34,6 +34,7 @@ int main(void)
 	srunner_add_suite(sr, f8_train_blas_suite());
 	srunner_add_suite(sr, f8_cpu_suite());
 	srunner_add_suite(sr, f8_compile_suite());
+	srunner_add_suite(sr, f8_place_suite());
 	srunner_add_suite(sr, f8_backend_suite());
 	srunner_add_suite(sr, f8_image_suite());
 	srunner_add_suite(sr, f8_qrandom_suite());

@@ -18,6 +18,7 @@ Suite *f8_train_loop_suite(void);  /* check_train_loop.c: a short run whose loss
 Suite *f8_train_qmodel_suite(void); /* check_train_qmodel.c: quantizers, model file, integer forward */
 Suite *f8_train_blas_suite(void);  /* check_train_blas.c: OpenBLAS core choice, exact SGEMM */
 Suite *f8_cpu_suite(void);         /* check_cpu.c: the CPU backend equals f8_qm_forward, per ISA */
+Suite *f8_place_suite(void);       /* check_place.c: models split between device and host */
 Suite *f8_compile_suite(void);     /* check_compile.c: compiled programs on ref equal f8_qm_forward */
 Suite *f8_image_suite(void);       /* check_image.c: PGM and PNG decoding, refused files */
 Suite *f8_dtbo_suite(void);       /* check_dtbo.c: device-tree overlays round-trip, apply, refusals */
