@@ -80,3 +80,14 @@ $(BUILD)/driver-tests/f8npu-smoke: driver/tests/f8npu-smoke.c $(DRIVER_TEST_SIM)
 .PHONY: module-vm
 module-vm: module $(BUILD)/driver-tests/f8npu-smoke
 	$(VM_RUN) --module $(MOD_DIR)/f8npu.ko --bin $(BUILD)/driver-tests/f8npu-smoke
+
+# The module's sources for DKMS (dkms.conf): `make dkms-src` then
+#   dkms add f8npu/1.0 && dkms build f8npu/1.0 && dkms install f8npu/1.0
+DKMS_SRC ?= /usr/src/f8npu-1.0
+DKMS_FILES := Kbuild dkms.conf $(wildcard driver/*.c driver/*.h) $(CORE_SRCS) \
+              $(wildcard sim/include/*.h) uapi/f8npu_cmd.h uapi/f8npu_regs.h uapi/f8npu_drm.h
+.PHONY: dkms-src
+dkms-src:
+	@mkdir -p $(DKMS_SRC)
+	@for f in $(DKMS_FILES); do install -D -m 644 $$f $(DKMS_SRC)/$$f; done
+	@echo "dkms-src: $(words $(DKMS_FILES)) files in $(DKMS_SRC)"

@@ -5,9 +5,10 @@ set -eu
 PKGS="make gcc g++ libc6-dev pkg-config check python3 verilator yosys"
 # The training engine: BLAS, gzip'd datasets, and Fashion-MNIST itself.
 PKGS="$PKGS libopenblas-dev zlib1g-dev dataset-fashion-mnist"
-# The kernel driver's userspace (libdrm, libfdt for f8 dtbo), its headers, and the VM tests
+# The kernel driver's userspace (libdrm, libfdt for f8 dtbo), its headers and sparse (make
+# module-sparse), and the VM tests
 # (tests/vm/run-vm.sh: QEMU, a static busybox, cpio and modinfo for the initramfs).
-PKGS="$PKGS libdrm-dev libfdt-dev linux-headers-amd64 qemu-system-x86 busybox-static cpio kmod"
+PKGS="$PKGS libdrm-dev libfdt-dev linux-headers-amd64 sparse qemu-system-x86 busybox-static cpio kmod"
 # `scripts/deps.sh bench`: also the peer framework the training bench compares against.
 [ "${1:-}" = bench ] && PKGS="$PKGS python3-torch python3-torchvision"
 
