@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "f8-cli.h"
+#include "f8-opt.h"
 #include "f8npu_build.h"
 
 struct bench_layer {
@@ -149,18 +150,24 @@ static double bench_baseline(const struct bench_layer *l)
 	return t;
 }
 
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: f8 bench\n"
+		   "Functional-model speed on real layer shapes and the cost model's MAC utilisation\n"
+		   "(16x16 array, 16 bytes/cycle, latency 64), against a plain C convolution in the same run.\n");
+}
+
 int f8_cmd_bench(int argc, char **argv)
 {
 	const size_t nlayers = sizeof(bench_layers) / sizeof(bench_layers[0]);
 	struct f8npu_perf perf;
 	double secs, base, macs_total = 0, secs_total = 0;
+	int rc;
 	size_t i;
 
-	(void)argv;
-	if (argc > 1) {
-		fprintf(stderr, "usage: f8 bench\n");
-		return F8_EXIT_USAGE;
-	}
+	rc = f8_opt_none("f8 bench", argc, argv, usage);
+	if (rc)
+		return rc > 0 ? F8_EXIT_OK : F8_EXIT_USAGE;
 	printf("functional model, cost model of a 16x16 array at 16 B/cycle, latency 64\n");
 	printf("%-34s %12s %12s %8s %10s\n", "layer", "MACs", "cycles", "util %", "model MMAC/s");
 	for (i = 0; i < nlayers; i++) {

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "f8-cli.h"
+#include "f8-opt.h"
 #include "f8npu_build.h"
 
 enum demo_region {
@@ -98,6 +99,13 @@ static uint32_t fnv1a(uint32_t h, const uint8_t *p, uint64_t n)
 	return h;
 }
 
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: f8 demo\n"
+		   "A small residual block as one command stream on the functional model: its logits,\n"
+		   "a checksum of every output, the counters and the cost model's estimate.\n");
+}
+
 int f8_cmd_demo(int argc, char **argv)
 {
 	const uint32_t w_stem = 0, w_c1 = w_stem + DEMO_C * 9 * DEMO_CIN, w_c2 = w_c1 + DEMO_C * 9 * DEMO_C;
@@ -111,13 +119,11 @@ int f8_cmd_demo(int argc, char **argv)
 	struct f8_job job;
 	uint8_t *mem[R_COUNT_], *cmd;
 	uint32_t i, n = 0, sum = 2166136261u, rows, cols;
-	int best = 0;
+	int best = 0, rc;
 
-	(void)argv;
-	if (argc > 1) {
-		fprintf(stderr, "usage: f8 demo\n");
-		return F8_EXIT_USAGE;
-	}
+	rc = f8_opt_none("f8 demo", argc, argv, usage);
+	if (rc)
+		return rc > 0 ? F8_EXIT_OK : F8_EXIT_USAGE;
 	if (f8_job_init(&job, NULL))
 		return F8_EXIT_USAGE;
 	mem[R_IMAGE] = f8_job_region(&job, R_IMAGE, DEMO_H * DEMO_H * DEMO_CIN);

@@ -3,6 +3,7 @@
  * f8 exec: run a command stream file on a backend (the functional model by default) with
  * regions loaded from files, write chosen regions back (docs/runner.md).
  */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,7 @@ struct f8_exec_opts {
 	int cfg_set;                            /* one of them was given */
 	const char *backend;                    /* --backend SPEC, or NULL: ref with cfg */
 	uint64_t max_cycles;                    /* --max-cycles */
-	int quiet;                              /* -q */
+	int quiet;                              /* -q, --quiet */
 };
 
 static void exec_usage(FILE *f)
@@ -63,95 +64,140 @@ static int parse_u32_opt(enum f8_lim lim, const char *arg, uint32_t *out)
 	return 0;
 }
 
-/* 0, 1 after --help (printed), or -1 after a message. */
+/* Long-only options: vals past the short letters (f8_opt_error). */
+enum { O_REGION = 256, O_ZERO, O_OUT, O_BACKEND, O_ARRAY, O_BW, O_LATENCY, O_MAX_CYCLES };
+
+static const struct option exec_opts[] = {
+	{ "region", required_argument, NULL, O_REGION },
+	{ "zero", required_argument, NULL, O_ZERO },
+	{ "out", required_argument, NULL, O_OUT },
+	{ "backend", required_argument, NULL, O_BACKEND },
+	{ "array", required_argument, NULL, O_ARRAY },
+	{ "bw", required_argument, NULL, O_BW },
+	{ "latency", required_argument, NULL, O_LATENCY },
+	{ "max-cycles", required_argument, NULL, O_MAX_CYCLES },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int set_stream(struct f8_exec_opts *o, const char *a)
+{
+	if (o->stream) {
+		f8_errf("f8 exec: more than one stream given ('%s')\n", a);
+		return -1;
+	}
+	o->stream = a;
+	return 0;
+}
+
+/* --region, --zero, --out R=VALUE. */
+static int region_opt(struct f8_exec_opts *o, int c, const char *val)
+{
+	const char *opt = c == O_REGION ? "--region" : c == O_ZERO ? "--zero" : "--out";
+	unsigned int r;
+	const char *v = parse_region_arg(opt, val, &r);
+
+	if (!v)
+		return -1;
+	if (c == O_OUT) {
+		if (o->out_file[r]) {
+			f8_errf("f8 exec: --out %u given twice\n", r);
+			return -1;
+		}
+		o->out_file[r] = v;
+	} else if (o->region_file[r] || o->zero_size[r]) {
+		f8_errf("f8 exec: region %u given twice\n", r);
+		return -1;
+	} else if (c == O_REGION) {
+		o->region_file[r] = v;
+	} else if (f8_opt_uint("f8 exec", F8_LIM_ZERO, v, &o->zero_size[r])) {
+		return -1;
+	}
+	return 0;
+}
+
+/* --array RxC. */
+static int array_opt(struct f8_exec_opts *o, const char *val)
+{
+	const char *x = strchr(val, 'x');
+	char rows[16];
+	uint64_t nr, nc;
+
+	if (!x || x == val || (size_t)(x - val) >= sizeof(rows))
+		goto bad;
+	memcpy(rows, val, (size_t)(x - val));
+	rows[x - val] = 0;
+	if (!f8_opt_is_uint(rows, &nr) || !f8_opt_is_uint(x + 1, &nc) || nr < 1 ||
+	    nr > f8_limits[F8_LIM_ARRAY].ihi || nc < 1 || nc > f8_limits[F8_LIM_ARRAY].ihi)
+		goto bad;
+	o->cfg.rows = (uint32_t)nr;
+	o->cfg.cols = (uint32_t)nc;
+	o->cfg_set = 1;
+	return 0;
+bad:
+	f8_errf("f8 exec: --array '%s': expected RxC, each an integer in [1, 4096]\n", val);
+	return -1;
+}
+
+/*
+ * 0; 1 after --help (printed); -1 after a message (the usage follows); -2 after an option
+ * getopt_long refused (one line, with a pointer to --help). Options and the stream are
+ * taken in the order given ("-" in front of the short options), whatever POSIXLY_CORRECT.
+ */
 static int parse_opts(int argc, char **argv, struct f8_exec_opts *o)
 {
-	int i;
+	int c, i;
 
 	memset(o, 0, sizeof(*o));
 	f8npu_model_default_config(&o->cfg);
 	o->max_cycles = 1ull << 40;
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
-		unsigned int r;
-
-		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+	optind = 0; /* a full restart: "-" is a GNU extension (getopt(3)) */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "-:hq", exec_opts, NULL)) != -1) {
+		switch (c) {
+		case 1:
+			if (set_stream(o, optarg))
+				return -1;
+			break;
+		case 'h':
 			exec_usage(stdout);
 			return 1;
-		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+		case 'q':
 			o->quiet = 1;
-			continue;
-		} else if (a[0] != '-') {
-			if (o->stream) {
-				f8_errf("f8 exec: more than one stream given ('%s')\n", a);
+			break;
+		case O_REGION:
+		case O_ZERO:
+		case O_OUT:
+			if (region_opt(o, c, optarg))
 				return -1;
-			}
-			o->stream = a;
-			continue;
-		}
-		if (!val) {
-			f8_errf("f8 exec: %s needs a value\n", a);
-			return -1;
-		}
-		i++;
-		if (!strcmp(a, "--region") || !strcmp(a, "--zero") || !strcmp(a, "--out")) {
-			const char *v = parse_region_arg(a, val, &r);
-
-			if (!v)
+			break;
+		case O_BACKEND:
+			o->backend = optarg;
+			break;
+		case O_ARRAY:
+			if (array_opt(o, optarg))
 				return -1;
-			if (!strcmp(a, "--out")) {
-				if (o->out_file[r]) {
-					f8_errf("f8 exec: --out %u given twice\n", r);
-					return -1;
-				}
-				o->out_file[r] = v;
-			} else if (o->region_file[r] || o->zero_size[r]) {
-				f8_errf("f8 exec: region %u given twice\n", r);
-				return -1;
-			} else if (!strcmp(a, "--region")) {
-				o->region_file[r] = v;
-			} else if (f8_opt_uint("f8 exec", F8_LIM_ZERO, v, &o->zero_size[r])) {
-				return -1;
-			}
-		} else if (!strcmp(a, "--backend")) {
-			o->backend = val;
-		} else if (!strcmp(a, "--array")) {
-			const char *x = strchr(val, 'x');
-			char rows[16];
-			uint64_t nr, nc;
-
-			if (!x || x == val || (size_t)(x - val) >= sizeof(rows)) {
-				f8_errf("f8 exec: --array '%s': expected RxC, each an integer in [1, 4096]\n",
-					val);
-				return -1;
-			}
-			memcpy(rows, val, (size_t)(x - val));
-			rows[x - val] = 0;
-			if (!f8_opt_is_uint(rows, &nr) || !f8_opt_is_uint(x + 1, &nc) || nr < 1 ||
-			    nr > f8_limits[F8_LIM_ARRAY].ihi || nc < 1 || nc > f8_limits[F8_LIM_ARRAY].ihi) {
-				f8_errf("f8 exec: --array '%s': expected RxC, each an integer in [1, 4096]\n",
-					val);
-				return -1;
-			}
-			o->cfg.rows = (uint32_t)nr;
-			o->cfg.cols = (uint32_t)nc;
-			o->cfg_set = 1;
-		} else if (!strcmp(a, "--bw")) {
-			if (parse_u32_opt(F8_LIM_BW, val, &o->cfg.dram_bytes_per_cycle))
+			break;
+		case O_BW:
+		case O_LATENCY:
+			if (parse_u32_opt(c == O_BW ? F8_LIM_BW : F8_LIM_LATENCY, optarg,
+					  c == O_BW ? &o->cfg.dram_bytes_per_cycle : &o->cfg.dram_latency))
 				return -1;
 			o->cfg_set = 1;
-		} else if (!strcmp(a, "--latency")) {
-			if (parse_u32_opt(F8_LIM_LATENCY, val, &o->cfg.dram_latency))
+			break;
+		case O_MAX_CYCLES:
+			if (f8_opt_uint("f8 exec", F8_LIM_MAX_CYCLES, optarg, &o->max_cycles))
 				return -1;
-			o->cfg_set = 1;
-		} else if (!strcmp(a, "--max-cycles")) {
-			if (f8_opt_uint("f8 exec", F8_LIM_MAX_CYCLES, val, &o->max_cycles))
-				return -1;
-		} else {
-			f8_errf("f8 exec: unknown option '%s'\n", a);
-			return -1;
+			break;
+		default:
+			f8_opt_error("f8 exec", c, argv, exec_opts);
+			return -2;
 		}
 	}
+	for (; optind < argc; optind++) /* after "--" */
+		if (set_stream(o, argv[optind]))
+			return -1;
 	if (!o->stream) {
 		f8_errf("f8 exec: no command stream given\n");
 		return -1;
@@ -226,7 +272,8 @@ int f8_cmd_exec(int argc, char **argv)
 	if (rc) {
 		if (rc > 0)
 			return F8_EXIT_OK; /* --help */
-		exec_usage(stderr);
+		if (rc == -1)
+			exec_usage(stderr);
 		return F8_EXIT_USAGE;
 	}
 	snprintf(spec, sizeof(spec), "ref:%ux%u,bw=%u,lat=%u", o.cfg.rows, o.cfg.cols,

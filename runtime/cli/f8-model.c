@@ -4,6 +4,7 @@
  * one line per layer with its output shape, parameters and MACs, then the totals and,
  * with --batch, the memory the training plan needs for that batch size.
  */
+#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -82,44 +83,60 @@ static void usage(FILE *f)
 		   "training buffers for batches of B images and prints their size.\n");
 }
 
+static int take_model(const char **model, const char *a)
+{
+	if (*model) {
+		f8_errf("f8 model: one model at a time ('%s' and '%s')\n", *model, a);
+		return -1;
+	}
+	*model = a;
+	return 0;
+}
+
 int f8_cmd_model(int argc, char **argv)
 {
+	enum { O_BATCH = 256, O_THREADS, O_LIST }; /* long only: past the short letters */
+	static const struct option opts[] = {
+		{ "batch", required_argument, NULL, O_BATCH },
+		{ "threads", required_argument, NULL, O_THREADS },
+		{ "list", no_argument, NULL, O_LIST },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	const char *model = NULL;
 	struct f8_net *net;
 	uint64_t batch = 0, threads = 1;
-	int i;
+	int c;
 
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+	/* In the order given ("-": the model is returned as 1), whatever POSIXLY_CORRECT. */
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "-:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
 			usage(stdout);
 			return F8_EXIT_OK;
-		} else if (!strcmp(a, "--list")) {
+		case O_LIST:
 			f8_model_list(stdout);
 			return F8_EXIT_OK;
-		} else if (!strcmp(a, "--batch") || !strcmp(a, "--threads")) {
-			const bool is_batch = !strcmp(a, "--batch");
-
-			if (i + 1 >= argc) {
-				f8_errf("f8 model: %s needs a value\n", a);
-				return F8_EXIT_USAGE;
-			}
+		case O_BATCH:
+		case O_THREADS:
 			/* The same table of limits as f8 train's options. */
-			if (f8_opt_uint("f8 model", is_batch ? F8_LIM_BATCH : F8_LIM_THREADS, argv[++i],
-					is_batch ? &batch : &threads))
+			if (f8_opt_uint("f8 model", c == O_BATCH ? F8_LIM_BATCH : F8_LIM_THREADS, optarg,
+					c == O_BATCH ? &batch : &threads))
 				return F8_EXIT_USAGE;
-		} else if (a[0] == '-' && a[1]) {
-			f8_errf("f8 model: unknown option '%s'\n", a);
-			usage(stderr);
-			return F8_EXIT_USAGE;
-		} else if (model) {
-			f8_errf("f8 model: one model at a time ('%s' and '%s')\n", model, a);
-			return F8_EXIT_USAGE;
-		} else {
-			model = a;
+			break;
+		case 1:
+			if (take_model(&model, optarg))
+				return F8_EXIT_USAGE;
+			break;
+		default:
+			return f8_opt_error("f8 model", c, argv, opts);
 		}
 	}
+	for (; optind < argc; optind++) /* after "--" */
+		if (take_model(&model, argv[optind]))
+			return F8_EXIT_USAGE;
 	if (!model) {
 		usage(stderr);
 		return F8_EXIT_USAGE;

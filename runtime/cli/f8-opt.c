@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* The f8 tool's table of option limits, its one numeric parser, safe messages (f8-opt.h). */
+#include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -183,4 +184,72 @@ int f8_opt_bad(const char *who, const char *arg, void (*usage)(FILE *f))
 	f8_errf("%s: unknown or incomplete option '%s'\n", who, arg);
 	usage(stderr);
 	return 1;
+}
+
+int f8_opt_error(const char *who, int c, char *const *argv, const struct option *opts)
+{
+	/* The element of a long option: optind is past it (for a short option, optopt). */
+	const char *arg = optind > 0 ? argv[optind - 1] : "";
+	const struct option *o = NULL, *p;
+	char names[512] = "";
+	size_t len, used = 0;
+	int n = 0;
+
+	for (p = opts; optopt && p->name && !o; p++)
+		if (!p->flag && p->val == optopt)
+			o = p;
+	if (c == ':' && o) {
+		f8_errf("%s: --%s needs a value (%s --help)\n", who, o->name, who);
+	} else if (c == ':') {
+		f8_errf("%s: -%c needs a value (%s --help)\n", who, optopt, who);
+	} else if (o && !strncmp(arg, "--", 2) && strchr(arg, '=')) {
+		f8_errf("%s: --%s takes no value ('%s') (%s --help)\n", who, o->name, arg, who);
+	} else if (optopt) {
+		f8_errf("%s: unknown option '-%c' (%s --help)\n", who, optopt, who);
+	} else {
+		/* A long option: unknown, or the prefix of several (getopt_long takes a unique
+		 * prefix or an exact name). */
+		len = strncmp(arg, "--", 2) ? 0 : strcspn(arg + 2, "=");
+		for (p = opts; len && p->name; p++) {
+			if (strncmp(p->name, arg + 2, len))
+				continue;
+			if (used < sizeof(names))
+				used += (size_t)snprintf(names + used, sizeof(names) - used, "%s--%s",
+							 n ? ", " : "", p->name);
+			n++;
+		}
+		if (n > 1)
+			f8_errf("%s: ambiguous option '%s': %s (%s --help)\n", who, arg, names, who);
+		else
+			f8_errf("%s: unknown option '%s' (%s --help)\n", who, arg, who);
+	}
+	return 1;
+}
+
+int f8_opt_none(const char *who, int argc, char **argv, void (*usage)(FILE *f))
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	/* "-": an argument that is no option comes back as 1, in the order given. optind 0:
+	 * a full restart, which the GNU extension needs (getopt(3)). */
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "-:h", opts, NULL)) != -1 && c != 1) {
+		if (c == 'h') {
+			usage(stdout);
+			return 1;
+		}
+		f8_opt_error(who, c, argv, opts);
+		return -1;
+	}
+	if (c == 1 || optind < argc) { /* optind < argc: after "--" */
+		f8_errf("%s: unexpected argument '%s' (%s --help)\n", who,
+			c == 1 ? optarg : argv[optind], who);
+		return -1;
+	}
+	return 0;
 }

@@ -83,6 +83,24 @@ int f8_opt_real(const char *who, enum f8_lim lim, const char *s, double *out);
 /* An option getopt_long refused (@arg, as given): the message and the usage on stderr;
  * returns the usage exit status (1), for `return f8_opt_bad(...)`. */
 int f8_opt_bad(const char *who, const char *arg, void (*usage)(FILE *f));
+/*
+ * The refusal of an option getopt_long did not take, as one line with a pointer to --help,
+ * for the subcommands that call it with opterr = 0 and ':' in front of their short options
+ * ("-:h"), @c being what it returned (':' a missing value, '?' anything else):
+ *
+ *   f8 exec: unknown option '--bogus' (f8 exec --help)
+ *   f8 exec: ambiguous option '--b': --backend, --bw (f8 exec --help)
+ *   f8 exec: --bw needs a value (f8 exec --help)
+ *   f8 exec: --quiet takes no value ('--quiet=1') (f8 exec --help)
+ *
+ * @opts is the table given to getopt_long; an option is named by its val, so every val is
+ * unique, either the option's short letter or at least 256. Returns the usage exit status (1).
+ */
+struct option;
+int f8_opt_error(const char *who, int c, char *const *argv, const struct option *opts);
+/* A subcommand without options but --help (usage on stdout): 0 to run, 1 after --help,
+ * -1 after one line naming the option or the argument refused. */
+int f8_opt_none(const char *who, int argc, char **argv, void (*usage)(FILE *f));
 /* Whether @s is an integer by the grammar above (for values inside composite arguments). */
 bool f8_opt_is_uint(const char *s, uint64_t *out);
 

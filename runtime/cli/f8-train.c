@@ -7,6 +7,7 @@
  * stdout. --bench-batches times the training step instead (bench/train-bench.sh).
  */
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -162,44 +163,66 @@ static int parse_value(const struct opt_def *d, const char *s, union opt_val *v)
 	}
 }
 
+static int unexpected(const char *a)
+{
+	f8_errf("f8 train: unexpected argument '%s' (f8 train --help)\n", a);
+	return -1;
+}
+
+/* Option k of the table: given once, a string not empty, a number within its limits. */
+static int take_opt(struct opts *o, int k, const char *val)
+{
+	if (o->given[k]) {
+		f8_errf("f8 train: %s given twice\n", opt_defs[k].name);
+		return -1;
+	}
+	o->given[k] = true;
+	if (opt_defs[k].kind == 'b')
+		return 0;
+	if (opt_defs[k].kind == 's' && !val[0]) {
+		f8_errf("f8 train: %s: empty value\n", opt_defs[k].name);
+		return -1;
+	}
+	return parse_value(&opt_defs[k], val, &o->v[k]);
+}
+
+/*
+ * getopt_long over the table (long options only, vals 256 + index, f8_opt_error), in the
+ * order given ("-": an argument that is no option comes back as 1), whatever
+ * POSIXLY_CORRECT: 0, 1 after --help, -1 after a message.
+ */
 static int parse_args(int argc, char **argv, struct opts *o)
 {
-	int i, k;
+	struct option lopts[O_COUNT + 2];
+	int c, k;
 
 	memset(o, 0, sizeof(*o));
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+	memset(lopts, 0, sizeof(lopts));
+	for (k = 0; k < O_COUNT; k++) {
+		lopts[k].name = opt_defs[k].name + 2; /* "--model": "model" */
+		lopts[k].has_arg = opt_defs[k].kind == 'b' ? no_argument : required_argument;
+		lopts[k].val = 256 + k;
+	}
+	lopts[O_COUNT].name = "help";
+	lopts[O_COUNT].val = 'h';
+	optind = 0; /* a full restart: "-" is a GNU extension (getopt(3)) */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "-:h", lopts, NULL)) != -1) {
+		if (c == 'h') {
 			usage(stdout);
 			return 1;
 		}
-		for (k = 0; k < O_COUNT; k++)
-			if (!strcmp(a, opt_defs[k].name))
-				break;
-		if (k == O_COUNT) {
-			f8_errf("f8 train: %s '%s' (f8 train --help)\n",
-				a[0] == '-' ? "unknown option" : "unexpected argument", a);
+		if (c == 1)
+			return unexpected(optarg);
+		if (c < 256 || c >= 256 + O_COUNT) {
+			f8_opt_error("f8 train", c, argv, lopts);
 			return -1;
 		}
-		if (o->given[k]) {
-			f8_errf("f8 train: %s given twice\n", a);
-			return -1;
-		}
-		o->given[k] = true;
-		if (opt_defs[k].kind == 'b')
-			continue;
-		if (i + 1 >= argc) {
-			f8_errf("f8 train: %s needs a value\n", a);
-			return -1;
-		}
-		if (opt_defs[k].kind == 's' && !argv[i + 1][0]) {
-			f8_errf("f8 train: %s: empty value\n", a);
-			return -1;
-		}
-		if (parse_value(&opt_defs[k], argv[++i], &o->v[k]))
+		if (take_opt(o, c - 256, optarg))
 			return -1;
 	}
+	if (optind < argc) /* after "--" */
+		return unexpected(argv[optind]);
 	if (o->given[O_HFLIP] && (o->given[O_NO_HFLIP] || o->given[O_NO_AUGMENT])) {
 		f8_errf("f8 train: --hflip contradicts %s\n",
 			o->given[O_NO_HFLIP] ? "--no-hflip" : "--no-augment");

@@ -240,6 +240,20 @@ expect 1 "--array ' 4x4'" 10 exec $SMALL --array " 4x4"
 expect 1 "--array '4x+4'" 10 exec $SMALL --array 4x+4
 expect 1 "--region '+1=" 10 exec $SMALL --region "+1=$T/real.bin"
 expect_ok 10 exec $SMALL --zero 3=1k --array 4x8 --bw 8 --latency 0
+# Options by getopt_long: an option refused is one line naming it and pointing to --help.
+expect 1 "f8 exec: unknown option '--bogus' (f8 exec --help)" 10 exec $SMALL --bogus
+expect 1 "f8 exec: --max-cycles needs a value (f8 exec --help)" 10 exec $SMALL --max-cycles
+expect 1 "f8 exec: ambiguous option '--b': --backend, --bw (f8 exec --help)" 10 exec $SMALL --b 8
+expect 1 "f8 exec: --quiet takes no value ('--quiet=1') (f8 exec --help)" 10 exec $SMALL --quiet=1
+[ "$(wc -l <"$T/err")" -eq 1 ] || fail "exec --quiet=1: not one line: $(cat "$T/err")"
+expect 1 "f8 exec: more than one stream given ('$T/big.bin')" 10 exec $SMALL -- "$T/big.bin"
+expect 1 "--bw '+16'" 10 exec $SMALL --bw=+16
+expect 1 "f8 bench: unexpected argument 'x' (f8 bench --help)" 10 bench x
+expect 1 "f8 demo: unknown option '--bogus' (f8 demo --help)" 10 demo --bogus
+for c in exec model train bench demo; do
+	expect_ok 10 $c --help
+	grep -q "^usage: f8 $c" "$T/out" || fail "f8 $c --help: no usage on stdout"
+done
 
 if [ $fails -ne 0 ]; then
 	echo "hostile-cli ($F8): $fails of $n checks failed"

@@ -30,9 +30,9 @@ ARCH
 TINY="--model $T/tiny.arch --train-limit 256 --test-limit 128 --batch 32 --threads 2"
 
 # ---- option validation ----
-expect_usage "unknown option '--bogus'" train --bogus
-expect_usage "unexpected argument 'resnet20'" train resnet20
-expect_usage "--epochs needs a value" train --model resnet20 --out "$T/o" --epochs
+expect_usage "unknown option '--bogus' (f8 train --help)" train --bogus
+expect_usage "unexpected argument 'resnet20' (f8 train --help)" train resnet20
+expect_usage "--epochs needs a value (f8 train --help)" train --model resnet20 --out "$T/o" --epochs
 expect_usage "--epochs '0'" train --model resnet20 --out "$T/o" --epochs 0
 expect_usage "--epochs '3x'" train --model resnet20 --out "$T/o" --epochs 3x
 expect_usage "--epochs ' 3'" train --model resnet20 --out "$T/o" --epochs " 3"
@@ -58,6 +58,24 @@ expect_usage "--model NAME|FILE is required" train --out "$T/o"
 expect_usage "--out DIR is required" train --model resnet20
 expect_usage "neither a file nor a built-in model" train --model no-such-net --out "$T/o"
 expect_usage "Nesterov momentum needs momentum > 0" train --model resnet20 --out "$T/o" --momentum 0
+# getopt_long: an option refused is one line naming it, with a pointer to --help; a unique
+# prefix and --opt=VALUE are taken, and the value goes through the same checks.
+expect_line() {
+	expect_usage "$@"
+	[ "$(wc -l <"$T/err")" -eq 1 ] || fail "f8 $*: not one line: $(head -c 300 "$T/err")"
+}
+expect_line "f8 train: unknown option '--bogus' (f8 train --help)" train --model resnet20 --bogus --out "$T/o"
+expect_line "f8 train: --out needs a value (f8 train --help)" train --model resnet20 --out
+expect_line "f8 train: ambiguous option '--h': --hflip, --help (f8 train --help)" train --h
+expect_line "f8 train: --hflip takes no value ('--hflip=1') (f8 train --help)" train --model resnet20 --out "$T/o" --hflip=1
+expect_line "f8 train: unexpected argument 'x' (f8 train --help)" train --model resnet20 --out "$T/o" -- x
+expect_line "f8 train: unknown option '-x' (f8 train --help)" train -x
+expect_usage "--batch '0'" train --model resnet20 --out "$T/o" --batch=0
+expect_usage "--epochs '0'" train --model resnet20 --out "$T/o" --ep 0
+expect_usage "--batch given twice" train --model resnet20 --out "$T/o" --batch=8 --batch 16
+expect_usage "--model: empty value" train --model= --out "$T/o"
+expect_ok train --help
+grep -q "^usage: f8 train" "$T/out" || fail "f8 train --help: no usage on stdout"
 
 # ---- missing or wrong data, bad checkpoints ----
 expect_usage "--data $T/none" train $TINY --epochs 1 --out "$T/o" --data "$T/none"
@@ -103,7 +121,12 @@ grep -q "10 classes" "$T/out" || fail "f8 model: no totals line: $(tail -n 2 "$T
 expect_ok model --list
 grep -q resnet20 "$T/out" || fail "f8 model --list: no resnet20"
 expect_usage "neither a file nor a built-in model" model no-such-net
-expect_usage "unknown option" model --bogus
+expect_line "f8 model: unknown option '--bogus' (f8 model --help)" model --bogus
+expect_line "f8 model: --batch needs a value (f8 model --help)" model resnet20 --batch
+expect_line "f8 model: one model at a time ('resnet20' and 'resnet8')" model resnet20 --batch 2 resnet8
+expect_usage "--threads '0'" model resnet20 --batch 2 --threads=0
+expect_ok model --help
+grep -q "^usage: f8 model" "$T/out" || fail "f8 model --help: no usage on stdout"
 
 if [ $fails -ne 0 ]; then
 	echo "train-cli: $fails of $n checks failed"
