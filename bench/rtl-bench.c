@@ -1,31 +1,34 @@
 // SPDX-License-Identifier: MIT
 /*
- * f8-rtl-bench: the Verilated RTL's performance on real networks.
+ * f8-rtl-bench: the Verilated RTL's performance on real networks, through the job-level
+ * backend table (f8-backend.h), for one or more array configurations (--array RxC: each is
+ * the backend rtl:RxC, its rRcC/libf8npu-rtl.so loaded at run time).
  *
- * For every convolution of ResNet-18 and MobileNetV2 (224x224, width 1.0) and
- * of two small Fashion-MNIST networks (28x28x1), one CONV2D job (+ END) runs on
- * the RTL (the one libf8npu-rtl.a configuration this program is linked with)
- * and on the functional model (default configuration: 16x16, B = 16, L = 64;
- * an RTL library of another geometry gets a model of that geometry).
- * Reported per distinct layer shape: the RTL's PERF_CYCLES against the ideal
- * MACs / (ROWS x COLS), i.e. the MAC utilization, the model's predicted cycles
- * and the model/RTL ratio, and the simulation speed. The RTL's output bytes
- * and architectural counters must equal the model's (a difference is an RTL
- * bug and is reported loudly). Then the whole Fashion-MNIST ResNet-20 runs as
- * one command stream (residual adds fused as CONV2D with AUX, global sum pool,
- * FC) on a few images: seconds and cycles per image, logits against the model.
+ * Per layer: for every convolution of ResNet-18 and MobileNetV2 (224x224, width 1.0) and of
+ * two small Fashion-MNIST networks (28x28x1), one CONV2D job (+ END) runs on rtl:RxC and on
+ * ref:RxC (the functional model of the same geometry), both with B = 16 bytes/cycle and
+ * L = 64 cycles. Reported per distinct layer shape: the RTL's PERF_CYCLES against the ideal
+ * MACs / (ROWS x COLS), i.e. the MAC utilization, the model's cycles and the model/RTL
+ * ratio, and the simulation speed. The RTL's output bytes and architectural counters must
+ * equal the model's (a difference is an RTL bug and is reported loudly).
  *
- * Every layer job runs in a child process (fork), so an RTL that hangs (cycle
- * budget, then a wall-clock alarm) or aborts in the harness costs one row, not
- * the bench. Identical shapes run once and are multiplied by their count.
+ * Whole networks: random integer models of the zoo's resnet20 and mobilenetv2-small
+ * (f8_qm_random), compiled for the RTL's capabilities (f8_cc_compile, batch 1) and run in a
+ * session on rtl:RxC and on ref:RxC, a few images: seconds and cycles per image; the logits
+ * of both must equal f8_qm_forward's (the unfused reference).
  *
- * Usage: f8-rtl-bench [--quick] [--out PREFIX] [-j N] [--net SUBSTR] [--budget F]
- *                     [--max-hangs N] [--timeout S] [--images N]   (--help: what they do)
- * Exit status: 0 when every job ran and matched the model (whatever the
- * performance targets say), 1 on bad usage, 2 when a job failed, timed out,
- * or differed from the model.
+ * Every job runs in a child process (fork), so an RTL that hangs (cycle budget, then a
+ * wall-clock alarm) or aborts in the harness costs one row, not the bench. Identical shapes
+ * run once and are multiplied by their count.
+ *
+ * Usage: f8-rtl-bench [--array RxC[,RxC...]]... [--quick] [--out PREFIX] [-j N] [--net SUBSTR]
+ *                     [--budget F] [--max-hangs N] [--timeout S] [--images N]   (--help)
+ * Exit status: 0 when every job ran and matched the model (whatever the performance targets
+ * say), 1 on bad usage or a backend that cannot be opened, 2 when a job failed, timed out,
+ * or differed from the model or the reference.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
 #include <signal.h>
@@ -40,20 +43,21 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "f8-backend.h"
+#include "f8-compile.h"
+#include "f8-net.h"
+#include "f8-qrandom.h"
 #include "f8npu_build.h"
-#include "f8npu_cmd.h"
-#include "f8npu_hostmem.h"
 #include "f8npu_model.h"
-#include "f8npu_prog.h"
-#include "f8npu_regs.h"
-#include "f8npu_rtl.h"
 
-#define BENCH_B 16u       /* DRAM bytes per cycle, RTL harness and model */
-#define BENCH_L 64u       /* DRAM latency, cycles */
+#define BENCH_B 16u       /* DRAM bytes per cycle, RTL harness and model (bw=) */
+#define BENCH_L 64u       /* DRAM latency, cycles (lat=) */
 #define BENCH_SHIFT 7     /* per-layer out_shift: u8 at FL 4 from acc at FL 4 + 7 */
 #define MAX_LAYERS 128u   /* convolutions of one network */
 #define MAX_SHAPES 256u   /* distinct shapes over all networks */
 #define NAME_LEN 40u
+#define MAX_ARRAYS 8u     /* --array configurations */
+#define NET_MAX_IMAGES 16u
 
 /* Targets of the issue (checked and reported here, never by the tests). */
 #define TARGET_UTIL_3X3 85.0   /* % on 3x3 groups=1 convs with >= 64 channels */
@@ -361,104 +365,12 @@ static double now_s(void)
 	return clock_s(CLOCK_MONOTONIC);
 }
 
-/* ---- the devices ---- */
-
-struct devpair {
-	struct f8npu_hostmem hm;
-	struct f8npu_mem mem;
-	struct f8npu_dev *model;
-	struct f8npu_dev *rtl;
-};
-
-static int devpair_open(struct devpair *d)
-{
-	struct f8npu_rtl_config rc;
-	struct f8npu_model_config mc;
-
-	f8npu_hostmem_init(&d->hm);
-	d->mem = f8npu_hostmem_port(&d->hm);
-	/* The default configuration (16 x 16); another RTL geometry gets a model of its own geometry. */
-	f8npu_model_default_config(&mc);
-	mc.rows = f8npu_rtl_rows();
-	mc.cols = f8npu_rtl_cols();
-	mc.dram_bytes_per_cycle = BENCH_B;
-	mc.dram_latency = BENCH_L;
-	d->model = f8npu_model_create(&mc, &d->mem);
-	f8npu_rtl_default_config(&rc);
-	rc.dram_bytes_per_cycle = BENCH_B;
-	rc.dram_latency = BENCH_L;
-	d->rtl = f8npu_rtl_create(&rc, &d->mem);
-	if (!d->model || !d->rtl) {
-		fprintf(stderr, "f8-rtl-bench: cannot create the %s\n", d->model ? "RTL device" : "model");
-		return -1;
-	}
-	if (f8npu_prog_check_id(d->rtl) || f8npu_prog_check_id(d->model)) {
-		fprintf(stderr, "f8-rtl-bench: the %s does not identify as an f8npu 1.x\n",
-			f8npu_prog_check_id(d->rtl) ? "RTL" : "model");
-		return -1;
-	}
-	if (f8npu_dev_read(d->rtl, F8NPU_REG_CAP_ARRAY) != (f8npu_rtl_rows() | f8npu_rtl_cols() << 16)) {
-		fprintf(stderr, "f8-rtl-bench: RTL CAP_ARRAY 0x%08x, library built for %ux%u\n",
-			f8npu_dev_read(d->rtl, F8NPU_REG_CAP_ARRAY), f8npu_rtl_rows(), f8npu_rtl_cols());
-		return -1;
-	}
-	return 0;
-}
-
-static void devpair_close(struct devpair *d)
-{
-	f8npu_dev_destroy(d->rtl);
-	f8npu_dev_destroy(d->model);
-	f8npu_hostmem_free(&d->hm);
-}
-
-static uint8_t *alloc_buf(struct devpair *d, uint64_t size, uint64_t *addr)
-{
-	uint8_t *p = f8npu_hostmem_alloc(&d->hm, size, addr);
-
-	if (!p)
-		fprintf(stderr, "f8-rtl-bench: out of memory (%" PRIu64 " bytes)\n", size);
-	return p;
-}
-
-/* A region of the job: the same for both devices, or one buffer per device (outputs). */
-struct jregion {
-	uint64_t addr[2]; /* [0] model, [1] RTL */
-	uint64_t size;
-};
-
-/*
- * One job on one device: regions, PERF_CLEAR, run; wall-clock seconds in *secs,
- * CPU seconds of this process (a job process runs one job at a time) in *cpu,
- * cycles clocked in *clk.
- */
-static void run_on(struct f8npu_dev *dev, bool is_rtl, const struct jregion *reg, unsigned int nreg,
-		   uint64_t cmd_addr, uint32_t cmd_size, uint32_t ndesc, uint64_t budget,
-		   struct f8npu_job_result *res, double *secs, double *cpu, uint64_t *clk)
-{
-	uint64_t c0 = 0;
-	unsigned int r;
-	double t0, u0;
-
-	for (r = 0; r < nreg; r++)
-		f8npu_prog_set_region(dev, r, reg[r].addr[is_rtl], reg[r].size);
-	f8npu_dev_write(dev, F8NPU_REG_CTRL, F8NPU_CTRL_PERF_CLEAR);
-	if (is_rtl)
-		c0 = f8npu_rtl_cycles(dev);
-	u0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
-	t0 = now_s();
-	f8npu_prog_run_job(dev, cmd_addr, cmd_size, ndesc, budget, res);
-	*secs = now_s() - t0;
-	*cpu = clock_s(CLOCK_PROCESS_CPUTIME_ID) - u0;
-	*clk = is_rtl ? f8npu_rtl_cycles(dev) - c0 : res->cycles;
-}
-
-/* ---- one layer ---- */
+/* ---- jobs on the backends ---- */
 
 enum run_status {
 	ST_OK = 0,
 	ST_SKIP,     /* not run (--quick) */
-	ST_MISMATCH, /* RTL output bytes differ from the model's */
+	ST_MISMATCH, /* RTL output bytes (or logits) differ from the model's */
 	ST_COUNTERS, /* architectural counters differ */
 	ST_ERROR,    /* a device stopped with an error */
 	ST_TIMEOUT,  /* cycle budget or wall-clock alarm */
@@ -471,13 +383,16 @@ static const char *const status_names[] = {
 	"OK", "SKIP", "MISMATCH", "COUNTERS", "ERROR", "TIMEOUT", "CRASH", "SETUP", "NOTRUN",
 };
 
-struct layer_result {
-	int status;
+struct status {
+	int code; /* enum run_status */
 	char detail[256];
+};
+
+struct layer_result {
+	struct status st;
 	struct f8npu_perf rtl, model;
 	uint64_t rtl_clocked;
-	double rtl_secs, rtl_cpu, model_secs;
-	uint64_t diff_bytes;
+	double rtl_secs, rtl_cpu;
 };
 
 struct opts {
@@ -486,23 +401,31 @@ struct opts {
 	unsigned int jobs;
 	const char *only;
 	double budget;
-	unsigned int timeout;
-	unsigned int images;
-	unsigned int max_hangs;
+	unsigned int timeout, images, max_hangs, narrays;
+	uint32_t rows[MAX_ARRAYS], cols[MAX_ARRAYS];
 };
 
-static struct opts opt = { false, NULL, 1, NULL, 8.0, 900, 3, 3 };
+static struct opts opt = { .jobs = 1, .budget = 8.0, .timeout = 900, .images = 3, .max_hangs = 3 };
+
+/* The array configuration the jobs are for (the job processes inherit it). */
+static uint32_t cur_rows, cur_cols;
+
+static void fail(struct status *s, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void fail(struct status *s, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	s->code = code;
+	va_start(ap, fmt);
+	vsnprintf(s->detail, sizeof(s->detail), fmt, ap);
+	va_end(ap);
+}
 
 /* Cycle budget of the RTL: a multiple of the model's prediction, plus slack. */
 static uint64_t rtl_budget(uint64_t model_cycles)
 {
 	return (uint64_t)(opt.budget * (double)model_cycles) + 100000u;
-}
-
-static void result_fail(struct layer_result *r, int st, const char *msg)
-{
-	r->status = st;
-	snprintf(r->detail, sizeof(r->detail), "%s", msg);
 }
 
 /* Compare the architectural counters; 0 if equal. */
@@ -517,14 +440,6 @@ static int perf_arch_cmp(const struct f8npu_perf *a, const struct f8npu_perf *b,
 	return 0;
 }
 
-static void write_stream(uint8_t *cmd, const struct f8npu_desc *d, uint32_t n)
-{
-	struct f8npu_cmd_header h = f8npu_header_make(n);
-
-	memcpy(cmd, &h, sizeof(h));
-	memcpy(cmd + sizeof(h), d, (size_t)n * sizeof(*d));
-}
-
 static uint64_t count_diff(const uint8_t *a, const uint8_t *b, uint64_t n, uint64_t *first)
 {
 	uint64_t i, d = 0;
@@ -535,379 +450,287 @@ static uint64_t count_diff(const uint8_t *a, const uint8_t *b, uint64_t n, uint6
 	return d;
 }
 
-static void run_layer(const struct conv_shape *s, uint64_t seed, struct layer_result *r)
+static double cpu_s(void)
+{
+	return clock_s(CLOCK_PROCESS_CPUTIME_ID);
+}
+
+/* Backend @name ("ref" or "rtl") for the current array, with the bench's memory model. */
+static int be_open(const char *name, struct f8_be **be, struct f8_err *e)
+{
+	char spec[64];
+
+	snprintf(spec, sizeof(spec), "%s:%ux%u,bw=%u,lat=%u", name, cur_rows, cur_cols, BENCH_B, BENCH_L);
+	return f8_be_open(spec, be, e);
+}
+
+/* A layer's job on one backend: buffers 0 src, 1 weights, 2 bias, 3 dst (the regions), 4 the stream. */
+struct layer_job {
+	struct f8_be_buf b[5];
+	struct f8npu_job_result res;
+	double secs, cpu; /* of the submit: this process runs one job at a time */
+};
+
+/* The data depends on the shape only, so both backends get the same bytes. */
+static int layer_submit(struct f8_be *be, const struct conv_shape *s, uint64_t budget, struct layer_job *j,
+			struct f8_err *e)
 {
 	uint16_t ho = out_dim(s->h, s->k, s->stride, s->pad), wo = out_dim(s->w, s->k, s->stride, s->pad);
 	uint32_t kterms = (uint32_t)s->k * s->k * (s->dw ? 1u : s->cin);
-	uint64_t nsrc = (uint64_t)s->h * s->w * s->cin, nw = (uint64_t)s->cout * kterms;
-	uint64_t ndst = (uint64_t)ho * wo * s->cout, a_src, a_w, a_b, a_cmd, a_dm, a_dr, first = 0, clk;
-	double cpu;
-	uint32_t cmd_size = F8NPU_CMD_HEADER_SIZE + 2u * F8NPU_CMD_DESC_SIZE;
-	struct f8npu_desc d[2];
-	struct f8npu_job_result jm, jr;
-	struct jregion reg[4];
-	struct devpair dp;
-	uint8_t *src, *w, *b, *cmd, *dm, *dr;
-	char buf[120];
-
-	memset(r, 0, sizeof(*r));
-	if (devpair_open(&dp)) {
-		result_fail(r, ST_SETUP, "device creation failed");
-		devpair_close(&dp);
-		return;
-	}
-	src = alloc_buf(&dp, nsrc, &a_src);
-	w = alloc_buf(&dp, nw, &a_w);
-	b = alloc_buf(&dp, 4u * s->cout, &a_b);
-	cmd = alloc_buf(&dp, cmd_size, &a_cmd);
-	dm = alloc_buf(&dp, ndst, &a_dm);
-	dr = alloc_buf(&dp, ndst, &a_dr);
-	if (!src || !w || !b || !cmd || !dm || !dr) {
-		result_fail(r, ST_SETUP, "out of memory");
-		devpair_close(&dp);
-		return;
-	}
-	fill_acts(src, nsrc, &seed);
-	fill_weights((int8_t *)w, nw, kterms, &seed);
-	fill_bias((int32_t *)b, s->cout, &seed);
-	memset(dm, 0xa5, ndst);
-	memset(dr, 0xa5, ndst);
-
-	d[0] = shape_desc(s);
-	d[1] = f8npu_desc_zero(F8NPU_OP_END);
-	write_stream(cmd, d, 2);
-
-	reg[0] = (struct jregion){ { a_src, a_src }, nsrc };
-	reg[1] = (struct jregion){ { a_w, a_w }, nw };
-	reg[2] = (struct jregion){ { a_b, a_b }, 4u * s->cout };
-	reg[3] = (struct jregion){ { a_dm, a_dr }, ndst };
-
-	run_on(dp.model, false, reg, 4, a_cmd, cmd_size, 2, UINT64_MAX, &jm, &r->model_secs, &cpu, &clk);
-	r->model = jm.perf;
-	if (!jm.done || jm.perf.macs != shape_macs(s)) {
-		r->status = ST_SETUP;
-		snprintf(r->detail, sizeof(r->detail), "the model %s %s (MACs %" PRIu64 ", expected %" PRIu64 "): bench bug",
-			 jm.done ? "finished" : "stopped with", jm.done ? "" : f8npu_err_name(jm.err), jm.perf.macs,
-			 shape_macs(s));
-		devpair_close(&dp);
-		return;
-	}
-	run_on(dp.rtl, true, reg, 4, a_cmd, cmd_size, 2, rtl_budget(jm.perf.cycles), &jr, &r->rtl_secs, &r->rtl_cpu,
-	       &r->rtl_clocked);
-	r->rtl = jr.perf;
-	if (jr.timed_out) {
-		snprintf(r->detail, sizeof(r->detail), "RTL did not finish in %" PRIu64 " cycles (model: %" PRIu64 ")",
-			 rtl_budget(jm.perf.cycles), jm.perf.cycles);
-		r->status = ST_TIMEOUT;
-	} else if (!jr.done) {
-		snprintf(r->detail, sizeof(r->detail), "RTL stopped with %s at descriptor %u",
-			 f8npu_err_name(jr.err), jr.err_index);
-		r->status = ST_ERROR;
-	} else if ((r->diff_bytes = count_diff(dr, dm, ndst, &first)) != 0) {
-		snprintf(r->detail, sizeof(r->detail),
-			 "%" PRIu64 " of %" PRIu64 " output bytes differ; first at byte %" PRIu64
-			 " (y %" PRIu64 " x %" PRIu64 " c %" PRIu64 "): RTL %u, model %u",
-			 r->diff_bytes, ndst, first, first / ((uint64_t)wo * s->cout), first / s->cout % wo,
-			 first % s->cout, dr[first], dm[first]);
-		r->status = ST_MISMATCH;
-	} else if (perf_arch_cmp(&jr.perf, &jm.perf, buf, sizeof(buf))) {
-		snprintf(r->detail, sizeof(r->detail), "%s", buf);
-		r->status = ST_COUNTERS;
-	}
-	devpair_close(&dp);
-}
-
-/* ---- the whole Fashion-MNIST ResNet-20 as one command stream ---- */
-
-#define NET_MAX_DESCS 64u
-#define NET_WBYTES (1u << 20)
-#define NET_BBYTES (64u << 10)
-#define NET_ABYTES (2u << 20)
-#define NET_MAX_IMAGES 16u
-
-/* Regions of the whole-network job. */
-enum { R_IMG = 0, R_WGT, R_BIAS, R_ACT, R_LOGIT, R_COUNT };
-
-struct tens {
-	uint8_t region, type;
-	uint32_t off;
-	uint16_t h, w, c;
-};
-
-struct chain {
-	struct f8npu_desc d[NET_MAX_DESCS];
-	uint32_t n;
-	uint8_t *wgt, *bias;
-	uint32_t wused, bused, aused;
-	uint64_t macs, seed;
-	int bad;
-};
-
-static struct f8npu_tensor_ref tref(const struct tens *t)
-{
-	return f8npu_tensor_dense(t->region, t->type, t->off, 1, t->h, t->w, t->c);
-}
-
-static struct tens act_new(struct chain *ch, uint16_t h, uint16_t w, uint16_t c, uint8_t type)
-{
-	struct tens t = { R_ACT, type, ch->aused, h, w, c };
-	uint64_t bytes = (uint64_t)h * w * c * f8npu_type_size(type);
-
-	ch->aused = (uint32_t)((ch->aused + bytes + 63u) & ~63ull);
-	if (ch->aused > NET_ABYTES)
-		ch->bad = 1;
-	return t;
-}
-
-static struct f8npu_desc *chain_desc(struct chain *ch, uint8_t op)
-{
-	if (ch->n >= NET_MAX_DESCS) {
-		ch->bad = 1;
-		ch->n = 0;
-	}
-	ch->d[ch->n] = f8npu_desc_zero(op);
-	return &ch->d[ch->n++];
-}
-
-/*
- * CONV2D with BIAS on @src into @d0 (type, shift s0) and optionally @d1 (u8,
- * shift s1), @aux added at alignment 0 when given. Output tensors are made here.
- */
-static void chain_conv(struct chain *ch, const struct tens *src, uint16_t cout, uint8_t k, uint8_t stride,
-		       bool relu, const struct tens *aux, uint8_t t0, int8_t s0, struct tens *d0, struct tens *d1,
-		       int8_t s1, uint8_t d0_region)
-{
-	uint8_t pad = k / 2;
-	uint16_t ho = out_dim(src->h, k, stride, pad), wo = out_dim(src->w, k, stride, pad);
-	uint32_t kterms = (uint32_t)k * k * src->c, nw = (uint32_t)cout * kterms;
-	struct f8npu_desc *d = chain_desc(ch, F8NPU_OP_CONV2D);
-
-	if (ch->wused + nw > NET_WBYTES || ch->bused + 4u * cout > NET_BBYTES) {
-		ch->bad = 1;
-		return;
-	}
-	fill_weights((int8_t *)(ch->wgt + ch->wused), nw, kterms, &ch->seed);
-	fill_bias((int32_t *)(ch->bias + ch->bused), cout, &ch->seed);
-	d->flags = F8NPU_FLAG_BIAS | (relu ? F8NPU_FLAG_RELU : 0) | (aux ? F8NPU_FLAG_AUX : 0) |
-		   (d1 ? F8NPU_FLAG_DST1 : 0);
-	d->kernel_h = d->kernel_w = k;
-	d->stride_h = d->stride_w = stride;
-	d->pad_top = d->pad_bottom = d->pad_left = d->pad_right = pad;
-	d->src = tref(src);
-	d->weights = f8npu_buffer_at(R_WGT, ch->wused);
-	d->bias = f8npu_buffer_at(R_BIAS, ch->bused);
-	if (aux)
-		d->aux = tref(aux);
-	if (d0_region == R_ACT) {
-		*d0 = act_new(ch, ho, wo, cout, t0);
-	} else {
-		struct tens t = { d0_region, t0, 0, ho, wo, cout };
-
-		*d0 = t;
-	}
-	d->dst[0] = tref(d0);
-	d->out_shift[0] = s0;
-	if (d1) {
-		*d1 = act_new(ch, ho, wo, cout, F8NPU_TYPE_U8);
-		d->dst[1] = tref(d1);
-		d->out_shift[1] = s1;
-	}
-	ch->wused += (nw + 3u) & ~3u;
-	ch->bused += 4u * cout;
-	ch->macs += (uint64_t)ho * wo * cout * kterms;
-}
-
-/*
- * ResNet-20 in F8Net terms (docs/arith.md §4): activations u8 at FL 4,
- * weights s8 at FL 7, so accumulators at FL 11; the residual stream stays s32
- * at FL 11. The image is u8 at FL 8: the stem's accumulators are at FL 15.
- *   stem:    conv 3x3 1->16, RELU -> s32 stream (shift 4) + u8 (shift 11)
- *   block:   conv1 3x3/s RELU -> u8 (shift 7);
- *            shortcut = stream, or 1x1/2 conv (no RELU) -> s32 (shift 0);
- *            conv2 3x3 + AUX shortcut (align 0/0), RELU -> s32 stream + u8 (shift 7)
- *   head:    POOL_SUM 7x7 on the u8 features (shift 6: sum/64), CONV2D 1x1 64->10 -> s32 logits
- */
-static int build_resnet20_chain(struct chain *ch)
-{
-	struct tens img = { R_IMG, F8NPU_TYPE_U8, 0, 28, 28, 1 }, stream, act, h1, sc, pooled, logits;
-	unsigned int i, b;
-	uint16_t c = 16;
-
-	chain_conv(ch, &img, 16, 3, 1, true, NULL, F8NPU_TYPE_S32, 4, &stream, &act, 11, R_ACT);
-	for (i = 0; i < 3; i++)
-		for (b = 0; b < 3; b++) {
-			uint8_t s = (i > 0 && b == 0) ? 2 : 1;
-			uint16_t co = (uint16_t)(16u << i);
-			struct tens *shortcut = &stream;
-
-			chain_conv(ch, &act, co, 3, s, true, NULL, F8NPU_TYPE_U8, 7, &h1, NULL, 0, R_ACT);
-			if (s != 1 || co != c) {
-				chain_conv(ch, &act, co, 1, s, false, NULL, F8NPU_TYPE_S32, 0, &sc, NULL, 0, R_ACT);
-				shortcut = &sc;
-			}
-			chain_conv(ch, &h1, co, 3, 1, true, shortcut, F8NPU_TYPE_S32, 0, &stream, &act, 7, R_ACT);
-			c = co;
-		}
-	{
-		struct f8npu_desc *d = chain_desc(ch, F8NPU_OP_POOL_SUM);
-
-		d->kernel_h = (uint8_t)act.h;
-		d->kernel_w = (uint8_t)act.w;
-		d->stride_h = d->stride_w = 1;
-		d->src = tref(&act);
-		pooled = act_new(ch, 1, 1, act.c, F8NPU_TYPE_U8);
-		d->dst[0] = tref(&pooled);
-		d->out_shift[0] = 6;
-	}
-	chain_conv(ch, &pooled, 10, 1, 1, false, NULL, F8NPU_TYPE_S32, 0, &logits, NULL, 0, R_LOGIT);
-	chain_desc(ch, F8NPU_OP_END);
-	return ch->bad ? -1 : 0;
-}
-
-struct net_result {
-	int status;
-	char detail[256];
-	uint32_t descs, images;
-	uint64_t macs;
-	uint64_t rtl_cycles[NET_MAX_IMAGES], model_cycles[NET_MAX_IMAGES], clocked[NET_MAX_IMAGES];
-	double rtl_secs[NET_MAX_IMAGES], rtl_cpu[NET_MAX_IMAGES], model_secs[NET_MAX_IMAGES];
-	int32_t logits[NET_MAX_IMAGES][10];
-};
-
-static void run_chain(struct net_result *r)
-{
-	struct chain *ch = calloc(1, sizeof(*ch));
-	uint64_t a_img, a_w, a_b, a_cmd, a_am, a_ar, a_lm, a_lr, first = 0, clk, seed = 0x5eed0fa5b10aull;
-	double cpu;
-	uint8_t *img, *cmd, *am, *ar, *lm, *lr;
-	struct f8npu_job_result jm, jr;
-	struct jregion reg[R_COUNT];
-	uint32_t cmd_size;
-	struct devpair dp;
+	struct f8npu_desc d[2] = { shape_desc(s), f8npu_desc_zero(F8NPU_OP_END) };
+	struct f8npu_cmd_header h = f8npu_header_make(2);
+	struct f8_be_job job = { .cmd = &j->b[4], .cmd_size = F8NPU_CMD_HEADER_SIZE + 2u * F8NPU_CMD_DESC_SIZE,
+				 .max_cycles = budget };
+	uint64_t seed = shape_seed(s), size[5] = { (uint64_t)s->h * s->w * s->cin, (uint64_t)s->cout * kterms,
+						   4u * s->cout, (uint64_t)ho * wo * s->cout, job.cmd_size };
 	unsigned int i;
+	double t0, u0;
+	int rc;
+
+	for (i = 0; i < 5; i++) {
+		rc = f8_be_alloc(be, size[i], &j->b[i], e);
+		if (rc)
+			return rc;
+		if (i < 4)
+			job.region[i] = &j->b[i];
+	}
+	fill_acts(j->b[0].ptr, size[0], &seed);
+	fill_weights((int8_t *)j->b[1].ptr, size[1], kterms, &seed);
+	fill_bias((int32_t *)(void *)j->b[2].ptr, s->cout, &seed);
+	memset(j->b[3].ptr, 0xa5, size[3]);
+	memcpy(j->b[4].ptr, &h, sizeof(h));
+	memcpy(j->b[4].ptr + F8NPU_CMD_HEADER_SIZE, d, sizeof(d));
+	u0 = cpu_s();
+	t0 = now_s();
+	rc = f8_be_submit(be, &job, &j->res, e);
+	j->secs = now_s() - t0;
+	j->cpu = cpu_s() - u0;
+	return rc;
+}
+
+/* The layer on the model, then on the RTL with a budget from the model's cycles. */
+static void run_layer(const struct conv_shape *s, struct layer_result *r)
+{
+	uint64_t wo = out_dim(s->w, s->k, s->stride, s->pad), first = 0, diff;
+	struct f8_be *ref = NULL, *rtl = NULL;
+	struct f8_err e = { { 0 } };
+	struct layer_job jm, jr;
 	char buf[120];
 
 	memset(r, 0, sizeof(*r));
-	if (!ch || devpair_open(&dp)) {
-		r->status = ST_SETUP;
-		snprintf(r->detail, sizeof(r->detail), "device creation failed");
-		free(ch);
-		return;
-	}
-	img = alloc_buf(&dp, 28 * 28, &a_img);
-	ch->wgt = alloc_buf(&dp, NET_WBYTES, &a_w);
-	ch->bias = alloc_buf(&dp, NET_BBYTES, &a_b);
-	cmd = alloc_buf(&dp, F8NPU_CMD_HEADER_SIZE + NET_MAX_DESCS * F8NPU_CMD_DESC_SIZE, &a_cmd);
-	am = alloc_buf(&dp, NET_ABYTES, &a_am);
-	ar = alloc_buf(&dp, NET_ABYTES, &a_ar);
-	lm = alloc_buf(&dp, 40, &a_lm);
-	lr = alloc_buf(&dp, 40, &a_lr);
-	ch->seed = 0x12345678abcdefull;
-	if (!img || !ch->wgt || !ch->bias || !cmd || !am || !ar || !lm || !lr || build_resnet20_chain(ch)) {
-		r->status = ST_SETUP;
-		snprintf(r->detail, sizeof(r->detail), "cannot build the ResNet-20 stream");
+	memset(&jm, 0, sizeof(jm));
+	memset(&jr, 0, sizeof(jr));
+	if (be_open("ref", &ref, &e) || layer_submit(ref, s, 0, &jm, &e)) {
+		fail(&r->st, ST_SETUP, "model: %s", e.msg);
 		goto out;
 	}
-	write_stream(cmd, ch->d, ch->n);
-	cmd_size = F8NPU_CMD_HEADER_SIZE + ch->n * F8NPU_CMD_DESC_SIZE;
-	r->descs = ch->n;
-	r->macs = ch->macs;
-	reg[R_IMG] = (struct jregion){ { a_img, a_img }, 28 * 28 };
-	reg[R_WGT] = (struct jregion){ { a_w, a_w }, NET_WBYTES };
-	reg[R_BIAS] = (struct jregion){ { a_b, a_b }, NET_BBYTES };
-	reg[R_ACT] = (struct jregion){ { a_am, a_ar }, NET_ABYTES };
-	reg[R_LOGIT] = (struct jregion){ { a_lm, a_lr }, 40 };
+	r->model = jm.res.perf;
+	if (!jm.res.done || jm.res.perf.macs != shape_macs(s)) {
+		fail(&r->st, ST_SETUP, "the model %s %s (MACs %" PRIu64 ", expected %" PRIu64 "): bench bug",
+		     jm.res.done ? "finished" : "stopped with", jm.res.done ? "" : f8npu_err_name(jm.res.err),
+		     jm.res.perf.macs, shape_macs(s));
+		goto out;
+	}
+	if (be_open("rtl", &rtl, &e) || layer_submit(rtl, s, rtl_budget(jm.res.perf.cycles), &jr, &e)) {
+		fail(&r->st, ST_SETUP, "RTL: %s", e.msg);
+		goto out;
+	}
+	r->rtl = jr.res.perf;
+	r->rtl_secs = jr.secs;
+	r->rtl_cpu = jr.cpu;
+	r->rtl_clocked = jr.res.cycles;
+	if (jr.res.timed_out)
+		fail(&r->st, ST_TIMEOUT, "RTL did not finish in %" PRIu64 " cycles (model: %" PRIu64 ")",
+		     rtl_budget(jm.res.perf.cycles), jm.res.perf.cycles);
+	else if (!jr.res.done)
+		fail(&r->st, ST_ERROR, "RTL stopped with %s at descriptor %u", f8npu_err_name(jr.res.err),
+		     jr.res.err_index);
+	else if ((diff = count_diff(jr.b[3].ptr, jm.b[3].ptr, jr.b[3].size, &first)) != 0)
+		fail(&r->st, ST_MISMATCH,
+		     "%" PRIu64 " of %" PRIu64 " output bytes differ; first at byte %" PRIu64 " (y %" PRIu64
+		     " x %" PRIu64 " c %" PRIu64 "): RTL %u, model %u",
+		     diff, jr.b[3].size, first, first / (wo * s->cout), first / s->cout % wo, first % s->cout,
+		     jr.b[3].ptr[first], jm.b[3].ptr[first]);
+	else if (perf_arch_cmp(&jr.res.perf, &jm.res.perf, buf, sizeof(buf)))
+		fail(&r->st, ST_COUNTERS, "%s", buf);
+out:
+	f8_be_close(rtl); /* frees its buffers */
+	f8_be_close(ref);
+}
 
-	for (i = 0; i < opt.images && i < NET_MAX_IMAGES; i++) {
-		uint64_t n;
+/* ---- whole networks, compiled ---- */
+
+struct whole {
+	const char *name; /* zoo model */
+	bool on;          /* selected (--net) */
+	struct f8_qm_owned q;
+	size_t isz;     /* bytes of one image */
+	uint8_t *img;   /* opt.images images, u8 [h][w][c] */
+	int32_t *want;  /* their logits by f8_qm_forward */
+};
+
+static struct whole wholes[] = { { .name = "resnet20" }, { .name = "mobilenetv2-small" } };
+#define NWHOLES (sizeof(wholes) / sizeof(wholes[0]))
+
+struct net_result {
+	struct status st;
+	uint32_t descs, images;
+	uint64_t macs; /* per image (batch 1) */
+	uint64_t rtl_cycles[NET_MAX_IMAGES], model_cycles[NET_MAX_IMAGES];
+	double rtl_secs[NET_MAX_IMAGES], rtl_cpu[NET_MAX_IMAGES];
+	int32_t logits[NET_MAX_IMAGES][4];
+};
+
+/* The random model (the same seed gives the same model), its images and f8_qm_forward's logits. */
+static int whole_prepare(struct whole *w, struct f8_err *e)
+{
+	char *text = f8_zoo_arch(w->name, e);
+	const struct f8_qm_node *in;
+	uint64_t seed = 0x5eed0fa5b10aull;
+	unsigned int i, y, x;
+	void *scratch;
+	int rc;
+
+	if (!text)
+		return -1;
+	rc = f8_qm_random(text, 1, w->name, &w->q, e);
+	free(text);
+	if (rc)
+		return rc;
+	in = &w->q.m.nodes[0];
+	w->isz = (size_t)in->h * in->w * in->c;
+	w->img = malloc(w->isz * opt.images + 1);
+	w->want = malloc(sizeof(int32_t) * w->q.m.classes * opt.images + 1);
+	scratch = malloc(f8_qm_scratch_bytes(&w->q.m));
+	if (!w->img || !w->want || !scratch) {
+		free(scratch);
+		return f8_fail(e, F8_ERR_NOMEM, "out of memory");
+	}
+	for (i = 0; i < opt.images; i++) {
+		uint8_t *p = w->img + i * w->isz;
 
 		/* A Fashion-MNIST-like image: dark background, a bright object. */
-		for (n = 0; n < 28 * 28; n++) {
-			uint64_t y = n / 28, x = n % 28;
-			bool obj = y >= 3 + i && y < 25 && x >= 6 && x < 22 - i;
+		for (y = 0; y < in->h; y++)
+			for (x = 0; x < (unsigned int)in->w * in->c; x++) {
+				bool obj = y >= 3 + i && y + 3 < in->h && x / in->c >= 6 && x / in->c + 6 + i < in->w;
 
-			img[n] = obj ? (uint8_t)rng_range(&seed, 40, 255) : (uint8_t)rng_range(&seed, 0, 8);
-		}
-		memset(am, 0, NET_ABYTES);
-		memset(ar, 0, NET_ABYTES);
-		memset(lm, 0, 40);
-		memset(lr, 0, 40);
-		run_on(dp.model, false, reg, R_COUNT, a_cmd, cmd_size, ch->n, UINT64_MAX, &jm, &r->model_secs[i],
-		       &cpu, &clk);
-		r->model_cycles[i] = jm.perf.cycles;
-		if (!jm.done) {
-			r->status = ST_ERROR;
-			snprintf(r->detail, sizeof(r->detail), "model stopped with %s at descriptor %u",
-				 f8npu_err_name(jm.err), jm.err_index);
-			goto out;
-		}
-		run_on(dp.rtl, true, reg, R_COUNT, a_cmd, cmd_size, ch->n, rtl_budget(jm.perf.cycles), &jr,
-		       &r->rtl_secs[i], &r->rtl_cpu[i], &r->clocked[i]);
-		r->rtl_cycles[i] = jr.perf.cycles;
-		r->images = i + 1;
-		memcpy(r->logits[i], lr, 40);
-		if (jr.timed_out) {
-			r->status = ST_TIMEOUT;
-			snprintf(r->detail, sizeof(r->detail), "image %u: RTL did not finish in %" PRIu64 " cycles", i,
-				 rtl_budget(jm.perf.cycles));
-			goto out;
-		}
-		if (!jr.done) {
-			r->status = ST_ERROR;
-			snprintf(r->detail, sizeof(r->detail), "image %u: RTL stopped with %s at descriptor %u", i,
-				 f8npu_err_name(jr.err), jr.err_index);
-			goto out;
-		}
-		if (memcmp(lr, lm, 40)) {
-			int32_t a[10], m[10];
-			unsigned int k = 0;
-
-			memcpy(a, lr, 40);
-			memcpy(m, lm, 40);
-			while (k < 9 && a[k] == m[k])
-				k++;
-			r->status = ST_MISMATCH;
-			snprintf(r->detail, sizeof(r->detail), "image %u: logits differ: logit %u RTL %d, model %d", i,
-				 k, a[k], m[k]);
-			goto out;
-		}
-		if (count_diff(ar, am, ch->aused, &first)) {
-			unsigned int k;
-
-			r->status = ST_MISMATCH;
-			for (k = 0; k + 1 < ch->n; k++) {
-				const struct f8npu_tensor_ref *t = &ch->d[k].dst[0];
-				uint64_t o = t->offset, e = o + f8npu_tensor_dense_bytes(t);
-
-				if (t->region == R_ACT && first >= o && first < e)
-					break;
-				t = &ch->d[k].dst[1];
-				o = t->offset;
-				e = o + f8npu_tensor_dense_bytes(t);
-				if (ch->d[k].flags & F8NPU_FLAG_DST1 && t->region == R_ACT && first >= o && first < e)
-					break;
+				*p++ = obj ? (uint8_t)rng_range(&seed, 40, 255) : (uint8_t)rng_range(&seed, 0, 8);
 			}
-			snprintf(r->detail, sizeof(r->detail),
-				 "image %u: logits equal but activations differ, first at arena byte %" PRIu64
-				 " (output of descriptor %u)", i, first, k);
+		f8_qm_forward(&w->q.m, w->img + i * w->isz, w->want + (size_t)i * w->q.m.classes, scratch);
+	}
+	free(scratch);
+	return F8_OK;
+}
+
+static struct f8npu_perf stats_perf(const struct f8_cc_stats *s)
+{
+	struct f8npu_perf p = { s->cycles, s->macs, s->rd_bytes, s->wr_bytes, s->stall_cycles, (uint32_t)s->descs };
+
+	return p;
+}
+
+/*
+ * The RTL's jobs under a cycle budget, as the layer jobs are: a session submits with
+ * max_cycles 0, so the bench puts its own submit in front of the backend's.
+ */
+static const struct f8_be_ops *budget_ops;
+static uint64_t budget_cycles;
+static bool budget_hit;
+
+static int budget_submit(void *priv, const struct f8_be_job *job, struct f8npu_job_result *res, struct f8_err *e)
+{
+	struct f8_be_job j = *job;
+	int rc;
+
+	j.max_cycles = budget_cycles;
+	rc = budget_ops->submit(priv, &j, res, e);
+	budget_hit = res->timed_out;
+	return rc;
+}
+
+/* Compile for the RTL's caps; each image through a session on the model, then on the RTL. */
+static void run_whole(const struct whole *w, struct net_result *r)
+{
+	const struct f8_qm *m = &w->q.m;
+	struct f8_cc_opts o = { .batch = 1, .dram_bpc = BENCH_B, .dram_latency = BENCH_L };
+	struct f8_be *ref = NULL, *rtl = NULL;
+	struct f8_cc_session *sm = NULL, *sr = NULL;
+	struct f8_cc_prog *p = NULL;
+	struct f8_err e = { { 0 } };
+	struct f8_be_ops ops;
+	int32_t *lm = calloc(2u * m->classes, sizeof(int32_t)), *lr = lm ? lm + m->classes : NULL;
+	unsigned int i, k;
+
+	memset(r, 0, sizeof(*r));
+	if (!lm || be_open("rtl", &rtl, &e) || be_open("ref", &ref, &e) || f8_cc_compile(m, &rtl->caps, &o, &p, &e) ||
+	    f8_cc_session_open(ref, p, &sm, &e) || f8_cc_session_open(rtl, p, &sr, &e)) {
+		fail(&r->st, ST_SETUP, "%s", lm ? e.msg : "out of memory");
+		goto out;
+	}
+	r->descs = p->ndesc;
+	r->macs = p->macs;
+	budget_ops = rtl->ops;
+	budget_cycles = rtl_budget(p->cycles);
+	ops = *rtl->ops;
+	ops.submit = budget_submit;
+	rtl->ops = &ops;
+	for (i = 0; i < opt.images; i++) {
+		const uint8_t *px = w->img + i * w->isz;
+		const int32_t *want = w->want + (size_t)i * m->classes;
+		struct f8_cc_stats sa, sb;
+		struct f8npu_perf pa, pb;
+		double t0, u0;
+		char buf[120];
+		int rc;
+
+		if (f8_cc_session_run(sm, px, 1, lm, &sa, &e)) {
+			fail(&r->st, ST_SETUP, "image %u: model: %s", i, e.msg);
 			goto out;
 		}
-		if (perf_arch_cmp(&jr.perf, &jm.perf, buf, sizeof(buf))) {
-			r->status = ST_COUNTERS;
-			snprintf(r->detail, sizeof(r->detail), "image %u: %s", i, buf);
+		u0 = cpu_s();
+		t0 = now_s();
+		rc = f8_cc_session_run(sr, px, 1, lr, &sb, &e);
+		r->rtl_secs[i] = now_s() - t0;
+		r->rtl_cpu[i] = cpu_s() - u0;
+		if (rc) {
+			fail(&r->st, budget_hit ? ST_TIMEOUT : ST_ERROR, "image %u: RTL: %s%s", i, e.msg,
+			     budget_hit ? " (--budget)" : "");
+			goto out;
+		}
+		r->images = i + 1;
+		r->rtl_cycles[i] = sb.cycles;
+		r->model_cycles[i] = sa.cycles;
+		for (k = 0; k < 4 && k < m->classes; k++)
+			r->logits[i][k] = lr[k];
+		for (k = 0; k < m->classes && lr[k] == want[k] && lm[k] == want[k]; k++)
+			;
+		if (k < m->classes) {
+			fail(&r->st, ST_MISMATCH, "image %u: logit %u: RTL %d, model %d, f8_qm_forward %d", i, k,
+			     lr[k], lm[k], want[k]);
+			goto out;
+		}
+		pa = stats_perf(&sa);
+		pb = stats_perf(&sb);
+		if (perf_arch_cmp(&pb, &pa, buf, sizeof(buf))) {
+			fail(&r->st, ST_COUNTERS, "image %u: %s", i, buf);
 			goto out;
 		}
 	}
 out:
-	devpair_close(&dp);
-	free(ch);
+	f8_cc_session_close(sr);
+	f8_cc_session_close(sm);
+	f8_cc_free(p);
+	if (rtl && budget_ops)
+		rtl->ops = budget_ops;
+	f8_be_close(rtl);
+	f8_be_close(ref);
+	free(lm);
 }
-
 /* ---- child processes ---- */
 
 struct task {
-	int kind; /* 0 layer, 1 whole network */
-	unsigned int shape;
+	int kind;         /* 0 layer, 1 whole network */
+	unsigned int idx; /* into shapes[] or wholes[] */
 	pid_t pid;
 	int fd;
 	size_t got;
@@ -918,13 +741,19 @@ struct task {
 };
 
 static struct conv_shape shapes[MAX_SHAPES];
-static struct layer_result shape_res[MAX_SHAPES];
-static bool shape_run[MAX_SHAPES];
+static struct layer_result shape_res[MAX_ARRAYS][MAX_SHAPES]; /* per array, per shape */
+static bool shape_run[MAX_ARRAYS][MAX_SHAPES];
+static unsigned int cur_a; /* index of the array being run */
 static unsigned int nshapes;
 
 static size_t task_size(const struct task *t)
 {
 	return t->kind ? sizeof(t->res.net) : sizeof(t->res.layer);
+}
+
+static struct status *task_status(struct task *t)
+{
+	return t->kind ? &t->res.net.st : &t->res.layer.st;
 }
 
 static int task_start(struct task *t)
@@ -948,9 +777,9 @@ static int task_start(struct task *t)
 		close(p[0]);
 		alarm(opt.timeout);
 		if (t->kind)
-			run_chain(&t->res.net);
+			run_whole(&wholes[t->idx], &t->res.net);
 		else
-			run_layer(&shapes[t->shape], shape_seed(&shapes[t->shape]), &t->res.layer);
+			run_layer(&shapes[t->idx], &t->res.layer);
 		q = (const char *)&t->res;
 		left = task_size(t);
 		while (left) {
@@ -976,9 +805,6 @@ static void task_finish(struct task *t, int wstatus)
 {
 	char *q = (char *)&t->res;
 	size_t want = task_size(t);
-	int *st = t->kind ? &t->res.net.status : &t->res.layer.status;
-	char *det = t->kind ? t->res.net.detail : t->res.layer.detail;
-	size_t dlen = t->kind ? sizeof(t->res.net.detail) : sizeof(t->res.layer.detail);
 
 	for (;;) {
 		ssize_t n = read(t->fd, q + t->got, want - t->got);
@@ -995,31 +821,22 @@ static void task_finish(struct task *t, int wstatus)
 	if (t->got == want && WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0)
 		return;
 	memset(&t->res, 0, sizeof(t->res));
-	if (WIFSIGNALED(wstatus) && WTERMSIG(wstatus) == SIGALRM) {
-		*st = ST_TIMEOUT;
-		snprintf(det, dlen, "wall-clock limit of %u s (--timeout)", opt.timeout);
-	} else {
-		*st = ST_CRASH;
-		if (WIFSIGNALED(wstatus))
-			snprintf(det, dlen, "the job process died of signal %d (%s): see stderr",
-				 WTERMSIG(wstatus), strsignal(WTERMSIG(wstatus)));
-		else
-			snprintf(det, dlen, "the job process exited with status %d: see stderr",
-				 WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1);
-	}
+	if (WIFSIGNALED(wstatus) && WTERMSIG(wstatus) == SIGALRM)
+		fail(task_status(t), ST_TIMEOUT, "wall-clock limit of %u s (--timeout)", opt.timeout);
+	else if (WIFSIGNALED(wstatus))
+		fail(task_status(t), ST_CRASH, "the job process died of signal %d (%s): see stderr",
+		     WTERMSIG(wstatus), strsignal(WTERMSIG(wstatus)));
+	else
+		fail(task_status(t), ST_CRASH, "the job process exited with status %d: see stderr",
+		     WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1);
 }
 
 static unsigned int nhangs;
 
 static void give_up(struct task *t)
 {
-	int *st = t->kind ? &t->res.net.status : &t->res.layer.status;
-	char *det = t->kind ? t->res.net.detail : t->res.layer.detail;
-	size_t dlen = t->kind ? sizeof(t->res.net.detail) : sizeof(t->res.layer.detail);
-
 	memset(&t->res, 0, sizeof(t->res));
-	*st = ST_NOTRUN;
-	snprintf(det, dlen, "not run: the RTL already timed out %u times (--max-hangs)", nhangs);
+	fail(task_status(t), ST_NOTRUN, "not run: the RTL already timed out %u times (--max-hangs)", nhangs);
 }
 
 /* Run @n tasks, at most opt.jobs at a time; after opt.max_hangs timeouts the rest are NOTRUN. */
@@ -1072,21 +889,25 @@ static void layer_done(struct task *t)
 	const struct layer_result *r = &t->res.layer;
 	char sh[64];
 
-	shape_res[t->shape] = *r;
-	if (r->status == ST_TIMEOUT)
+	shape_res[cur_a][t->idx] = *r;
+	if (r->st.code == ST_TIMEOUT)
 		nhangs++;
-	shape_str(&shapes[t->shape], sh, sizeof(sh));
+	shape_str(&shapes[t->idx], sh, sizeof(sh));
 	fprintf(stderr, "[%3u/%u %6.1fs] %-34s %s  RTL %" PRIu64 " cycles in %.2fs\n", ++ndone, ntodo,
-		now_s() - t_start, sh, status_names[r->status], r->rtl.cycles, r->rtl_secs);
-	if (r->status != ST_OK)
-		fprintf(stderr, "  *** %s: %s\n", status_names[r->status], r->detail);
+		now_s() - t_start, sh, status_names[r->st.code], r->rtl.cycles, r->rtl_secs);
+	if (r->st.code != ST_OK)
+		fprintf(stderr, "  *** %s: %s\n", status_names[r->st.code], r->st.detail);
 }
 
-static struct net_result chain_res;
+static struct net_result whole_res[MAX_ARRAYS][NWHOLES];
 
-static void chain_done(struct task *t)
+static void whole_done(struct task *t)
 {
-	chain_res = t->res.net;
+	const struct net_result *r = &t->res.net;
+
+	whole_res[cur_a][t->idx] = *r;
+	fprintf(stderr, "[%6.1fs] %s: %s, %u image(s)%s%s\n", now_s() - t_start, wholes[t->idx].name,
+		status_names[r->st.code], r->images, r->st.code ? ": " : "", r->st.code ? r->st.detail : "");
 }
 
 /* ---- reporting ---- */
@@ -1130,98 +951,121 @@ struct row {
 };
 
 /* The RTL finished the job (possibly with wrong data): its cycles mean something. */
-static bool has_cycles(unsigned int s)
+static bool has_cycles(unsigned int a, unsigned int s)
 {
-	int st = shape_res[s].status;
+	int st = shape_res[a][s].st.code;
 
-	return shape_run[s] && (st == ST_OK || st == ST_MISMATCH || st == ST_COUNTERS);
+	return shape_run[a][s] && (st == ST_OK || st == ST_MISMATCH || st == ST_COUNTERS);
 }
 
-static void usage(void)
+
+static void usage(FILE *f)
 {
-	fprintf(stderr, "usage: f8-rtl-bench [--quick] [--out PREFIX] [-j N] [--net SUBSTR] [--budget F]\n"
-			"                    [--max-hangs N] [--timeout S] [--images N]\n"
-			"  --quick      full Fashion-MNIST tables, but of ResNet-18/MobileNetV2 only the layers\n"
-			"               whose cost-model compute is <= %u cycles (CI-sized run)\n"
-			"  --out P      also write P.md (markdown) and P.csv\n"
-			"  -j N         N layer jobs in parallel (default 1: sim speed of an unloaded core)\n"
-			"  --net S      only the networks whose name contains S (the whole-network run: resnet20)\n"
-			"  --budget F   RTL cycle budget = F x model cycles + 100000 (default 8)\n"
-			"  --max-hangs N  after N layer TIMEOUTs the remaining layers are NOTRUN (default 3,\n"
-			"               0: never give up); layers run cheapest first\n"
-			"  --timeout S  wall-clock limit per job process, seconds (default 900)\n"
-			"  --images N   images through the whole network (default 3, at most %u)\n",
+	fprintf(f, "usage: f8-rtl-bench [--array RxC[,RxC...]]... [--quick] [--out PREFIX] [-j N] [--net SUBSTR]\n"
+		   "                    [--budget F] [--max-hangs N] [--timeout S] [--images N]\n"
+		   "  --array A    the RTL configurations to run, rtl:RxC each (default 16x16); repeatable\n"
+		   "  --quick      full Fashion-MNIST tables, but of ResNet-18/MobileNetV2 only the layers\n"
+		   "               whose cost-model compute is <= %u cycles (CI-sized run)\n"
+		   "  --out P      also write P.md (markdown) and P.csv\n"
+		   "  -j N         N jobs in parallel (default 1: sim speed of an unloaded core)\n"
+		   "  --net S      only the networks whose name contains S (whole networks: resnet20,\n"
+		   "               mobilenetv2-small)\n"
+		   "  --budget F   RTL cycle budget of a layer = F x model cycles + 100000 (default 8)\n"
+		   "  --max-hangs N  after N layer TIMEOUTs the remaining layers are NOTRUN (default 3,\n"
+		   "               0: never give up); layers run cheapest first\n"
+		   "  --timeout S  wall-clock limit per job process, seconds (default 900)\n"
+		   "  --images N   images through each whole network (default 3, at most %u; 0: none)\n",
 		QUICK_MAX_CYCLES, NET_MAX_IMAGES);
 }
 
+/* An unsigned decimal in [lo, hi]. */
+static bool parse_uint(const char *s, unsigned long lo, unsigned long hi, unsigned int *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (*s < '0' || *s > '9' || *end || errno || v < lo || v > hi)
+		return false;
+	*out = (unsigned int)v;
+	return true;
+}
+
+/* "RxC[,RxC...]" appended to opt's arrays. */
+static bool parse_arrays(const char *s)
+{
+	char buf[128], *tok, *save = NULL, *x;
+	unsigned int r, c;
+
+	if (strlen(s) >= sizeof(buf))
+		return false;
+	strcpy(buf, s);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		x = strchr(tok, 'x');
+		if (!x || opt.narrays == MAX_ARRAYS)
+			return false;
+		*x = 0;
+		if (!parse_uint(tok, 1, 4096, &r) || !parse_uint(x + 1, 1, 4096, &c))
+			return false;
+		opt.rows[opt.narrays] = r;
+		opt.cols[opt.narrays++] = c;
+	}
+	return opt.narrays > 0;
+}
+
+/* 0: run; 1: --help; -1: bad usage (reported). */
 static int parse_args(int argc, char **argv)
 {
-	int i;
+	static const struct option lo[] = {
+		{ "quick", no_argument, NULL, 'q' },	     { "out", required_argument, NULL, 'o' },
+		{ "net", required_argument, NULL, 'n' },     { "budget", required_argument, NULL, 'b' },
+		{ "timeout", required_argument, NULL, 't' }, { "max-hangs", required_argument, NULL, 'm' },
+		{ "images", required_argument, NULL, 'i' },  { "array", required_argument, NULL, 'a' },
+		{ "help", no_argument, NULL, 'h' },	     { NULL, 0, NULL, 0 },
+	};
+	char *end;
+	bool ok;
+	int c;
 
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		char *end = NULL;
-
-		if (!strcmp(a, "--quick")) {
-			opt.quick = true;
-			continue;
-		}
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			usage();
-			return 1;
-		}
-		if (!v) {
-			usage();
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "j:h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'q': opt.quick = true; ok = true; break;
+		case 'o': opt.out = optarg; ok = true; break;
+		case 'n': opt.only = optarg; ok = true; break;
+		case 'j': ok = parse_uint(optarg, 1, 64, &opt.jobs); break;
+		case 't': ok = parse_uint(optarg, 1, 86400, &opt.timeout); break;
+		case 'm': ok = parse_uint(optarg, 0, 100000, &opt.max_hangs); break;
+		case 'i': ok = parse_uint(optarg, 0, NET_MAX_IMAGES, &opt.images); break;
+		case 'a': ok = parse_arrays(optarg); break;
+		case 'b':
+			errno = 0;
+			opt.budget = strtod(optarg, &end);
+			ok = !*end && !errno && opt.budget >= 1.0;
+			break;
+		case 'h': usage(stdout); return 1;
+		default:
+			fprintf(stderr, "f8-rtl-bench: unknown option or missing value: %s\n", argv[optind - 1]);
+			usage(stderr);
 			return -1;
 		}
-		i++;
-		errno = 0;
-		if (!strcmp(a, "--out")) {
-			opt.out = v;
-		} else if (!strcmp(a, "--net")) {
-			opt.only = v;
-		} else if (!strcmp(a, "-j")) {
-			unsigned long n = strtoul(v, &end, 10);
-
-			if (n < 1 || n > 64)
-				end = NULL;
-			opt.jobs = (unsigned int)n;
-		} else if (!strcmp(a, "--budget")) {
-			opt.budget = strtod(v, &end);
-			if (!(opt.budget >= 1.0))
-				end = NULL;
-		} else if (!strcmp(a, "--timeout")) {
-			unsigned long n = strtoul(v, &end, 10);
-
-			if (n < 1 || n > 86400)
-				end = NULL;
-			opt.timeout = (unsigned int)n;
-		} else if (!strcmp(a, "--max-hangs")) {
-			unsigned long n = strtoul(v, &end, 10);
-
-			if (n > 100000)
-				end = NULL;
-			opt.max_hangs = (unsigned int)n;
-		} else if (!strcmp(a, "--images")) {
-			unsigned long n = strtoul(v, &end, 10);
-
-			if (n > NET_MAX_IMAGES)
-				end = NULL;
-			opt.images = (unsigned int)n;
-		} else {
-			usage();
-			return -1;
-		}
-		if (!strcmp(a, "--out") || !strcmp(a, "--net"))
-			continue;
-		if (!end || *end || errno) {
-			fprintf(stderr, "f8-rtl-bench: bad value for %s: %s\n", a, v);
+		if (!ok) {
+			fprintf(stderr, "f8-rtl-bench: bad value: %s (see --help)\n", optarg);
 			return -1;
 		}
 	}
+	if (optind < argc) {
+		fprintf(stderr, "f8-rtl-bench: unexpected argument: %s\n", argv[optind]);
+		usage(stderr);
+		return -1;
+	}
+	if (!opt.narrays) {
+		opt.rows[0] = opt.cols[0] = 16;
+		opt.narrays = 1;
+	}
 	return 0;
 }
-
 static bool net_selected(const struct net *n)
 {
 	return !opt.only || strstr(n->name, opt.only);
@@ -1249,132 +1093,63 @@ static char *open_path(const char *ext)
 	return p;
 }
 
-int main(int argc, char **argv)
+
+static struct row rows[4][MAX_LAYERS];
+static unsigned int nrows[4];
+
+/* Run every selected layer shape, cheapest first, then the whole networks, on array @a. */
+static int run_array(unsigned int a)
 {
-	static struct row rows[4][MAX_LAYERS];
-	static struct task tasks[MAX_SHAPES];
-	unsigned int nrows[4] = { 0 }, ni, li, s, ntasks = 0, i;
-	uint32_t R = f8npu_rtl_rows(), C = f8npu_rtl_cols(), RC = R * C;
-	double v3[MAX_SHAPES], vdw[MAX_SHAPES], m3[MAX_SHAPES], mdw[MAX_SHAPES], worst_ratio = 1.0, total_s;
-	unsigned int n3 = 0, ndw = 0, nout = 0, nratio = 0, nbad = 0, nskip = 0;
-	unsigned int worst_row_net = 0, worst_row = 0;
-	double min3 = 1e9, mindw = 1e9, all_secs = 0, all_cpu = 0;
-	char loadavg[64] = "?";
-	uint64_t all_clk = 0;
-	char sh[64], *mdpath = NULL, *csvpath = NULL;
-	bool run_chain_net;
-	int rc = 0;
+	static struct task tasks[MAX_SHAPES + NWHOLES];
+	uint32_t R = opt.rows[a], C = opt.cols[a];
+	unsigned int ntasks = 0, nw = 0, s, i, j;
 
-	i = (unsigned int)parse_args(argc, argv);
-	if (i)
-		return i == 1 ? 0 : 1;
-	build_nets();
-	t_start = now_s();
-	read_loadavg(loadavg, sizeof(loadavg));
-
-	/* Distinct shapes over every selected network; rows per network. */
-	for (ni = 0; ni < nnets; ni++) {
-		struct net *n = &nets[ni];
-
-		if (!net_selected(n))
-			continue;
-		for (li = 0; li < n->n; li++) {
-			struct net_layer *l = &n->l[li];
-			unsigned int r;
-
-			for (s = 0; s < nshapes && !shape_eq(&shapes[s], &l->s); s++)
-				;
-			if (s == nshapes) {
-				if (nshapes == MAX_SHAPES) {
-					fprintf(stderr, "f8-rtl-bench: more than %u shapes\n", MAX_SHAPES);
-					return 1;
-				}
-				shapes[nshapes++] = l->s;
-			}
-			l->shape = s;
-			for (r = 0; r < nrows[ni] && n->l[rows[ni][r].first].shape != s; r++)
-				;
-			if (r == nrows[ni])
-				rows[ni][nrows[ni]++] = (struct row){ li, 0 };
-			rows[ni][r].count++;
-			/* --quick: the Fashion-MNIST nets in full, the big nets' cheap rows only. */
-			if (!opt.quick || !n->big || shape_compute_cycles(&l->s, R, C) <= QUICK_MAX_CYCLES)
-				shape_run[s] = true;
-		}
-	}
+	cur_a = a;
+	cur_rows = R;
+	cur_cols = C;
+	nhangs = ndone = 0;
 	for (s = 0; s < nshapes; s++)
-		if (shape_run[s]) {
-			tasks[ntasks].kind = 0;
-			tasks[ntasks].shape = s;
-			ntasks++;
-		} else {
-			shape_res[s].status = ST_SKIP;
-		}
+		if (shape_run[a][s])
+			tasks[ntasks++] = (struct task){ .kind = 0, .idx = s };
+		else
+			shape_res[a][s].st.code = ST_SKIP;
 	/* Cheapest first: a broken RTL shows up early and cheaply (--max-hangs). */
 	for (i = 1; i < ntasks; i++) {
 		struct task t = tasks[i];
-		unsigned int j = i;
-		uint64_t c = shape_compute_cycles(&shapes[t.shape], R, C);
+		uint64_t c = shape_compute_cycles(&shapes[t.idx], R, C);
 
-		while (j > 0 && shape_compute_cycles(&shapes[tasks[j - 1].shape], R, C) > c) {
+		for (j = i; j > 0 && shape_compute_cycles(&shapes[tasks[j - 1].idx], R, C) > c; j--)
 			tasks[j] = tasks[j - 1];
-			j--;
-		}
 		tasks[j] = t;
 	}
 	ntodo = ntasks;
-	fprintf(stderr, "f8-rtl-bench: RTL %ux%u, B = %u, L = %u: %u distinct layer shapes to run, %u job(s) at a time\n",
+	fprintf(stderr, "f8-rtl-bench: rtl:%ux%u, B = %u, L = %u: %u distinct layer shapes to run, %u job(s) at a time\n",
 		R, C, BENCH_B, BENCH_L, ntasks, opt.jobs);
 	if (run_tasks(tasks, ntasks, layer_done))
-		return 2;
+		return -1;
+	for (i = 0; i < NWHOLES; i++)
+		if (wholes[i].on)
+			tasks[nw++] = (struct task){ .kind = 1, .idx = i };
+	if (nw)
+		fprintf(stderr, "f8-rtl-bench: whole networks compiled for rtl:%ux%u, %u image(s) each\n", R, C,
+			opt.images);
+	return run_tasks(tasks, nw, whole_done);
+}
 
-	run_chain_net = !opt.only || strstr("resnet20-fmnist", opt.only);
-	if (run_chain_net && opt.images) {
-		struct task t;
+/* The layer table, its summary and the whole networks of array @a; the number of rows not OK. */
+static unsigned int report_array(unsigned int a, uint64_t *all_clk, double *all_secs, double *all_cpu)
+{
+	uint32_t R = opt.rows[a], C = opt.cols[a], RC = R * C;
+	double v3[MAX_SHAPES], vdw[MAX_SHAPES], m3[MAX_SHAPES], mdw[MAX_SHAPES], worst_ratio = 1.0;
+	unsigned int n3 = 0, ndw = 0, nout = 0, nratio = 0, nbad = 0, nskip = 0, worst_row_net = 0, worst_row = 0;
+	double min3 = 1e9, mindw = 1e9;
+	unsigned int ni, s, i;
+	char sh[64];
 
-		memset(&t, 0, sizeof(t));
-		t.kind = 1;
-		fprintf(stderr, "f8-rtl-bench: whole ResNet-20 (Fashion-MNIST) as one stream, %u image(s)\n", opt.images);
-		if (run_tasks(&t, 1, chain_done))
-			return 2;
-	}
-	total_s = now_s() - t_start;
-
-	if (opt.out) {
-		mdpath = open_path(".md");
-		csvpath = open_path(".csv");
-		md = mdpath ? fopen(mdpath, "w") : NULL;
-		csv = csvpath ? fopen(csvpath, "w") : NULL;
-		if (!md || !csv) {
-			fprintf(stderr, "f8-rtl-bench: cannot write %s.md / %s.csv\n", opt.out, opt.out);
-			return 1;
-		}
-	}
-
-	out("# f8npu RTL bench\n\n");
-	out("RTL: Verilated f8npu_core, %u x %u MAC array (libf8npu-rtl.a r%uc%u); memory model %u bytes/cycle, "
-	    "latency %u cycles. Functional model: default configuration%s (%u x %u, %u bytes/cycle, latency %u).\n\n",
-	    R, C, R, C, BENCH_B, BENCH_L, R == 16 && C == 16 ? "" : " with the RTL's array geometry", R, C, BENCH_B,
-	    BENCH_L);
-	out("Each row is one distinct conv shape, run once as a job of one CONV2D (u8 input: half zeros, the rest "
-	    "1..63; He-scaled s8 weights; s32 bias; RELU; out_shift %d; u8 output; N = 1, dense NHWC) and END; "
-	    "`count` layers of the network have that shape. RTL cycles = PERF_CYCLES of the whole job (header, "
-	    "CONV2D and END fetches included, about 3 x L); ideal = MACs / (%u x %u); util = ideal / RTL cycles; "
-	    "sim speed = cycles clocked per wall-clock second of the run. `check`: RTL output bytes and "
-	    "architectural counters against the model.%s\n\n",
-	    BENCH_SHIFT, R, C,
-	    opt.quick ? " **--quick**: ResNet-18 and MobileNetV2 rows whose cost-model compute exceeds "
-			"300000 cycles are SKIPped." : "");
-	for (ni = 0; ni < nnets; ni++)
-		if (net_selected(&nets[ni]))
-			out("- `%s`: %s\n", nets[ni].name, nets[ni].what);
-	out("\n| net | layer | shape (HxWxCin -> Cout, k, stride, dw) | count | MMACs | ideal cycles | RTL cycles | "
+	out("\n## rtl:%ux%u\n\n", R, C);
+	out("| net | layer | shape (HxWxCin -> Cout, k, stride, dw) | count | MMACs | ideal cycles | RTL cycles | "
 	    "util %% | model cycles | model/RTL | sim kcycles/s | check |\n");
 	out("|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|\n");
-	if (csv)
-		fprintf(csv, "net,layer,h,w,cin,cout,k,stride,pad,depthwise,count,macs,ideal_cycles,rtl_cycles,"
-			     "util_pct,model_cycles,model_rtl_ratio,sim_kcycles_per_s,sim_kcycles_per_cpu_s,check\n");
-
 	for (ni = 0; ni < nnets; ni++) {
 		const struct net *n = &nets[ni];
 		uint64_t net_macs = 0, net_rtl = 0, net_model = 0, run_macs = 0, net_clk = 0;
@@ -1386,10 +1161,10 @@ int main(int argc, char **argv)
 		for (r = 0; r < nrows[ni]; r++) {
 			const struct net_layer *l = &n->l[rows[ni][r].first];
 			const struct conv_shape *cs = &l->s;
-			const struct layer_result *res = &shape_res[l->shape];
+			const struct layer_result *res = &shape_res[a][l->shape];
 			uint64_t macs = shape_macs(cs), cnt = rows[ni][r].count;
 			double ideal = (double)macs / RC, util = 0, ratio = 0, kcps = 0;
-			bool cyc = has_cycles(l->shape);
+			bool cyc = has_cycles(a, l->shape);
 			char ucell[16] = "-", rcell[24] = "-", mcell[24] = "-", ratcell[16] = "-", kcell[16] = "-";
 			char cpucell[16] = "-";
 
@@ -1414,17 +1189,17 @@ int main(int argc, char **argv)
 			} else {
 				missing += (unsigned int)cnt;
 			}
-			if (shape_run[l->shape] && res->model.cycles)
+			if (shape_run[a][l->shape] && res->model.cycles)
 				snprintf(mcell, sizeof(mcell), "%" PRIu64, res->model.cycles);
 			out("| %s | %s | %s | %" PRIu64 " | %.2f | %.0f | %s | %s | %s | %s | %s | %s |\n", n->name,
 			    l->name, sh, cnt, (double)macs / 1e6, ideal, rcell, ucell, mcell, ratcell, kcell,
-			    status_names[res->status]);
+			    status_names[res->st.code]);
 			if (csv)
-				fprintf(csv, "%s,%s,%u,%u,%u,%u,%u,%u,%u,%d,%" PRIu64 ",%" PRIu64 ",%.1f,%s,%s,%s,%s,%s,%s,%s\n",
-					n->name, l->name, cs->h, cs->w, cs->cin, cs->cout, cs->k, cs->stride, cs->pad,
+				fprintf(csv, "%ux%u,%s,%s,%u,%u,%u,%u,%u,%u,%u,%d,%" PRIu64 ",%" PRIu64 ",%.1f,%s,%s,%s,%s,%s,%s,%s\n",
+					R, C, n->name, l->name, cs->h, cs->w, cs->cin, cs->cout, cs->k, cs->stride, cs->pad,
 					cs->dw ? 1 : 0, cnt, macs, ideal, cyc ? rcell : "", cyc ? ucell : "",
 					strcmp(mcell, "-") ? mcell : "", cyc ? ratcell : "", cyc ? kcell : "",
-					cyc ? cpucell : "", status_names[res->status]);
+					cyc ? cpucell : "", status_names[res->st.code]);
 			/* Summary statistics, once per distinct row. */
 			if (cyc) {
 				if (ratio < 1.0 - TARGET_RATIO_TOL || ratio > 1.0 + TARGET_RATIO_TOL)
@@ -1448,9 +1223,9 @@ int main(int argc, char **argv)
 						mindw = util;
 				}
 			}
-			if (!shape_run[l->shape])
+			if (!shape_run[a][l->shape])
 				nskip++;
-			else if (res->status != ST_OK)
+			else if (res->st.code != ST_OK)
 				nbad++;
 		}
 		/* Per-network totals: the sum over its layers (count x per-layer job). */
@@ -1461,8 +1236,7 @@ int main(int argc, char **argv)
 		    missing ? "PARTIAL" : "");
 	}
 
-	/* ---- summary ---- */
-	out("\n## Summary\n\n");
+	out("\n### Summary (rtl:%ux%u)\n\n", R, C);
 	{
 		double med3 = median(v3, n3), meddw = median(vdw, ndw);
 		double mmed3 = median(m3, n3), mmeddw = median(mdw, ndw); /* sorted: [0] is the minimum */
@@ -1499,62 +1273,178 @@ int main(int argc, char **argv)
 		    nskip);
 	}
 	if (nbad) {
-		out("\n## Layer jobs that failed (each distinct shape once)\n\n");
+		out("\n### Layer jobs that failed (each distinct shape once)\n\n");
 		for (s = 0; s < nshapes; s++)
-			if (shape_run[s] && shape_res[s].status != ST_OK) {
+			if (shape_run[a][s] && shape_res[a][s].st.code != ST_OK) {
 				shape_str(&shapes[s], sh, sizeof(sh));
-				out("- %s: **%s**: %s\n", sh, status_names[shape_res[s].status], shape_res[s].detail);
+				out("- %s: **%s**: %s\n", sh, status_names[shape_res[a][s].st.code],
+				    shape_res[a][s].st.detail);
 			}
 	}
+	for (s = 0; s < nshapes; s++)
+		if (has_cycles(a, s)) {
+			*all_clk += shape_res[a][s].rtl_clocked;
+			*all_secs += shape_res[a][s].rtl_secs;
+			*all_cpu += shape_res[a][s].rtl_cpu;
+		}
 
-	if (run_chain_net && opt.images) {
-		const struct net_result *nr = &chain_res;
-		double secs = 0, cpu = 0, cyc = 0, mcyc = 0, clk = 0;
+	for (i = 0; i < NWHOLES; i++) {
+		const struct net_result *nr = &whole_res[a][i];
+		double secs = 0, cpu = 0, cyc = 0, mcyc = 0;
+		unsigned int k;
 
-		out("\n## Whole network: resnet20-fmnist as one command stream\n\n");
-		out("%u descriptors: stem, 9 basic blocks (conv1; 1x1/2 downsample in blocks 4 and 7; conv2 with the "
-		    "residual as AUX (s32 stream, align 0), RELU, DST1 = s32 stream + u8 activations), POOL_SUM 7x7, "
-		    "FC as CONV2D 1x1 to s32 logits, END. %.2f MMACs per image.\n\n",
-		    nr->descs, (double)nr->macs / 1e6);
+		if (!wholes[i].on)
+			continue;
+		out("\n### Whole network: %s, compiled for rtl:%ux%u\n\n", wholes[i].name, R, C);
+		out("%u descriptors, %.2f MMACs per image.\n\n", nr->descs, (double)nr->macs / 1e6);
 		out("| image | RTL cycles | util %% | model cycles | model/RTL | RTL wall s | RTL CPU s | sim kcycles/s | "
 		    "logits[0..3] |\n");
 		out("|--:|--:|--:|--:|--:|--:|--:|--:|---|\n");
-		for (i = 0; i < nr->images; i++) {
-			out("| %u | %" PRIu64 " | %.1f | %" PRIu64 " | %.3f | %.3f | %.3f | %.0f | %d %d %d %d |\n", i,
-			    nr->rtl_cycles[i], nr->rtl_cycles[i] ? 100.0 * (double)nr->macs / RC / (double)nr->rtl_cycles[i] : 0,
-			    nr->model_cycles[i], nr->rtl_cycles[i] ? (double)nr->model_cycles[i] / (double)nr->rtl_cycles[i] : 0,
-			    nr->rtl_secs[i], nr->rtl_cpu[i], nr->rtl_secs[i] > 0 ? (double)nr->clocked[i] / nr->rtl_secs[i] / 1e3 : 0,
-			    nr->logits[i][0], nr->logits[i][1], nr->logits[i][2], nr->logits[i][3]);
-			secs += nr->rtl_secs[i];
-			cpu += nr->rtl_cpu[i];
-			cyc += (double)nr->rtl_cycles[i];
-			mcyc += (double)nr->model_cycles[i];
-			clk += (double)nr->clocked[i];
+		for (k = 0; k < nr->images; k++) {
+			out("| %u | %" PRIu64 " | %.1f | %" PRIu64 " | %.3f | %.3f | %.3f | %.0f | %d %d %d %d |\n", k,
+			    nr->rtl_cycles[k], nr->rtl_cycles[k] ? 100.0 * (double)nr->macs / RC / (double)nr->rtl_cycles[k] : 0,
+			    nr->model_cycles[k], nr->rtl_cycles[k] ? (double)nr->model_cycles[k] / (double)nr->rtl_cycles[k] : 0,
+			    nr->rtl_secs[k], nr->rtl_cpu[k], nr->rtl_secs[k] > 0 ? (double)nr->rtl_cycles[k] / nr->rtl_secs[k] / 1e3 : 0,
+			    nr->logits[k][0], nr->logits[k][1], nr->logits[k][2], nr->logits[k][3]);
+			secs += nr->rtl_secs[k];
+			cpu += nr->rtl_cpu[k];
+			cyc += (double)nr->rtl_cycles[k];
+			mcyc += (double)nr->model_cycles[k];
 		}
-		if (nr->images) {
+		out("\n- check: **%s**%s%s\n", status_names[nr->st.code], nr->st.code ? ": " : " (the logits of the RTL "
+		    "and the model equal f8_qm_forward's; the RTL's architectural counters equal the model's)",
+		    nr->st.code ? nr->st.detail : "");
+		if (nr->st.code == ST_OK && nr->images == opt.images) {
 			secs /= nr->images;
-			cpu /= nr->images;
-			cyc /= nr->images;
-			mcyc /= nr->images;
-		}
-		out("\n- check: **%s**%s%s\n", status_names[nr->status], nr->status ? ": " : " (logits, every activation "
-		    "byte and the architectural counters equal the model's)", nr->status ? nr->detail : "");
-		if (nr->status == ST_OK && nr->images == opt.images) {
 			out("- per image: %.0f RTL cycles (model %.0f, ratio %.3f), utilization %.1f %%, %.3f s wall clock "
 			    "(%.0f kcycles/s; %.3f s of CPU). Target well under 1 s/image (wall clock < %.1f s): **%s**\n",
-			    cyc, mcyc, mcyc / cyc, 100.0 * (double)nr->macs / RC / cyc, secs, clk / nr->images / secs / 1e3,
-			    cpu, TARGET_NET_SECS, secs < TARGET_NET_SECS ? "PASS" : "MISS");
+			    cyc / nr->images, mcyc / nr->images, mcyc / cyc, 100.0 * (double)nr->macs * nr->images / RC / cyc,
+			    secs, cyc / nr->images / secs / 1e3, cpu / nr->images, TARGET_NET_SECS,
+			    secs < TARGET_NET_SECS ? "PASS" : "MISS");
 		} else {
 			out("- per image: not measured (the run failed). Target well under 1 s/image: **NOT MEASURED**\n");
 			nbad++;
 		}
 	}
-	for (s = 0; s < nshapes; s++)
-		if (has_cycles(s)) {
-			all_clk += shape_res[s].rtl_clocked;
-			all_secs += shape_res[s].rtl_secs;
-			all_cpu += shape_res[s].rtl_cpu;
+	return nbad;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned int ni, li, s, a, i, nbad = 0;
+	double total_s, all_secs = 0, all_cpu = 0;
+	char loadavg[64] = "?", *mdpath = NULL, *csvpath = NULL;
+	uint64_t all_clk = 0;
+	struct f8_err e = { { 0 } };
+	int rc = parse_args(argc, argv);
+
+	if (rc)
+		return rc > 0 ? 0 : 1;
+	build_nets();
+	t_start = now_s();
+	read_loadavg(loadavg, sizeof(loadavg));
+
+	/* Every array's backends open (its library is there) before anything runs for long. */
+	for (a = 0; a < opt.narrays; a++) {
+		struct f8_be *rtl = NULL, *ref = NULL;
+
+		cur_rows = opt.rows[a];
+		cur_cols = opt.cols[a];
+		rc = be_open("rtl", &rtl, &e) || be_open("ref", &ref, &e);
+		f8_be_close(rtl);
+		f8_be_close(ref);
+		if (rc) {
+			fprintf(stderr, "f8-rtl-bench: %s\n", e.msg);
+			return 1;
 		}
+	}
+	for (i = 0; i < NWHOLES; i++) {
+		wholes[i].on = opt.images && (!opt.only || strstr(wholes[i].name, opt.only));
+		if (wholes[i].on && whole_prepare(&wholes[i], &e)) {
+			fprintf(stderr, "f8-rtl-bench: %s: %s\n", wholes[i].name, e.msg);
+			return 2;
+		}
+	}
+
+	/* Distinct shapes over every selected network; rows per network; which shapes each array runs. */
+	for (ni = 0; ni < nnets; ni++) {
+		struct net *n = &nets[ni];
+
+		if (!net_selected(n))
+			continue;
+		for (li = 0; li < n->n; li++) {
+			struct net_layer *l = &n->l[li];
+			unsigned int r;
+
+			for (s = 0; s < nshapes && !shape_eq(&shapes[s], &l->s); s++)
+				;
+			if (s == nshapes) {
+				if (nshapes == MAX_SHAPES) {
+					fprintf(stderr, "f8-rtl-bench: more than %u shapes\n", MAX_SHAPES);
+					return 1;
+				}
+				shapes[nshapes++] = l->s;
+			}
+			l->shape = s;
+			for (r = 0; r < nrows[ni] && n->l[rows[ni][r].first].shape != s; r++)
+				;
+			if (r == nrows[ni])
+				rows[ni][nrows[ni]++] = (struct row){ li, 0 };
+			rows[ni][r].count++;
+			/* --quick: the Fashion-MNIST nets in full, the big nets' cheap rows only. */
+			for (a = 0; a < opt.narrays; a++)
+				if (!opt.quick || !n->big ||
+				    shape_compute_cycles(&l->s, opt.rows[a], opt.cols[a]) <= QUICK_MAX_CYCLES)
+					shape_run[a][s] = true;
+		}
+	}
+	for (a = 0; a < opt.narrays; a++)
+		if (run_array(a))
+			return 2;
+	total_s = now_s() - t_start;
+
+	if (opt.out) {
+		mdpath = open_path(".md");
+		csvpath = open_path(".csv");
+		md = mdpath ? fopen(mdpath, "w") : NULL;
+		csv = csvpath ? fopen(csvpath, "w") : NULL;
+		if (!md || !csv) {
+			fprintf(stderr, "f8-rtl-bench: cannot write %s.md / %s.csv\n", opt.out, opt.out);
+			return 1;
+		}
+	}
+	out("# f8npu RTL bench\n\n");
+	out("Through the backend table (runtime/include/f8-backend.h): `rtl:RxC,bw=%u,lat=%u`, the Verilated "
+	    "f8npu_core of that array (its rRcC/libf8npu-rtl.so; memory model %u bytes/cycle, latency %u cycles), "
+	    "against `ref:RxC,bw=%u,lat=%u`, the functional model with the same array, bandwidth and latency. "
+	    "Arrays:", BENCH_B, BENCH_L, BENCH_B, BENCH_L, BENCH_B, BENCH_L);
+	for (a = 0; a < opt.narrays; a++)
+		out(" %ux%u", opt.rows[a], opt.cols[a]);
+	out(".\n\nEach row is one distinct conv shape, run once as a job of one CONV2D (u8 input: half zeros, the "
+	    "rest 1..63; He-scaled s8 weights; s32 bias; RELU; out_shift %d; u8 output; N = 1, dense NHWC) and END; "
+	    "`count` layers of the network have that shape. RTL cycles = PERF_CYCLES of the whole job (header, "
+	    "CONV2D and END fetches included, about 3 x L); ideal = MACs / (rows x cols); util = ideal / RTL cycles; "
+	    "sim speed = cycles clocked per wall-clock second of the run. `check`: RTL output bytes and "
+	    "architectural counters against the model.%s\n\n",
+	    BENCH_SHIFT,
+	    opt.quick ? " **--quick**: ResNet-18 and MobileNetV2 rows whose cost-model compute exceeds "
+			"300000 cycles are SKIPped." : "");
+	for (ni = 0; ni < nnets; ni++)
+		if (net_selected(&nets[ni]))
+			out("- `%s`: %s\n", nets[ni].name, nets[ni].what);
+	for (i = 0; i < NWHOLES; i++)
+		if (wholes[i].on) {
+			out("\nWhole networks: random integer models of the zoo (`f8_qm_random`, seed 1: random weights, "
+			    "FLs calibrated on random images), compiled for the RTL's capabilities (`f8_cc_compile`, "
+			    "batch 1) and run image by image through a session on each backend; the images are "
+			    "Fashion-MNIST-like (a bright object on a dark background).\n");
+			break;
+		}
+	if (csv)
+		fprintf(csv, "array,net,layer,h,w,cin,cout,k,stride,pad,depthwise,count,macs,ideal_cycles,rtl_cycles,"
+			     "util_pct,model_cycles,model_rtl_ratio,sim_kcycles_per_s,sim_kcycles_per_cpu_s,check\n");
+	for (a = 0; a < opt.narrays; a++)
+		nbad += report_array(a, &all_clk, &all_secs, &all_cpu);
 	out("\nBench wall time: %.1f s (%u job process(es) at a time); the layer jobs clocked the RTL %.1f M cycles "
 	    "in %.1f s of run time (%.0f kcycles/s; %.1f s of CPU, %.0f kcycles/CPU-s). Load average at the start: "
 	    "%s on %ld CPUs.\n", total_s, opt.jobs, (double)all_clk / 1e6, all_secs,
@@ -1569,9 +1459,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "f8-rtl-bench: wrote %s and %s\n", mdpath, csvpath);
 	free(mdpath);
 	free(csvpath);
+	for (i = 0; i < NWHOLES; i++) {
+		f8_qm_owned_free(&wholes[i].q);
+		free(wholes[i].img);
+		free(wholes[i].want);
+	}
 	if (nbad) {
 		fprintf(stderr, "f8-rtl-bench: %u job(s) failed or differed from the model: RTL bug, see above\n", nbad);
-		rc = 2;
+		return 2;
 	}
-	return rc;
+	return 0;
 }
