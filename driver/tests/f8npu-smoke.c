@@ -642,6 +642,63 @@ static void t_hang(int fd)
 	conv_free(fd, &c);
 }
 
+/*
+ * max_inflight: a hanging job holds the queue, the file fills its quota, the next submit gets
+ * EAGAIN; the file is closed with its jobs still queued. job_history: results of old jobs
+ * leave, recent ones stay.
+ */
+static void t_limits(void)
+{
+	struct drm_f8npu_query q = { 0 };
+	struct drm_f8npu_job_wait w;
+	struct drm_f8npu_submit s;
+	uint32_t handles[R_N], i;
+	uint64_t first = 0, last = 0;
+	struct conv c;
+	int fd = dev_open(), r = 0;
+
+	cur_test = "limits";
+	check(xioctl(fd, DRM_IOCTL_F8NPU_QUERY, &q) == 0, "QUERY");
+	conv_setup(fd, &c, 8);
+	set_param("virt_hang", "1");
+	submit_init(&c, &s, handles);
+	s.timeout_ms = 1000;
+	for (i = 0; i < q.max_inflight && !r; i++)
+		r = xioctl(fd, DRM_IOCTL_F8NPU_SUBMIT, &s);
+	check(r == 0, "%u submits: %d", q.max_inflight, r);
+	check(xioctl(fd, DRM_IOCTL_F8NPU_SUBMIT, &s) == -EAGAIN, "one more: EAGAIN");
+	set_param("virt_hang", "0");
+	/* Closed with the jobs queued: they still run, and free what they hold. */
+	conv_free(fd, &c);
+	close(fd);
+
+	fd = dev_open();
+	conv_setup(fd, &c, 9);
+	submit_init(&c, &s, handles);
+	for (i = 0; i < q.job_history + 40 && !r; i++) {
+		r = xioctl(fd, DRM_IOCTL_F8NPU_SUBMIT, &s);
+		if (r == -EAGAIN) {
+			/* The queue is full: wait for the last job, then go on. */
+			r = job_wait(fd, last, now_ns() + 20000000000ll, &w);
+			i--;
+			continue;
+		}
+		if (!first)
+			first = s.job_id;
+		last = s.job_id;
+	}
+	check(r == 0, "%u jobs: %d", q.job_history + 40, r);
+	check(job_wait(fd, last, now_ns() + 20000000000ll, &w) == 0, "wait for the last");
+	check_conv_done(&c, &w);
+	/* One more submit trims the history to job_history results. */
+	check(xioctl(fd, DRM_IOCTL_F8NPU_SUBMIT, &s) == 0, "submit");
+	check(job_wait(fd, s.job_id, now_ns() + 20000000000ll, &w) == 0, "wait");
+	check(job_wait(fd, first, 0, &w) == -ENOENT, "the oldest result has left the history");
+	check(job_wait(fd, last, 0, &w) == 0 && w.status == F8NPU_JOB_DONE, "a recent one stays");
+	conv_free(fd, &c);
+	close(fd);
+}
+
 /* Several processes, each its own file, buffers and jobs, at once. */
 static void t_procs(void)
 {
@@ -694,6 +751,7 @@ int main(int argc, char **argv)
 	t_device_errors(fd);
 	t_fault(fd);
 	t_hang(fd);
+	t_limits();
 	t_procs();
 	close(fd);
 	printf("f8npu-smoke: %d passed, %d failed\n", n_pass, n_fail);
