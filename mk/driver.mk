@@ -14,8 +14,10 @@ KVER ?= $(shell dpkg-query -W -f='$${Depends}' linux-headers-amd64 2>/dev/null |
 KDIR ?= /usr/src/linux-headers-$(KVER)
 MOD_DIR   := $(abspath $(BUILD))/module
 MOD_FILES := Kbuild $(wildcard driver/*.c driver/*.h) $(CORE_SRCS)
-# The kernel's make must not see this make's command-line variables (BUILD=...).
-KMAKE := MAKEFLAGS= MAKEOVERRIDES= $(MAKE) -j2 -C $(KDIR) M=$(MOD_DIR)
+# The kernel's make must not see this make's command-line variables (BUILD=...), except the
+# ones of a cross build: make module KDIR=<board headers> ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-
+KMAKE := MAKEFLAGS= MAKEOVERRIDES= $(MAKE) -j2 -C $(KDIR) M=$(MOD_DIR) \
+         $(if $(ARCH),ARCH=$(ARCH)) $(if $(CROSS_COMPILE),CROSS_COMPILE=$(CROSS_COMPILE))
 
 CHECKPATCH_DIR   := $(abspath $(BUILD))/checkpatch
 CHECKPATCH       := $(CHECKPATCH_DIR)/scripts/checkpatch.pl
