@@ -16,7 +16,11 @@ PYTHON  ?= /usr/bin/python3
 # The training engine (runtime/train/, libf8) uses OpenBLAS, zlib and threads; f8 dtbo libfdt
 # (no pkg-config file in Debian 12).
 BLAS_CFLAGS = $(shell pkg-config --cflags openblas 2>/dev/null)
-TRAIN_LIBS  = $(shell pkg-config --libs openblas 2>/dev/null || echo -lopenblas) -lz -lpthread -lm -lfdt
+TRAIN_LIBS  = $(shell pkg-config --libs openblas 2>/dev/null || echo -lopenblas) -lz -lpthread -lm -lfdt \
+              $(DRM_LIBS)
+# The kmod backend (runtime/backend/f8-be-kmod.c, in libf8) reaches the driver through libdrm.
+DRM_CFLAGS  = $(shell pkg-config --cflags libdrm 2>/dev/null || echo -I/usr/include/libdrm)
+DRM_LIBS    = $(shell pkg-config --libs libdrm 2>/dev/null || echo -ldrm)
 
 # Functional model and its host-side helpers (sim/), shared by everything.
 SIM_SRCS := sim/f8npu_model.c sim/f8npu_validate.c sim/f8npu_ref.c sim/f8npu_prog.c \
@@ -84,6 +88,8 @@ $(BUILD)/asan/obj/%.o: %.c
 $(BUILD)/obj/runtime/train/%.o: CFLAGS += $(TRAIN_OPT)
 TRAIN_OPT ?= -O3 -march=x86-64-v3 -ffp-contract=fast
 $(BUILD)/obj/runtime/cpu/%.o: CFLAGS += -O3
+$(BUILD)/obj/runtime/backend/f8-be-kmod.o $(BUILD)/asan/obj/runtime/backend/f8-be-kmod.o: \
+  CPPFLAGS_F8 += $(DRM_CFLAGS)
 
 $(BUILD)/libf8npu-sim.a: $(SIM_OBJS)
 	@rm -f $@
@@ -153,14 +159,15 @@ FUZZ_ITERS ?= 20000
 FUZZ_LIB_SRCS := $(BE_SRCS) runtime/train/f8-err.c
 $(BUILD)/asan/fuzz-stream: $(BUILD)/asan/obj/tests/fuzz/fuzz-stream.o \
                            $(call objs,$(BUILD)/asan,$(FUZZ_LIB_SRCS)) $(ASAN_SIM_OBJS)
-	$(CC) -g $(SAN) -o $@ $^
+	$(CC) -g $(SAN) -o $@ $^ $(DRM_LIBS)
 
 fuzz: $(BUILD)/asan/fuzz-stream
 	$(BUILD)/asan/fuzz-stream $(FUZZ_ITERS)
 
 # libFuzzer build of the same target, for long runs: make fuzz-libfuzzer && build/fuzz-stream-lf
 $(BUILD)/fuzz-stream-lf: tests/fuzz/fuzz-stream.c $(FUZZ_LIB_SRCS) $(SIM_SRCS)
-	clang $(CPPFLAGS_F8) -g -O1 -DF8_LIBFUZZER -fsanitize=fuzzer,address,undefined -o $@ $^
+	clang $(CPPFLAGS_F8) $(DRM_CFLAGS) -g -O1 -DF8_LIBFUZZER -fsanitize=fuzzer,address,undefined \
+	  -o $@ $^ $(DRM_LIBS)
 fuzz-libfuzzer: $(BUILD)/fuzz-stream-lf
 
 # An independent Python implementation of docs/arith.md + docs/isa.md against `f8 exec`.

@@ -2,7 +2,9 @@
 # with a busybox initramfs, modules loaded, static test programs run inside.
 # Included by the top Makefile after its own definitions (BUILD, CC, CFLAGS, WARN, CPPFLAGS_F8).
 #
-#   make vm-check       the harness's smoke test, then (once the driver exists) the driver's tests
+#   make vm-check       the harness's smoke test, then the runtime's kmod backend against the driver
+#   make vm-kmod-eval   f8 eval --backend kmod in the VM (static f8, f8npu.ko from make module)
+#                       gives the logits of --backend ref on the host, byte for byte
 #   make vm-smoke       the harness proves itself: drm.ko + drm_shmem_helper.ko from the image,
 #                       a static program inside checks they are live; then a failing step and a
 #                       kernel stack trace (sysrq l) must each make the harness fail
@@ -13,7 +15,7 @@ VM_CACHE   ?= $(BUILD)/vm
 VM_TIMEOUT ?= 300
 VM_RUN     := tests/vm/run-vm.sh --cache $(VM_CACHE) --timeout $(VM_TIMEOUT)
 
-.PHONY: vm-check vm-smoke
+.PHONY: vm-check vm-smoke vm-kmod-eval
 
 # Test programs run in an initramfs without libc: static, the project's flags.
 $(BUILD)/vm/bin/%: tests/vm/%.c
@@ -32,4 +34,15 @@ vm-smoke: $(BUILD)/vm/bin/vm-smoke
 	  { cat $(VM_CACHE)/selftest.log; echo "vm-smoke: the harness missed the failing step or the trace"; exit 1; }
 	@echo "vm-smoke: the harness fails on a failing step and on a kernel trace, as it must"
 
-vm-check: vm-smoke
+# The f8 tool, static for the initramfs (the linker warns that rtl's dlopen needs the host's
+# libc at run time: the rtl backend is not used in the VM).
+$(BUILD)/vm/f8: $(CLI_OBJS) $(BUILD)/libf8.a $(BUILD)/libf8npu-sim.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -static -o $@ $^ $(TRAIN_LIBS) 2>&1 | grep -v "dlopen' in statically linked" || true
+	@test -x $@
+
+vm-kmod-eval: $(BUILD)/f8 $(BUILD)/vm/f8 module
+	tests/vm/kmod-eval.sh $(BUILD)/f8 $(BUILD)/vm/f8 $(MOD_DIR)/f8npu.ko --cache $(VM_CACHE) \
+	  --timeout $(VM_TIMEOUT)
+
+vm-check: vm-smoke vm-kmod-eval

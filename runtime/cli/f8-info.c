@@ -2,8 +2,9 @@
 /*
  * f8 info: what this machine can run a model on. Every backend of the table is opened with
  * its default configuration (and rtl with each configuration named on the command line or
- * built next to the tool); for each, present or why not, and the device's capabilities.
- * Then the CPU path's instruction sets.
+ * built next to the tool); for each, present or why not, and the device's capabilities:
+ * kmod once per f8npu render node found, or once to say why there is none. Then the CPU
+ * path's instruction sets.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -41,6 +42,20 @@ static void show(const char *spec)
 	f8_be_close(be);
 }
 
+/* Every f8npu device of the machine by its node, or kmod's reason for none. */
+static void show_kmod(void)
+{
+	char paths[8][64], spec[80];
+	int n = f8_be_kmod_devices(paths, 8), i;
+
+	if (n == 0)
+		show("kmod");
+	for (i = 0; i < n; i++) {
+		snprintf(spec, sizeof(spec), "kmod:%.63s", paths[i]);
+		show(spec);
+	}
+}
+
 int f8_cmd_info(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -64,7 +79,10 @@ int f8_cmd_info(int argc, char **argv)
 			show(argv[i]);
 	else
 		for (i = 0; i < (int)(sizeof(defaults) / sizeof(defaults[0])); i++)
-			show(defaults[i]);
+			if (!strcmp(defaults[i], "kmod"))
+				show_kmod();
+			else
+				show(defaults[i]);
 	printf("%-10s present: fast integer kernels, bit-exact with the reference; instruction sets:",
 	       "cpu");
 	for (isa = F8_CPU_ISA_PORTABLE; isa < F8_CPU_ISA_END_; isa++)

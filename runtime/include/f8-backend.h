@@ -104,6 +104,13 @@ void f8_be_free(struct f8_be *be, struct f8_be_buf *buf);
 int f8_be_submit(struct f8_be *be, const struct f8_be_job *job, struct f8npu_job_result *res,
 		 struct f8_err *e);
 
+/*
+ * The f8npu devices of this machine (the kmod backend's discovery: libdrm's drmGetDevices2,
+ * then the driver name "f8npu" of each render node): up to @max node paths into @paths;
+ * returns how many were found, 0 when the kernel driver is not loaded.
+ */
+int f8_be_kmod_devices(char paths[][64], int max);
+
 /* The backends this build knows, in the order --backend auto prefers them. */
 const struct f8_be_ops *const *f8_be_list(size_t *count);
 
