@@ -5,6 +5,7 @@
  * are DRM's own ioctls.
  */
 #include <linux/dma-resv.h>
+#include <linux/ktime.h>
 #include <drm/drm_file.h>
 #include <drm/drm_gem.h>
 #include <drm/drm_gem_shmem_helper.h>
@@ -64,8 +65,11 @@ int f8npu_ioctl_gem_wait(struct drm_device *drm, void *data, struct drm_file *fi
 	if (!obj)
 		return -ENOENT;
 	/* Every job adds its fence to each of its buffers (f8npu_job.c). */
-	ret = dma_resv_wait_timeout(obj->resv, DMA_RESV_USAGE_BOOKKEEP, true,
-				    drm_timeout_abs_to_jiffies(args->timeout_ns));
+	/* Jiffies may run ahead of CLOCK_MONOTONIC: never give up before the deadline. */
+	do {
+		ret = dma_resv_wait_timeout(obj->resv, DMA_RESV_USAGE_BOOKKEEP, true,
+					    drm_timeout_abs_to_jiffies(args->timeout_ns));
+	} while (ret == 0 && (s64)ktime_get_ns() < args->timeout_ns);
 	drm_gem_object_put(obj);
 	if (ret == 0)
 		return -ETIME;

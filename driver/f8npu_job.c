@@ -489,8 +489,11 @@ int f8npu_ioctl_job_wait(struct drm_device *drm, void *data, struct drm_file *fi
 	if (!job)
 		return -ENOENT;
 
-	ret = dma_fence_wait_timeout(&job->fence, true,
-				     drm_timeout_abs_to_jiffies(args->timeout_ns));
+	/* Jiffies may run ahead of CLOCK_MONOTONIC: never give up before the deadline. */
+	do {
+		ret = dma_fence_wait_timeout(&job->fence, true,
+					     drm_timeout_abs_to_jiffies(args->timeout_ns));
+	} while (ret == 0 && (s64)ktime_get_ns() < args->timeout_ns);
 	if (ret > 0) {
 		/* Signalled after the worker wrote the result. */
 		smp_rmb();

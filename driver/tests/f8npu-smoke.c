@@ -518,6 +518,17 @@ static void t_hostile(int fd)
 	SUBMIT_ERR(-ENOENT, "bad in_sync handle", (s.in_syncs = (uintptr_t)&bad, s.in_sync_count = 1));
 	SUBMIT_ERR(-ENOENT, "bad out_sync handle", s.out_sync = 0xdead);
 
+	{
+		struct drm_syncobj_create sc = { 0 };
+		struct drm_syncobj_destroy sd = { 0 };
+
+		check(xioctl(fd, DRM_IOCTL_SYNCOBJ_CREATE, &sc) == 0, "SYNCOBJ_CREATE");
+		SUBMIT_ERR(-EINVAL, "in_sync without a fence",
+			   (s.in_syncs = (uintptr_t)&sc.handle, s.in_sync_count = 1));
+		sd.handle = sc.handle;
+		check(xioctl(fd, DRM_IOCTL_SYNCOBJ_DESTROY, &sd) == 0, "SYNCOBJ_DESTROY");
+	}
+
 	memcpy(&h, c.cmd.map, sizeof(h));
 	c.cmd.map[0] ^= 1;
 	SUBMIT_ERR(-ENOEXEC, "bad magic", (void)0);
@@ -633,7 +644,14 @@ static void t_hang(int fd)
 	t0 = now_ns();
 	check(job_wait(fd, s.job_id, t0 + 50000000, &w) == -ETIME && w.status == F8NPU_JOB_PENDING,
 	      "a short wait expires: status %u", w.status);
-	check(now_ns() - t0 >= 50000000, "the wait lasted its deadline");
+	t0 = now_ns() - t0;
+	check(t0 >= 50000000, "the wait lasted its deadline: %lld ns", (long long)t0);
+	{
+		struct drm_f8npu_gem_wait gw = { .handle = c.reg[R_DST].handle };
+
+		gw.timeout_ns = now_ns() + 20000000;
+		check(xioctl(fd, DRM_IOCTL_F8NPU_GEM_WAIT, &gw) == -ETIME, "GEM_WAIT on a busy buffer");
+	}
 	check(job_wait(fd, s.job_id, now_ns() + 10000000000ll, &w) == 0, "wait for the timeout");
 	check(w.status == F8NPU_JOB_TIMEOUT, "status %u", w.status);
 	check(w.duration_ns >= 400000000ull, "duration %llu ns", (unsigned long long)w.duration_ns);
