@@ -5,6 +5,9 @@
 #   make vm-check       the harness's smoke test, then the runtime's kmod backend against the driver
 #   make vm-kmod-eval   f8 eval --backend kmod in the VM (static f8, f8npu.ko from make module)
 #                       gives the logits of --backend ref on the host, byte for byte
+#   make vm-fuzz        tests/vm/f8npu-fuzz.c against f8npu.ko: random ioctls from several
+#                       processes, documented errnos only, canaries intact, a known job after
+#                       [VM_FUZZ_ITERS=1000 VM_FUZZ_PROCS=3 VM_FUZZ_SEED=1]
 #   make vm-smoke       the harness proves itself: drm.ko + drm_shmem_helper.ko from the image,
 #                       a static program inside checks they are live; then a failing step and a
 #                       kernel stack trace (sysrq l) must each make the harness fail
@@ -15,7 +18,7 @@ VM_CACHE   ?= $(BUILD)/vm
 VM_TIMEOUT ?= 300
 VM_RUN     := tests/vm/run-vm.sh --cache $(VM_CACHE) --timeout $(VM_TIMEOUT)
 
-.PHONY: vm-check vm-smoke vm-kmod-eval
+.PHONY: vm-check vm-smoke vm-kmod-eval vm-fuzz
 
 # Test programs run in an initramfs without libc: static, the project's flags.
 $(BUILD)/vm/bin/%: tests/vm/%.c
@@ -45,4 +48,17 @@ vm-kmod-eval: $(BUILD)/f8 $(BUILD)/vm/f8 module
 	tests/vm/kmod-eval.sh $(BUILD)/f8 $(BUILD)/vm/f8 $(MOD_DIR)/f8npu.ko --cache $(VM_CACHE) \
 	  --timeout $(VM_TIMEOUT)
 
-vm-check: vm-smoke vm-kmod-eval
+VM_FUZZ_ITERS ?= 1000
+VM_FUZZ_PROCS ?= 3
+VM_FUZZ_SEED  ?= 1
+# libdrm (discovery) and sim/'s model (the expected output of the known job), linked static.
+$(BUILD)/vm/bin/f8npu-fuzz: tests/vm/f8npu-fuzz.c $(BUILD)/libf8npu-sim.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_F8) $(DRM_CFLAGS) $(CFLAGS) $(WARN) -static -o $@ $< $(BUILD)/libf8npu-sim.a \
+	  $(DRM_LIBS)
+
+vm-fuzz: $(BUILD)/vm/bin/f8npu-fuzz module
+	$(VM_RUN) --module $(MOD_DIR)/f8npu.ko --file $<=/bin/f8npu-fuzz \
+	  --run 'f8npu-fuzz:f8npu-fuzz $(VM_FUZZ_ITERS) $(VM_FUZZ_PROCS) $(VM_FUZZ_SEED)'
+
+vm-check: vm-smoke vm-kmod-eval vm-fuzz
