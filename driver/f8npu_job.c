@@ -309,7 +309,8 @@ int f8npu_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file
 	job->cmd_size = args->cmd_size;
 	if (args->timeout_ms && args->timeout_ms < timeout_ms)
 		timeout_ms = args->timeout_ms;
-	job->timeout = msecs_to_jiffies(timeout_ms);
+	/* At least a jiffy: a zero timeout would end every job before it starts. */
+	job->timeout = max(msecs_to_jiffies(timeout_ms), 1ul);
 	init_completion(&job->hw_done);
 
 	ret = f8npu_job_lookup_bos(job, file, args);
