@@ -61,7 +61,7 @@ int f8_cmd_dtbo(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case O_BASE:
 			if (num("--base", optarg, false, &b.base))
@@ -109,12 +109,11 @@ int f8_cmd_dtbo(int argc, char **argv)
 			strcpy(b.target, optarg);
 			break;
 		case 'h': usage(stdout); return F8_EXIT_OK;
-		default: return f8_opt_bad("f8 dtbo", argv[optind - 1], usage);
+		default: return f8_opt_error("f8 dtbo", c, argv, opts);
 		}
 	}
 	if (optind < argc) {
-		f8_errf("f8 dtbo: unexpected argument '%s'\n", argv[optind]);
-		usage(stderr);
+		f8_errf("f8 dtbo: unexpected argument '%s' (f8 dtbo --help)\n", argv[optind]);
 		return F8_EXIT_USAGE;
 	}
 	if (!have_base || !have_irq || !have_mb || !have_ms || !out) {

@@ -122,8 +122,10 @@ refuse "--target-path 'axi': expected an absolute node path" $ok --target-path a
 refuse "--target-path '/a b'" $ok --target-path "/a b" --out "$T/r.dtbo"
 refuse "are required" $ok
 refuse "are required" --base 0xa0000000 --irq 1 --mem-base 0x70000000 --out "$T/r.dtbo"
-refuse "unexpected argument 'extra'" $ok --out "$T/r.dtbo" extra
-refuse "--bogus" $ok --bogus --out "$T/r.dtbo"
+refuse "f8 dtbo: unexpected argument 'extra' (f8 dtbo --help)" $ok --out "$T/r.dtbo" extra
+refuse "f8 dtbo: unknown option '--bogus' (f8 dtbo --help)" $ok --bogus --out "$T/r.dtbo"
+refuse "f8 dtbo: --irq needs a value (f8 dtbo --help)" --base 0xa0000000 --mem-base 0x70000000 --mem-size 1M --out "$T/r.dtbo" --irq
+refuse "f8 dtbo: ambiguous option '--mem': --mem-base, --mem-size (f8 dtbo --help)" $ok --mem 1 --out "$T/r.dtbo"
 }
 mkdir "$T/dir.dtbo"
 ln -s "$T/elsewhere.dtbo" "$T/link.dtbo"
