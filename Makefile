@@ -244,5 +244,7 @@ clean:
 
 # The RTL's build, tests and bench (each file says what it provides).
 include mk/rtl.mk mk/regs.mk mk/validate.mk mk/axi.mk mk/gates.mk mk/cosim.mk mk/bench.mk mk/train.mk mk/vm.mk mk/driver.mk
+# f8npu-bridge, the device process of QEMU guests (docs/cosim.md).
+include mk/bridge.mk
 
 -include $(shell find $(BUILD) -name '*.d' -not -path '$(BUILD)/rtl*' 2>/dev/null)
