@@ -61,11 +61,14 @@ struct f8npu_bind {
  *	the device address space [mm start, mm end); buffers are copied in
  *	and out of it around a job. NULL on the virtual device.
  * @carveout_base: device address of @carveout.
- * @binds: @nbinds: the running job's buffers (the virtual device's DMA
- *	callback reads them while the job runs; the queue worker owns them).
+ * @binds: the running job's buffers (the virtual device's DMA callback
+ *	reads them while the job runs; the queue worker owns them).
+ * @nbinds: entries of @binds in use.
  * @wq: the job queue: ordered, so jobs run one at a time in submission order.
  * @submit_lock: fence seqnos and queue order are the same order.
- * @fence_context: @seqno: @fence_lock: the queue's dma_fence timeline.
+ * @fence_context: the queue's dma_fence timeline.
+ * @seqno: the last job's fence seqno.
+ * @fence_lock: the fences' lock.
  * @irq_lock: guards @cur and @events between the interrupt handlers and
  *	the queue worker.
  * @cur: the job the device runs, or NULL.
@@ -124,21 +127,30 @@ struct f8npu_file {
 /**
  * struct f8npu_job - one submitted job; freed with its fence (first member).
  * @fence: signalled when the job ends.
- * @fdev: @ctx: device; submitter's context (referenced until the job ends).
+ * @fdev: the device.
+ * @ctx: the submitter's context (referenced until the job ends).
  * @id: job id in @ctx.
  * @work: queue item.
  * @done_link: on @ctx->done once finished.
- * @objs: @maps: @nobjs: distinct buffers of the job, referenced and mapped
- *	until it ends.
+ * @objs: the job's distinct buffers, referenced until it ends.
+ * @maps: their kernel mappings, until it ends.
+ * @nobjs: entries of @objs.
  * @region_bo: per region, index into @objs or F8NPU_NO_BO.
  * @cmd_bo: index of the command buffer in @objs.
- * @cmd_offset: @cmd_size: @desc_count: the stream.
- * @in_fences: @n_in: fences waited for before the start.
+ * @cmd_offset: the stream's offset in its buffer.
+ * @cmd_size: the stream's size.
+ * @desc_count: descriptors, from its header.
+ * @in_fences: fences waited for before the start.
+ * @n_in: entries of @in_fences.
  * @timeout: job timeout in jiffies.
  * @hw_done: completed by the threaded interrupt handler.
  * @res: how the device ended the job (filled by the handler).
  * @finished: the fields below are final.
- * @status: @err_code: @err_index: @perf: @duration_ns: the result.
+ * @status: F8NPU_JOB_*.
+ * @err_code: the device's error code with F8NPU_JOB_ERROR.
+ * @err_index: the descriptor index of that error.
+ * @perf: the job's own counters.
+ * @duration_ns: start to end.
  */
 struct f8npu_job {
 	struct dma_fence fence;

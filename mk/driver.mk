@@ -4,7 +4,7 @@
 #   make module             build against Debian's 6.1 headers with W=1; fails on any warning
 #   make module-sparse      the same sources through sparse (C=2); fails on any sparse warning
 #   make module-checkpatch  checkpatch.pl --strict --no-tree on driver/ and uapi/f8npu_drm.h,
-#                           with the exceptions of docs/driver.md ("checkpatch")
+#                           with the exceptions of docs/driver.md ("checkpatch"); kernel-doc too
 #   KVER=... / KDIR=...     another kernel's headers (default: linux-headers-amd64's)
 #
 # Kbuild writes its objects next to the sources, so the module is built in $(MOD_DIR), a tree of
@@ -60,11 +60,15 @@ $(CHECKPATCH):
 	rm -rf $(CHECKPATCH_DIR)/deb
 	@test -f $@
 
+# Also kernel-doc (from the headers package) on the same files: every documented struct member
+# and parameter described.
 module-checkpatch: $(CHECKPATCH)
 	perl $(CHECKPATCH) --strict --no-tree --terse --show-types \
 	  $(if $(strip $(CHECKPATCH_IGNORE)),--ignore $(CHECKPATCH_IGNORE)) \
 	  -f $(wildcard driver/*.c driver/*.h) uapi/f8npu_drm.h
-	@echo "module-checkpatch: driver/ and uapi/f8npu_drm.h are checkpatch --strict clean"
+	@out=$$(perl $(KDIR)/scripts/kernel-doc -none $(wildcard driver/*.c driver/*.h) \
+	  uapi/f8npu_drm.h 2>&1); if [ -n "$$out" ]; then echo "$$out"; exit 1; fi
+	@echo "module-checkpatch: driver/ and uapi/f8npu_drm.h are checkpatch --strict and kernel-doc clean"
 
 module-clean:
 	@if [ -d $(MOD_DIR) ]; then $(KMAKE) clean >/dev/null; fi
