@@ -26,9 +26,11 @@ $(BUILD)/vm/bin/%: tests/vm/%.c
 	$(CC) $(CPPFLAGS_F8) $(CFLAGS) $(WARN) -static -o $@ $<
 
 vm-smoke: $(BUILD)/vm/bin/vm-smoke
-	$(VM_RUN) --file $<=/bin/vm-smoke --run 'vm-smoke:vm-smoke drm drm_shmem_helper'
+	$(VM_RUN) --log $(VM_CACHE)/smoke.log --file $<=/bin/vm-smoke \
+	  --run 'vm-smoke:vm-smoke drm drm_shmem_helper'
 	@echo "vm-smoke: a failing step and a kernel stack trace must fail the run"
-	@if $(VM_RUN) --kmod none --run 'must-fail:false' --run 'trace:echo l >/proc/sysrq-trigger' \
+	@if $(VM_RUN) --log $(VM_CACHE)/selftest-console.log --kmod none --run 'must-fail:false' \
+	  --run 'trace:echo l >/proc/sysrq-trigger' \
 	  >$(VM_CACHE)/selftest.log 2>&1; then \
 	  cat $(VM_CACHE)/selftest.log; echo "vm-smoke: the harness passed a bad run"; exit 1; fi
 	@grep -q '^  FAIL must-fail (exit status 1)' $(VM_CACHE)/selftest.log && \
@@ -46,7 +48,7 @@ $(BUILD)/vm/f8: $(CLI_OBJS) $(BUILD)/libf8.a $(BUILD)/libf8npu-sim.a
 
 vm-kmod-eval: $(BUILD)/f8 $(BUILD)/vm/f8 module
 	tests/vm/kmod-eval.sh $(BUILD)/f8 $(BUILD)/vm/f8 $(MOD_DIR)/f8npu.ko --cache $(VM_CACHE) \
-	  --timeout $(VM_TIMEOUT)
+	  --timeout $(VM_TIMEOUT) --log $(VM_CACHE)/kmod-eval.log
 
 VM_FUZZ_ITERS ?= 1000
 VM_FUZZ_PROCS ?= 3
@@ -58,7 +60,7 @@ $(BUILD)/vm/bin/f8npu-fuzz: tests/vm/f8npu-fuzz.c $(BUILD)/libf8npu-sim.a
 	  $(DRM_LIBS)
 
 vm-fuzz: $(BUILD)/vm/bin/f8npu-fuzz module
-	$(VM_RUN) --module $(MOD_DIR)/f8npu.ko --file $<=/bin/f8npu-fuzz \
+	$(VM_RUN) --log $(VM_CACHE)/fuzz.log --module $(MOD_DIR)/f8npu.ko --file $<=/bin/f8npu-fuzz \
 	  --run 'f8npu-fuzz:f8npu-fuzz $(VM_FUZZ_ITERS) $(VM_FUZZ_PROCS) $(VM_FUZZ_SEED)'
 
 vm-check: vm-smoke vm-kmod-eval vm-fuzz

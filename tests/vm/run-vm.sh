@@ -20,7 +20,8 @@
 #                   a static f8 tool: --file build-x/f8=/bin/f8
 #   --cache DIR     where the kernel image is fetched once (default build/vm; also $F8_VM_CACHE)
 #   --timeout S     the whole boot, tests and poweroff (default 300 s; also $F8_VM_TIMEOUT)
-#   --log FILE      the console log, CR removed (default DIR/console.log)
+#   --log FILE      where the console log is kept, CR removed (default DIR/console.log; give
+#                   each of several parallel runs its own)
 #   -v              print the whole console log, not only the failed steps' output
 #
 # Every module load, test and unload is a step; the summary names each step PASS or FAIL
@@ -281,8 +282,10 @@ timeout -k 5 "$TIMEOUT" qemu-system-x86_64 -machine pc -cpu max -m "$MEM" -smp "
 	-append 'console=ttyS0 panic=-1 quiet' </dev/null >"$RAW" 2>&1
 qrc=$?
 set -e
-tr -d '\r' <"$RAW" >"$LOG"
-[ "$VERBOSE" = 0 ] || cat "$LOG"
+# The verdict reads this run's own copy: runs in parallel may share a --log path.
+tr -d '\r' <"$RAW" >"$W/console.txt"
+cp "$W/console.txt" "$LOG"
+[ "$VERBOSE" = 0 ] || cat "$W/console.txt"
 
 # ---- the verdict ----
 pass=0
@@ -294,11 +297,11 @@ report() { # step name, verdict, detail
 }
 # The output of step $1 (between its markers).
 # (The serial console may put escape sequences or kernel messages before a marker.)
-step_output() { awk -v b="@@F8VM BEGIN $1" -v e="@@F8VM END $1 " '!p && substr($0, length($0) - length(b) + 1) == b { p = 1; next } index($0, e) { p = 0 } p' "$LOG"; }
+step_output() { awk -v b="@@F8VM BEGIN $1" -v e="@@F8VM END $1 " '!p && substr($0, length($0) - length(b) + 1) == b { p = 1; next } index($0, e) { p = 0 } p' "$W/console.txt"; }
 echo "run-vm: results"
 while IFS="$TAB" read -r kind name cmd; do
 	[ -n "$name" ] || continue
-	end=$(awk -v p="@@F8VM END $name " 'index($0, p) { print substr($0, index($0, p)); exit }' "$LOG")
+	end=$(awk -v p="@@F8VM END $name " 'index($0, p) { print substr($0, index($0, p)); exit }' "$W/console.txt")
 	if [ -z "$end" ]; then
 		report "$name" FAIL "not run or did not end"
 		continue
@@ -315,16 +318,16 @@ $STEPS
 EOF
 if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
 	problems="${problems}timed out after ${TIMEOUT}s$NL"
-elif ! grep -q '@@F8VM DONE' "$LOG"; then
+elif ! grep -q '@@F8VM DONE' "$W/console.txt"; then
 	problems="${problems}the VM stopped before the end (qemu exit status $qrc)$NL"
 fi
-grep -q '@@F8VM BOOT' "$LOG" || problems="${problems}the kernel did not reach /init$NL"
+grep -q '@@F8VM BOOT' "$W/console.txt" || problems="${problems}the kernel did not reach /init$NL"
 # The kernel's reports: in the dmesg dump, or anywhere on the console if the dump is missing.
 KPAT='WARNING:|BUG:|kernel BUG|Oops|general protection fault|Call Trace:|refcount_t:|KASAN|UBSAN|kernel panic|Kernel panic|list_(add|del) corruption|possible circular locking|INFO: task .* blocked|RIP: |page allocation failure|unreferenced object'
-if grep -q '@@F8VM DMESG-END' "$LOG"; then
-	klog=$(awk '/@@F8VM DMESG$/ { p = 1; next } /@@F8VM DMESG-END$/ { p = 0 } p' "$LOG")
+if grep -q '@@F8VM DMESG-END' "$W/console.txt"; then
+	klog=$(awk '/@@F8VM DMESG$/ { p = 1; next } /@@F8VM DMESG-END$/ { p = 0 } p' "$W/console.txt")
 else
-	klog=$(cat "$LOG")
+	klog=$(cat "$W/console.txt")
 fi
 bad=$(printf '%s\n' "$klog" | grep -E "$KPAT" | head -n 20 || true)
 [ -z "$bad" ] || problems="${problems}kernel reports:$NL$(printf '%s' "$bad" | sed 's/^/       | /')$NL"
