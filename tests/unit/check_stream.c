@@ -1019,6 +1019,58 @@ START_TEST(test_prog_run_job_budget_exhausted_soft_resets)
 }
 END_TEST
 
+/* The interrupt-driven steps the kernel driver uses: irq (ours? acknowledge) then complete. */
+START_TEST(test_prog_irq_and_complete_steps)
+{
+	struct f8npu_desc d[3], bad;
+	struct f8npu_job_result res;
+	struct f8t_rng r;
+	uint32_t events;
+
+	f8t_rng_init(&r, "irq-steps", 0);
+	proto_setup(d, &r);
+	f8t_stream(d, 3);
+	ck_assert_uint_eq(f8npu_prog_irq(f8t->dev), 0); /* nothing pending: not ours */
+
+	f8npu_prog_start_job(f8t->dev, f8t->cmd_addr, f8t->cmd_size, 3);
+	f8t_idle();
+	ck_assert(f8npu_dev_irq(f8t->dev));
+	events = f8npu_prog_irq(f8t->dev);
+	ck_assert_uint_eq(events, F8NPU_IRQ_DONE);
+	ck_assert_uint_eq(rd(F8NPU_REG_IRQ_STATUS), 0); /* acknowledged */
+	ck_assert(!f8npu_dev_irq(f8t->dev));
+	ck_assert_uint_eq(f8npu_prog_irq(f8t->dev), 0);
+	memset(&res, 0xa5, sizeof(res));
+	f8npu_prog_complete_job(f8t->dev, events, &res);
+	ck_assert(res.done);
+	ck_assert_uint_eq(res.err, 0);
+	ck_assert_uint_eq(res.err_index, 0);
+	ck_assert_uint_eq(res.perf.descs, 3);
+	ck_assert_uint_eq(res.perf.cycles, f8t_read64(F8NPU_REG_PERF_CYCLES_LO));
+
+	/* A masked event is not ours, and stays latched for whoever unmasks it. */
+	f8npu_prog_start_job(f8t->dev, f8t->cmd_addr, f8t->cmd_size, 3);
+	wr(F8NPU_REG_IRQ_MASK, F8NPU_IRQ_ERROR);
+	f8t_idle();
+	ck_assert_uint_eq(f8npu_prog_irq(f8t->dev), 0);
+	ck_assert_uint_eq(rd(F8NPU_REG_IRQ_STATUS), F8NPU_IRQ_DONE);
+
+	/* An error: ERROR, the code and the descriptor index. */
+	memset(&bad, 0, sizeof(bad));
+	bad.opcode = 6;
+	d[1] = bad;
+	f8t_stream(d, 3);
+	f8npu_prog_start_job(f8t->dev, f8t->cmd_addr, f8t->cmd_size, 3);
+	f8t_idle();
+	events = f8npu_prog_irq(f8t->dev);
+	ck_assert_uint_eq(events, F8NPU_IRQ_ERROR); /* start_job cleared the DONE left above */
+	f8npu_prog_complete_job(f8t->dev, events, &res);
+	ck_assert(!res.done);
+	ck_assert_uint_eq(res.err, F8NPU_ERR_BAD_OPCODE);
+	ck_assert_uint_eq(res.err_index, 1);
+}
+END_TEST
+
 Suite *f8npu_stream_suite(void)
 {
 	Suite *s = suite_create("f8npu_stream");
@@ -1057,6 +1109,7 @@ Suite *f8npu_stream_suite(void)
 	tcase_add_test(regs, test_prog_check_id_accepts_f8npu_1_x_only);
 	tcase_add_test(regs, test_prog_err_names_match_regs_md);
 	tcase_add_test(regs, test_prog_run_job_budget_exhausted_soft_resets);
+	tcase_add_test(regs, test_prog_irq_and_complete_steps);
 	suite_add_tcase(s, regs);
 	return s;
 }
