@@ -29,9 +29,10 @@ unsigned int f8npu_job_history = 256;
 module_param_named(job_history, f8npu_job_history, uint, 0444);
 MODULE_PARM_DESC(job_history, "Finished jobs per open file whose result stays readable (256)");
 
-static bool f8npu_virt = true;
+/* Where there is no device tree (x86) there is no board: the virtual device is the default. */
+static bool f8npu_virt = !IS_ENABLED(CONFIG_OF);
 module_param_named(virt, f8npu_virt, bool, 0444);
-MODULE_PARM_DESC(virt, "Create the virtual device (sim/'s functional model) (1)");
+MODULE_PARM_DESC(virt, "Create the virtual device (sim/'s functional model) (1 without CONFIG_OF)");
 
 static int f8npu_open(struct drm_device *drm, struct drm_file *file)
 {
