@@ -227,6 +227,45 @@ static int f8npu_check_submit(const struct f8npu_device *fdev, const struct drm_
 	return 0;
 }
 
+/*
+ * Implicit sync: the fences other drivers left on the job's buffers (an imported buffer
+ * still being written), added to the job's in-fences. The device's own jobs run in order
+ * anyway. Called with the buffers' reservations locked, before the job's fence is added.
+ */
+static int f8npu_job_implicit_fences(struct f8npu_device *fdev, struct f8npu_job *job)
+{
+	struct dma_fence **fences, **all;
+	unsigned int i, j, n;
+	int ret;
+
+	for (i = 0; i < job->nobjs; i++) {
+		/* READ: every fence up to the readers' (the job may write any buffer). */
+		ret = dma_resv_get_fences(job->objs[i]->resv, DMA_RESV_USAGE_READ, &n, &fences);
+		if (ret)
+			return ret;
+		if (!n) {
+			kfree(fences);
+			continue;
+		}
+		all = krealloc_array(job->in_fences, job->n_in + n, sizeof(*all), GFP_KERNEL);
+		if (!all) {
+			for (j = 0; j < n; j++)
+				dma_fence_put(fences[j]);
+			kfree(fences);
+			return -ENOMEM;
+		}
+		job->in_fences = all;
+		for (j = 0; j < n; j++) {
+			if (fences[j]->context == fdev->fence_context)
+				dma_fence_put(fences[j]);
+			else
+				job->in_fences[job->n_in++] = fences[j];
+		}
+		kfree(fences);
+	}
+	return 0;
+}
+
 static void f8npu_job_run(struct work_struct *work);
 
 /* Publish the job: fence on every buffer and the out-syncobj, id, queue. */
@@ -246,6 +285,9 @@ static int f8npu_job_queue(struct f8npu_device *fdev, struct f8npu_job *job,
 		if (ret)
 			goto unlock;
 	}
+	ret = f8npu_job_implicit_fences(fdev, job);
+	if (ret)
+		goto unlock;
 	mutex_lock(&ctx->lock);
 	job->id = ctx->next_id;
 	ret = xa_reserve(&ctx->jobs, job->id, GFP_KERNEL);

@@ -74,8 +74,9 @@ module-clean:
 	@if [ -d $(MOD_DIR) ]; then $(KMAKE) clean >/dev/null; fi
 
 # The driver's end-to-end test in a VM (driver/tests/f8npu-smoke.c, static: the initramfs has no
-# libc), with K2's harness tests/vm/run-vm.sh: the module loads, the test passes, it unloads, and
-# the kernel log stays clean.
+# libc), with the harness tests/vm/run-vm.sh: the module loads, the test passes, it unloads, and
+# the kernel log stays clean. vgem (in the kernel image) exports the buffer of the implicit-sync
+# test.
 DRIVER_TEST_SIM := sim/f8npu_model.c sim/f8npu_validate.c sim/f8npu_ref.c sim/f8npu_prog.c \
                    sim/f8npu_model_host.c sim/f8npu_hostmem.c
 $(BUILD)/driver-tests/f8npu-smoke: driver/tests/f8npu-smoke.c $(DRIVER_TEST_SIM) uapi/f8npu_drm.h
@@ -85,7 +86,8 @@ $(BUILD)/driver-tests/f8npu-smoke: driver/tests/f8npu-smoke.c $(DRIVER_TEST_SIM)
 
 .PHONY: module-vm
 module-vm: module $(BUILD)/driver-tests/f8npu-smoke
-	$(VM_RUN) --module $(MOD_DIR)/f8npu.ko --bin $(BUILD)/driver-tests/f8npu-smoke
+	$(VM_RUN) --kmod drm --kmod drm_shmem_helper --kmod vgem --module $(MOD_DIR)/f8npu.ko \
+	  --bin $(BUILD)/driver-tests/f8npu-smoke
 
 # The module's sources for DKMS (dkms.conf): `make dkms-src` then
 #   dkms add f8npu/1.0 && dkms build f8npu/1.0 && dkms install f8npu/1.0

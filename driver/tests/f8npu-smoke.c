@@ -6,10 +6,11 @@
  * run here in userspace, syncobjs in and out, device errors with their index,
  * a faulting and a hung job (module parameters virt_fault / virt_hang: the
  * timeout resets the device and the next job succeeds), hostile arguments
- * with their documented errno, another open file's handles and jobs, and
- * several processes submitting at once.
+ * with their documented errno, another open file's handles and jobs, a
+ * buffer imported from vgem under a write fence (implicit sync; skipped
+ * without vgem), and several processes submitting at once.
  *
- *   f8npu-smoke [/dev/dri/renderD128]
+ *   f8npu-smoke [RENDER_NODE]      (default: the render node named "f8npu")
  *
  * Static (the VM has no libc); raw ioctls, no libdrm library needed.
  * Ends with "f8npu-smoke: N passed, N failed"; exit status 1 on a failure.
@@ -71,7 +72,28 @@ static int64_t now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static const char *dev_path = "/dev/dri/renderD128";
+static char dev_path[64];
+
+/* The first DRM node of @pattern (a printf of one %d) whose driver is @name, or -1. */
+static int find_node(const char *pattern, int first, const char *name, char *path, size_t len)
+{
+	int i;
+
+	for (i = first; i < first + 64; i++) {
+		char got[32] = { 0 };
+		struct drm_version v = { .name = got, .name_len = sizeof(got) - 1 };
+		int fd;
+
+		snprintf(path, len, pattern, i);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (ioctl(fd, DRM_IOCTL_VERSION, &v) == 0 && strcmp(got, name) == 0)
+			return fd;
+		close(fd);
+	}
+	return -1;
+}
 
 static int dev_open(void)
 {
@@ -381,10 +403,12 @@ static void t_conv(int fd)
 	struct drm_f8npu_job_wait w;
 	struct drm_f8npu_gem_wait gw = { 0 };
 	struct conv c;
+	int r;
 
 	cur_test = "conv";
 	conv_setup(fd, &c, 1);
-	check(run_conv(fd, &c, 0, &w) == 0, "submit + wait");
+	r = run_conv(fd, &c, 0, &w);
+	check(r == 0, "submit + wait: %s", strerror(-r));
 	check_conv_done(&c, &w);
 	gw.handle = c.reg[R_DST].handle;
 	gw.timeout_ns = now_ns() + 1000000000;
@@ -717,6 +741,86 @@ static void t_limits(void)
 	close(fd);
 }
 
+/* vgem's uapi (include/uapi/drm/vgem_drm.h), which libdrm does not ship. */
+struct vgem_fence_attach {
+	uint32_t handle;
+	uint32_t flags;
+	uint32_t out_fence;
+	uint32_t pad;
+};
+
+struct vgem_fence_signal {
+	uint32_t fence;
+	uint32_t flags;
+};
+
+#define VGEM_FENCE_WRITE 0x1
+#define VGEM_IOCTL_FENCE_ATTACH DRM_IOWR(DRM_COMMAND_BASE + 0x1, struct vgem_fence_attach)
+#define VGEM_IOCTL_FENCE_SIGNAL DRM_IOW(DRM_COMMAND_BASE + 0x2, struct vgem_fence_signal)
+
+/*
+ * Implicit sync with another driver: the job's output buffer is imported from vgem while
+ * vgem holds a write fence on it; the job waits for that fence, then runs.
+ */
+static void t_implicit(int fd)
+{
+	struct drm_mode_create_dumb dumb = { .height = 1, .width = 1024, .bpp = 32 };
+	struct vgem_fence_attach fa = { 0 };
+	struct vgem_fence_signal fs = { 0 };
+	struct drm_prime_handle ph = { 0 };
+	struct drm_f8npu_gem_mmap_offset m = { 0 };
+	struct drm_f8npu_job_wait w;
+	struct drm_f8npu_submit s;
+	uint32_t handles[R_N];
+	char path[64];
+	struct conv c;
+	uint8_t *out;
+	int vfd;
+
+	cur_test = "implicit-sync";
+	vfd = find_node("/dev/dri/card%d", 0, "vgem", path, sizeof(path));
+	if (vfd < 0) {
+		printf("SKIP implicit-sync: no vgem device (modprobe vgem)\n");
+		return;
+	}
+	conv_setup(fd, &c, 10);
+	check(xioctl(vfd, DRM_IOCTL_MODE_CREATE_DUMB, &dumb) == 0 && dumb.size >= 4096,
+	      "vgem buffer");
+	fa.handle = dumb.handle;
+	fa.flags = VGEM_FENCE_WRITE;
+	check(xioctl(vfd, VGEM_IOCTL_FENCE_ATTACH, &fa) == 0, "vgem write fence");
+	ph.handle = dumb.handle;
+	ph.flags = DRM_CLOEXEC | DRM_RDWR;
+	check(xioctl(vfd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &ph) == 0, "vgem export");
+	ph.handle = 0;
+	check(xioctl(fd, DRM_IOCTL_PRIME_FD_TO_HANDLE, &ph) == 0 && ph.handle, "f8npu import");
+
+	submit_init(&c, &s, handles);
+	handles[R_DST] = ph.handle;
+	check(xioctl(fd, DRM_IOCTL_F8NPU_SUBMIT, &s) == 0, "submit on the imported buffer");
+	check(job_wait(fd, s.job_id, now_ns() + 300000000, &w) == -ETIME,
+	      "the job waits for vgem's fence");
+	fs.fence = fa.out_fence;
+	check(xioctl(vfd, VGEM_IOCTL_FENCE_SIGNAL, &fs) == 0, "vgem signals");
+	check(job_wait(fd, s.job_id, now_ns() + 10000000000ll, &w) == 0, "then it runs");
+	check(w.status == F8NPU_JOB_DONE, "status %u err %u", w.status, w.err_code);
+	m.handle = ph.handle;
+	check(xioctl(fd, DRM_IOCTL_F8NPU_GEM_MMAP_OFFSET, &m) == 0, "mmap offset of the import");
+	out = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, (off_t)m.offset);
+	check(out != MAP_FAILED && memcmp(out, c.expect, sizeof(c.expect)) == 0,
+	      "vgem's buffer holds the functional model's output");
+	if (out != MAP_FAILED)
+		munmap(out, 4096);
+	{
+		struct drm_gem_close cl = { .handle = ph.handle };
+
+		check(xioctl(fd, DRM_IOCTL_GEM_CLOSE, &cl) == 0, "close the import");
+	}
+	close(ph.fd);
+	close(vfd);
+	conv_free(fd, &c);
+}
+
 /* Several processes, each its own file, buffers and jobs, at once. */
 static void t_procs(void)
 {
@@ -755,9 +859,17 @@ int main(int argc, char **argv)
 {
 	int fd;
 
-	if (argc > 1)
-		dev_path = argv[1];
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc > 1) {
+		snprintf(dev_path, sizeof(dev_path), "%s", argv[1]);
+	} else {
+		fd = find_node("/dev/dri/renderD%d", 128, "f8npu", dev_path, sizeof(dev_path));
+		if (fd < 0) {
+			printf("f8npu-smoke: no f8npu render node\n");
+			return 1;
+		}
+		close(fd);
+	}
 	fd = dev_open();
 	t_query(fd);
 	t_gem(fd);
@@ -770,6 +882,7 @@ int main(int argc, char **argv)
 	t_fault(fd);
 	t_hang(fd);
 	t_limits();
+	t_implicit(fd);
 	t_procs();
 	close(fd);
 	printf("f8npu-smoke: %d passed, %d failed\n", n_pass, n_fail);
