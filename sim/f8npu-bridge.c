@@ -46,6 +46,9 @@
 #define BRIDGE_PEER 0u		/* the bridge's own peer ID; guests get 1, 2, ... */
 #define IDLE_SCAN_MS 20		/* rescan the ring this often without a doorbell */
 #define STALL_ALL UINT32_MAX
+#define SLICE_TARGET_S 0.002	/* adaptive slices: about this much wall time each */
+#define SLICE_MIN 64u
+#define SLICE_MAX (1u << 24)
 
 struct bridge {
 	/* options */
@@ -55,6 +58,7 @@ struct bridge {
 	uint64_t shm_size;
 	unsigned int vectors;
 	uint64_t slice;
+	bool slice_fixed; /* --slice given; else adapted to SLICE_TARGET_S */
 	uint64_t stall_after_opt;
 	uint32_t stall_jobs_opt;
 	bool once;
@@ -518,7 +522,21 @@ static void run_slice(struct bridge *b)
 		if (budget > b->stall_after - b->job_cycles)
 			budget = b->stall_after - b->job_cycles;
 	}
-	r = f8npu_dev_run(b->dev, budget, &spent);
+	{
+		struct timespec t0;
+		double dt;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		r = f8npu_dev_run(b->dev, budget, &spent);
+		dt = since(&t0);
+		/* Keep the mailbox answered within about SLICE_TARGET_S while a job runs. */
+		if (!b->slice_fixed && budget == b->slice && spent) {
+			double want = dt > 0 ? (double)spent * SLICE_TARGET_S / dt : (double)SLICE_MAX;
+
+			want = (want + (double)b->slice) / 2;
+			b->slice = want < SLICE_MIN ? SLICE_MIN : want > SLICE_MAX ? SLICE_MAX : (uint64_t)want;
+		}
+	}
 	b->job_cycles += spent;
 	b->total_cycles += spent;
 	shm_store64(b, F8BR_CYCLES_OFF, b->total_cycles);
@@ -528,8 +546,8 @@ static void run_slice(struct bridge *b)
 		/* Idle: the job ended, or it waits for a TAIL write (STATUS.WAIT, still busy). */
 		if (b->in_job && !(f8npu_dev_read(b->dev, F8NPU_REG_STATUS) & F8NPU_STATUS_BUSY)) {
 			b->in_job = false;
-			logmsg(b, 1, "job %u ended after %" PRIu64 " cycles, %.3f s", b->jobs,
-			       b->job_cycles, since(&b->job_t0));
+			logmsg(b, 1, "job %u ended after %" PRIu64 " cycles, %.3f s (slice %" PRIu64 ")",
+			       b->jobs, b->job_cycles, since(&b->job_t0), b->slice);
 		} else if (b->in_job) {
 			logmsg(b, 2, "job %u waits for the doorbell (CMD_TAIL)", b->jobs);
 		}
@@ -646,8 +664,11 @@ static void accept_client(struct bridge *b)
 		return;
 	}
 	if (b->client_fd >= 0) {
-		/* One device, one guest: a second client is refused (it sees the socket close). */
+		/* One device, one guest. A second client gets a version it cannot handle, then the
+		 * socket closes: QEMU 7.2 then fails cleanly ("server sent version 63669, expecting
+		 * 0"), where a bare close would leave it retrying the read forever. */
 		logmsg(b, 0, "refusing a second client: guest %u is attached", b->client_id);
+		send_msg(fd, F8BR_BUSY_VERSION, -1);
 		close(fd);
 		return;
 	}
@@ -841,7 +862,8 @@ static void usage(FILE *f)
 		"  --mem-size BYTES    shared memory (power of two, suffix K/M/G; default 64M): 64 KiB\n"
 		"                      control area, then the device memory window\n"
 		"  --vectors N         interrupt vectors per peer (1..%u, default 1)\n"
-		"  --slice CYCLES      device cycles between two looks at the mailbox (default 20000)\n"
+		"  --slice CYCLES      device cycles between two looks at the mailbox (default: adapted\n"
+		"                      to about 2 ms of wall time)\n"
 		"  --stall-after C     a job stops advancing after C cycles (a hung job; reset recovers)\n"
 		"  --stall-jobs N      only the next N jobs stall (default: every job)\n"
 		"  --rtl-dir DIR       where rRcC/libf8npu-rtl.so are (overrides $F8_RTL_DIR)\n"
@@ -870,7 +892,7 @@ int main(int argc, char **argv)
 		.device_arg = "model",
 		.shm_size = 64u << 20,
 		.vectors = 1,
-		.slice = 20000,
+		.slice = 4096,
 		.stall_jobs_opt = STALL_ALL,
 		.shm_fd = -1,
 		.listen_fd = -1,
@@ -903,6 +925,7 @@ int main(int argc, char **argv)
 			b.vectors = u;
 			break;
 		case 'S':
+			b.slice_fixed = true;
 			if (!parse_size(optarg, &b.slice) || !b.slice) {
 				fprintf(stderr, "f8npu-bridge: --slice '%s': a positive number of cycles\n", optarg);
 				return 2;

@@ -39,6 +39,10 @@
 #define F8BR_RING_ENTRIES 256u		/* a power of two */
 #define F8BR_WIN_OFFSET 0x10000u	/* the device memory window in the shared memory */
 
+/* The protocol version message a client gets instead of 0 when the bridge already serves a
+ * guest (then the socket closes). */
+#define F8BR_BUSY_VERSION 0xf8b5
+
 /* Control page offsets (u32 unless said otherwise). */
 /* Written by the bridge once per guest connection, read-only for the guest: */
 #define F8BR_MAGIC_OFF 0x000		/* F8BR_MAGIC */

@@ -302,6 +302,13 @@ int main(void)
 		 rd(&rdev, F8NPU_REG_IMPL), cap & 0xffff, cap >> 16, (now() - t0) * 1e3);
 	check(cap != 0, msg);
 
+	/* Round trips: 200 register reads, each waited for. */
+	t0 = now();
+	for (status = 0; status < 200; status++)
+		rd(&rdev, F8NPU_REG_ID);
+	snprintf(msg, sizeof(msg), "200 register reads: %.3f ms each", (now() - t0) * 1e3 / 200);
+	check(1, msg);
+
 	/* The job in the window, and the same job on the model here. */
 	cmd_size = build(g_shm + F8BR_WIN_OFFSET);
 	build(ref_mem);
