@@ -11,8 +11,11 @@
 #   make bridge-check BRIDGE_RTL_DIR=DIR   use RTL libraries built elsewhere (DIR/rRcC/libf8npu-rtl.so)
 #   make bridge-vm-probe [BRIDGE_PROBE_DEVICE=rtl:4x4]   through real QEMU: the bridge, a TCG guest
 #                        with -device ivshmem-doorbell, a static probe in it that finds 1af4:1110
-#                        and runs a job through the mailbox from userspace (tests/bridge/qemu-probe.sh;
+#                        and runs a job through the mailbox from userspace, then a test module
+#                        (tests/bridge/kmod/) that runs jobs with the mailbox in the kernel and the
+#                        device interrupt as MSI-X, a stalled job reset (tests/bridge/qemu-probe.sh;
 #                        the kernel image of the VM tests, $(VM_CACHE)/$KVER/vmlinuz; ~15 s)
+#   make bridge-kmod     that module, $(BUILD)/bridge-kmod/f8br_ktest.ko (Debian's 6.1 headers, W=1)
 
 BRIDGE_BIN        := $(BUILD)/f8npu-bridge
 BRIDGE_ASAN_BIN   := $(BUILD)/asan/f8npu-bridge
@@ -25,7 +28,7 @@ BRIDGE_RTL_DIR    ?= $(BUILD)/rtl
 BRIDGE_RTL_SOS    := $(if $(filter $(BUILD)/rtl,$(BRIDGE_RTL_DIR)),\
                      $(foreach a,$(BRIDGE_RTL_ARRAYS),$(BUILD)/rtl/r$(subst x,c,$(a))/libf8npu-rtl.so))
 
-.PHONY: bridge bridge-check bridge-vm-probe
+.PHONY: bridge bridge-check bridge-vm-probe bridge-kmod
 bridge: $(BRIDGE_BIN)
 
 $(BRIDGE_BIN): $(BUILD)/obj/sim/f8npu-bridge.o $(BUILD)/libf8npu-sim.a
@@ -52,8 +55,27 @@ bridge-check: $(BRIDGE_BIN) $(BRIDGE_ASAN_BIN) $(BRIDGE_TEST_BIN) $(BRIDGE_RTL_S
 # The kernel image is the VM tests' (tests/vm/run-vm.sh fetches it once into $(VM_CACHE)).
 BRIDGE_KVER = $(shell dpkg-query -W -f='$${Depends}' linux-headers-amd64 2>/dev/null | \
                 sed -E 's/^linux-headers-([^ ,]+).*/\1/')
-bridge-vm-probe: $(BRIDGE_BIN) $(BRIDGE_PROBE_BIN) $(if $(filter rtl:%,$(BRIDGE_PROBE_DEVICE)),$(BRIDGE_RTL_SOS))
+BRIDGE_KDIR  = /usr/src/linux-headers-$(BRIDGE_KVER)
+# Kbuild writes next to the sources: the module is built in a tree of symlinks to them.
+BRIDGE_KMOD_DIR   := $(abspath $(BUILD))/bridge-kmod
+BRIDGE_KMOD_FILES := tests/bridge/kmod/f8br_irqtest.c tests/bridge/bridge-job.h sim/f8npu_prog.c
+BRIDGE_KMOD       := $(BRIDGE_KMOD_DIR)/f8br_ktest.ko
+bridge-kmod: $(BRIDGE_KMOD)
+$(BRIDGE_KMOD): $(BRIDGE_KMOD_FILES) tests/bridge/kmod/Kbuild $(wildcard sim/include/*.h uapi/*.h)
+	@test -d $(BRIDGE_KDIR) || { echo "bridge-kmod: no kernel headers in $(BRIDGE_KDIR) (make deps)"; exit 1; }
+	@mkdir -p $(BRIDGE_KMOD_DIR)/tests/bridge/kmod $(BRIDGE_KMOD_DIR)/sim
+	@for f in $(BRIDGE_KMOD_FILES); do ln -sfn $(CURDIR)/$$f $(BRIDGE_KMOD_DIR)/$$f; done
+	@ln -sfn $(CURDIR)/tests/bridge/kmod/Kbuild $(BRIDGE_KMOD_DIR)/Kbuild
+	@ln -sfn $(CURDIR)/sim/include $(BRIDGE_KMOD_DIR)/sim/include
+	@ln -sfn $(CURDIR)/uapi $(BRIDGE_KMOD_DIR)/uapi
+	@rc=0; MAKEFLAGS= MAKEOVERRIDES= $(MAKE) -C $(BRIDGE_KDIR) M=$(BRIDGE_KMOD_DIR) W=1 modules \
+	  >$(BRIDGE_KMOD_DIR)/build.log 2>&1 || rc=$$?; cat $(BRIDGE_KMOD_DIR)/build.log; \
+	  [ $$rc -eq 0 ] || exit $$rc; \
+	  if grep -q 'warning:' $(BRIDGE_KMOD_DIR)/build.log; then echo "bridge-kmod: warnings"; rm -f $@; exit 1; fi
+
+bridge-vm-probe: $(BRIDGE_BIN) $(BRIDGE_PROBE_BIN) $(BRIDGE_KMOD) \
+                 $(if $(filter rtl:%,$(BRIDGE_PROBE_DEVICE)),$(BRIDGE_RTL_SOS))
 	@test -f $(VM_CACHE)/$(BRIDGE_KVER)/vmlinuz || \
 	  tests/vm/run-vm.sh --cache $(VM_CACHE) --kmod none --run 'fetch:true' >/dev/null
 	F8_RTL_DIR=$(BRIDGE_RTL_DIR) tests/bridge/qemu-probe.sh $(BRIDGE_BIN) $(BRIDGE_PROBE_BIN) \
-	  $(VM_CACHE)/$(BRIDGE_KVER)/vmlinuz $(BRIDGE_PROBE_DEVICE)
+	  $(VM_CACHE)/$(BRIDGE_KVER)/vmlinuz $(BRIDGE_PROBE_DEVICE) 240 $(BRIDGE_KMOD)
