@@ -145,6 +145,7 @@ int f8npu_device_init(struct f8npu_device *fdev, int irq, u64 mm_start, u64 mm_s
 	spin_lock_init(&fdev->irq_lock);
 	fdev->fence_context = dma_fence_context_alloc(1);
 	drm_mm_init(&fdev->mm, mm_start, mm_size);
+	fdev->mm_size = mm_size;
 	fdev->wq = alloc_ordered_workqueue("f8npu", 0);
 	if (!fdev->wq) {
 		drm_mm_takedown(&fdev->mm);

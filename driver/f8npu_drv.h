@@ -61,6 +61,7 @@ struct f8npu_bind {
  *	the device address space [mm start, mm end); buffers are copied in
  *	and out of it around a job. NULL on the virtual device.
  * @carveout_base: device address of @carveout.
+ * @mm_size: size of the device address space.
  * @binds: the running job's buffers (the virtual device's DMA callback
  *	reads them while the job runs; the queue worker owns them).
  * @nbinds: entries of @binds in use.
@@ -83,6 +84,7 @@ struct f8npu_device {
 	struct drm_mm mm;
 	void *carveout;
 	u64 carveout_base;
+	u64 mm_size;
 	struct f8npu_bind binds[F8NPU_JOB_MAX_BOS];
 	unsigned int nbinds;
 

@@ -152,6 +152,17 @@ static int f8npu_job_lookup_bos(struct f8npu_job *job, struct drm_file *file,
 	return 0;
 }
 
+/* One job at a time holds the address space: its buffers fit if their sum does. */
+static int f8npu_job_check_space(const struct f8npu_device *fdev, const struct f8npu_job *job)
+{
+	u64 total = 0;
+	unsigned int i;
+
+	for (i = 0; i < job->nobjs; i++)
+		total += job->objs[i]->size + PAGE_SIZE;
+	return total > fdev->mm_size ? -ENOSPC : 0;
+}
+
 static int f8npu_job_vmap(struct f8npu_job *job)
 {
 	unsigned int i;
@@ -356,6 +367,8 @@ int f8npu_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file
 	init_completion(&job->hw_done);
 
 	ret = f8npu_job_lookup_bos(job, file, args);
+	if (!ret)
+		ret = f8npu_job_check_space(fdev, job);
 	if (!ret)
 		ret = f8npu_job_vmap(job);
 	if (!ret)

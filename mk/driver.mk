@@ -39,7 +39,7 @@ module: module-tree
 	@rc=0; $(KMAKE) W=1 modules >$(MOD_DIR)/module.log 2>&1 || rc=$$?; \
 	cat $(MOD_DIR)/module.log; [ $$rc -eq 0 ] || exit $$rc; \
 	if grep -q 'warning:' $(MOD_DIR)/module.log; then echo "module: warnings (W=1)"; exit 1; fi
-	@echo "module: $(MOD_DIR)/f8npu.ko for $(KVER), no warning with W=1"
+	@echo "module: $(MOD_DIR)/f8npu.ko for $(KDIR), no warning with W=1"
 
 module-sparse: module-tree
 	@command -v sparse >/dev/null || { echo "module-sparse: no sparse (make deps)"; exit 1; }
