@@ -418,11 +418,14 @@ static void f8npu_perf_sub(struct f8npu_perf *a, const struct f8npu_perf *b)
 /* Wait for the in-fences; false if one never signalled (the job is canceled). */
 static bool f8npu_job_wait_deps(struct f8npu_job *job)
 {
+	/* Clamped: a huge job_timeout_ms must not overflow into a negative timeout. */
+	long timeout = min_t(unsigned long, job->timeout,
+			     MAX_SCHEDULE_TIMEOUT / F8NPU_IN_FENCE_WAIT_FACTOR) *
+		       F8NPU_IN_FENCE_WAIT_FACTOR;
 	unsigned int i;
 
 	for (i = 0; i < job->n_in; i++)
-		if (dma_fence_wait_timeout(job->in_fences[i], false,
-					   job->timeout * F8NPU_IN_FENCE_WAIT_FACTOR) <= 0)
+		if (dma_fence_wait_timeout(job->in_fences[i], false, timeout) <= 0)
 			return false;
 	return true;
 }
