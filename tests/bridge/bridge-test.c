@@ -599,6 +599,63 @@ static void check_job(struct client *cl, struct f8npu_dev *dev, const char *what
 	      ld32(cl, F8BR_IRQ_LEVEL_OFF), ld32(cl, F8BR_IRQ_COUNT_OFF) - sent);
 }
 
+/* The command queue's doorbell: TAIL below END, the device waits (the bridge idles), a later
+ * TAIL write resumes it. */
+static void check_tail(struct client *cl, struct f8npu_dev *dev, const char *what, const struct job *j,
+		       const uint8_t *want)
+{
+	struct f8npu_job_result res;
+	uint32_t status, events;
+	bool irq;
+
+	memcpy(cl->shm + F8BR_WIN_OFFSET, j->mem, JOB_SPAN);
+	memset(&res, 0, sizeof(res));
+	set_regions(dev, 0);
+	f8npu_dev_write(dev, F8NPU_REG_IRQ_MASK, F8NPU_IRQ_ALL);
+	f8npu_dev_write(dev, F8NPU_REG_IRQ_STATUS, F8NPU_IRQ_ALL);
+	f8npu_dev_write(dev, F8NPU_REG_CMD_BASE_LO, CMD_ADDR);
+	f8npu_dev_write(dev, F8NPU_REG_CMD_BASE_HI, 0);
+	f8npu_dev_write(dev, F8NPU_REG_CMD_SIZE, j->cmd_size);
+	f8npu_dev_write(dev, F8NPU_REG_CMD_TAIL, 1);
+	f8npu_dev_write(dev, F8NPU_REG_CTRL, F8NPU_CTRL_START);
+	irq = wait_irq(cl, 0, 0.5);
+	status = f8npu_dev_read(dev, F8NPU_REG_STATUS);
+	check(!irq && status == (F8NPU_STATUS_BUSY | F8NPU_STATUS_WAIT) &&
+	      ld32(cl, F8BR_JOB_STATE_OFF) == F8BR_JOB_IDLE,
+	      "%s: TAIL 1 of 2: the device waits (STATUS %#x), the bridge idles, no interrupt", what, status);
+	f8npu_dev_write(dev, F8NPU_REG_CMD_TAIL, 2);
+	irq = wait_irq(cl, 0, 60);
+	events = irq ? f8npu_prog_irq(dev) : 0;
+	f8npu_prog_complete_job(dev, events, &res);
+	check(irq && res.done && !memcmp(cl->shm + F8BR_WIN_OFFSET + DST_ADDR, want, j->dst_bytes),
+	      "%s: TAIL 2 resumes it: interrupt, done, the same output", what);
+}
+
+/* Level over MSI-X (docs/cosim.md section 5): a still-high line is signalled again after an
+ * IRQ_MASK / IRQ_STATUS write; masking lowers it, unmasking is a new edge; the ack ends it. */
+static void check_rearm(struct client *cl, struct f8npu_dev *dev, const char *what, const struct job *j)
+{
+	struct f8npu_job_result res;
+	bool a, b2, c, d, e;
+
+	memcpy(cl->shm + F8BR_WIN_OFFSET, j->mem, JOB_SPAN);
+	set_regions(dev, 0);
+	f8npu_prog_start_job(dev, CMD_ADDR, j->cmd_size, j->descs);
+	a = wait_irq(cl, 0, 60);			 /* the edge */
+	f8npu_dev_write(dev, F8NPU_REG_IRQ_MASK, F8NPU_IRQ_ALL); /* not acknowledged: again */
+	b2 = wait_irq(cl, 0, 5);
+	f8npu_dev_write(dev, F8NPU_REG_IRQ_MASK, 0); /* masked: low, nothing */
+	c = !wait_irq(cl, 0, 0.2) && ld32(cl, F8BR_IRQ_LEVEL_OFF) == 0;
+	f8npu_dev_write(dev, F8NPU_REG_IRQ_MASK, F8NPU_IRQ_ALL); /* unmasked: an edge */
+	d = wait_irq(cl, 0, 5);
+	memset(&res, 0, sizeof(res));
+	f8npu_prog_complete_job(dev, f8npu_prog_irq(dev), &res); /* the ack: low, nothing */
+	e = !wait_irq(cl, 0, 0.2) && ld32(cl, F8BR_IRQ_LEVEL_OFF) == 0 && res.done;
+	check(a && b2 && c && d && e,
+	      "%s: level over MSI-X: edge %d, re-sent after an IRQ_MASK write %d, masked low %d, "
+	      "unmask edge %d, acknowledged low %d", what, a, b2, c, d, e);
+}
+
 /* A job that stalls: no interrupt, STATUS.BUSY, JOB_STATE stalled; soft reset recovers. */
 static void check_stall(struct client *cl, struct f8npu_dev *dev, const char *what, const struct job *j)
 {
@@ -785,6 +842,8 @@ static void test_device(const char *spec, bool flag_stall)
 
 	check_job(&cl, dev, what, !rtl, &j, want, &ref);
 	check_job(&cl, dev, what, !rtl, &j, want, &ref); /* again: the device is reusable */
+	check_tail(&cl, dev, what, &j, want);
+	check_rearm(&cl, dev, what, &j);
 	check_hostile(&cl, dev, what);
 	check_bus(&cl, dev, what, &j);
 
