@@ -777,6 +777,54 @@ static void check_bus(struct client *cl, struct f8npu_dev *dev, const char *what
 	check(res.err == F8NPU_ERR_BUS && res.err_index == 0xffffffffu,
 	      "%s: a stream at 0xfffffffff000: BUS error on the header (err %u index %#x)", what, res.err,
 	      res.err_index);
+	/* Addresses at the very top of the 64-bit space: an error, and the bridge lives on. */
+	{
+		static const uint64_t tops[] = { 0xffffffffffffffe0ull, 0xfffffffffffffffcull,
+						 0xffffffffffffff00ull };
+		unsigned int t;
+
+		for (t = 0; t < 3; t++) {
+			uint64_t back;
+			bool got;
+
+			f8npu_prog_start_job(dev, tops[t], 0x1000, j->descs);
+			got = wait_irq(cl, 0, 60);
+			events = got ? f8npu_prog_irq(dev) : 0;
+			memset(&res, 0, sizeof(res));
+			f8npu_prog_complete_job(dev, events, &res);
+			back = f8npu_dev_read(dev, F8NPU_REG_CMD_BASE_LO) |
+			       (uint64_t)f8npu_dev_read(dev, F8NPU_REG_CMD_BASE_HI) << 32;
+			check(got && res.err == F8NPU_ERR_BUS && res.err_index == 0xffffffffu && back == tops[t] &&
+			      bridge_alive(),
+			      "%s: a stream at %#" PRIx64 " (size 0x1000): BUS on the header (error %u %s index %#x), "
+			      "CMD_BASE reads back %#" PRIx64 ", the bridge lives", what, tops[t], res.err,
+			      f8npu_err_name(res.err), res.err_index, back);
+		}
+		f8npu_prog_reset(dev);
+		memcpy(cl->shm + F8BR_WIN_OFFSET, j->mem, JOB_SPAN);
+		f8npu_dev_write(dev, F8NPU_REG_REGION_BASE_LO(0), 0xfffff000u);
+		f8npu_dev_write(dev, F8NPU_REG_REGION_BASE_HI(0), 0xffffffffu);
+		f8npu_dev_write(dev, F8NPU_REG_REGION_SIZE_LO(0), 0x1000);
+		f8npu_dev_write(dev, F8NPU_REG_REGION_BASE_LO(3), 0xffffff00u);
+		f8npu_dev_write(dev, F8NPU_REG_REGION_BASE_HI(3), 0xffffffffu);
+		f8npu_dev_write(dev, F8NPU_REG_REGION_SIZE_LO(3), 0x100);
+		f8npu_dev_write(dev, F8NPU_REG_REGION_BASE_LO(1), WT_ADDR);
+		f8npu_dev_write(dev, F8NPU_REG_REGION_SIZE_LO(1), 0x10000);
+		f8npu_dev_write(dev, F8NPU_REG_REGION_BASE_LO(2), BIAS_ADDR);
+		f8npu_dev_write(dev, F8NPU_REG_REGION_SIZE_LO(2), 0x10000);
+		f8npu_prog_start_job(dev, CMD_ADDR, j->cmd_size, j->descs);
+		{
+			bool got = wait_irq(cl, 0, 60);
+
+			events = got ? f8npu_prog_irq(dev) : 0;
+			memset(&res, 0, sizeof(res));
+			f8npu_prog_complete_job(dev, events, &res);
+			check(got && !res.done && res.err && bridge_alive(),
+			      "%s: regions ending at 2^64: error %u %s index %u, the bridge lives", what, res.err,
+			      f8npu_err_name(res.err), res.err_index);
+		}
+		f8npu_prog_reset(dev);
+	}
 }
 
 static void parse_geometry(const char *spec, uint32_t *rows, uint32_t *cols)
