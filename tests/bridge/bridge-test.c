@@ -8,7 +8,7 @@
  * QEMU turns into MSI-X), and reaches the registers through the mailbox with a struct
  * f8npu_dev, so sim/f8npu_prog.c drives the device as the kernel driver will.
  *
- *   bridge-test --bridge build/f8npu-bridge [--device SPEC]... [-v]
+ *   bridge-test --bridge build/f8npu-bridge [--device SPEC]... [--fuzz N] [--seed S] [-v]
  *
  * Per --device (default: model): ID and capability registers; a CONV2D job whose output bytes
  * and counters are compared with the functional model run in this process on a copy of the
@@ -48,6 +48,8 @@
 #define SHM_SIZE (16u << 20)
 
 static int g_verbose;
+static unsigned int g_fuzz = 2000;
+static uint32_t g_seed = 12345;
 static unsigned int g_pass, g_fail;
 static pid_t g_bridge = -1;
 static const char *g_bridge_path;
@@ -452,7 +454,7 @@ struct job {
 	uint64_t dst_bytes;
 };
 
-static uint32_t rng_state = 12345;
+static uint32_t rng_state;
 
 static uint32_t rnd(void)
 {
@@ -744,6 +746,53 @@ static void check_hostile(struct client *cl, struct f8npu_dev *dev, const char *
 	      what);
 }
 
+/* Random register traffic from the guest over garbage memory: the bridge survives, and after a
+ * mailbox reset the device is as good as new. */
+static void check_fuzz(struct client *cl, struct f8npu_dev *dev, const char *what, unsigned int n)
+{
+	static const uint32_t regs[] = {
+		F8NPU_REG_CTRL, F8NPU_REG_CMD_BASE_LO, F8NPU_REG_CMD_BASE_HI, F8NPU_REG_CMD_SIZE,
+		F8NPU_REG_CMD_TAIL, F8NPU_REG_IRQ_STATUS, F8NPU_REG_IRQ_MASK, F8NPU_REG_REGION_BASE_LO(0),
+		F8NPU_REG_REGION_BASE_HI(0), F8NPU_REG_REGION_SIZE_LO(0), F8NPU_REG_REGION_SIZE_LO(1),
+		F8NPU_REG_REGION_BASE_LO(3), F8NPU_REG_REGION_SIZE_HI(3),
+	};
+	uint8_t *win = cl->shm + F8BR_WIN_OFFSET;
+	struct f8npu_cmd_header h = f8npu_header_make(4);
+	unsigned int i, starts = 0;
+	uint32_t k;
+
+	for (k = 0; k < 0x40000; k++)
+		win[k] = (uint8_t)rnd();
+	memcpy(win + 0x1000, &h, sizeof(h)); /* a valid header before random descriptors */
+	for (i = 0; i < n; i++) {
+		uint32_t r = rnd() % 100, off, val = rnd();
+
+		if (r < 60) {
+			off = regs[rnd() % (sizeof(regs) / sizeof(regs[0]))];
+			if (off == F8NPU_REG_CMD_BASE_LO || off == F8NPU_REG_REGION_BASE_LO(0))
+				val = rnd() % 4 ? 0x1000 + (rnd() % 16) * 4 : val;
+			if (off == F8NPU_REG_CMD_BASE_HI || off == F8NPU_REG_REGION_BASE_HI(0))
+				val = rnd() % 4 ? 0 : val;
+			if (off == F8NPU_REG_CTRL) {
+				val = rnd() % 8 ? F8NPU_CTRL_START : val & 7;
+				starts++;
+			}
+			f8npu_dev_write(dev, off, val);
+		} else if (r < 80) {
+			f8npu_dev_write(dev, (rnd() % 0x400) * 4, val);
+		} else {
+			f8npu_dev_read(dev, (rnd() % 0x400) * 4);
+		}
+	}
+	f8npu_dev_read(dev, F8NPU_REG_ID);
+	while (wait_irq(cl, 0, 0.05)) /* the interrupts of the random jobs */
+		;
+	check(bridge_alive() && mailbox_reset(cl) && f8npu_prog_check_id(dev) == 0 &&
+	      f8npu_dev_read(dev, F8NPU_REG_STATUS) == 0,
+	      "%s: %u random register accesses (%u CTRL writes) over garbage memory: the bridge lives, "
+	      "a mailbox reset leaves an idle device", what, n, starts);
+}
+
 /* DMA outside the window: a BUS error from the device, nothing else. */
 static void check_bus(struct client *cl, struct f8npu_dev *dev, const char *what, const struct job *j)
 {
@@ -851,6 +900,7 @@ static void test_device(const char *spec, bool flag_stall)
 	int fd;
 
 	printf("bridge-test: --device %s\n", spec);
+	rng_state = g_seed;
 	snprintf(what, sizeof(what), "%s", spec);
 	parse_geometry(spec, &rows, &cols);
 	build_job(&j);
@@ -894,6 +944,7 @@ static void test_device(const char *spec, bool flag_stall)
 	check_rearm(&cl, dev, what, &j);
 	check_hostile(&cl, dev, what);
 	check_bus(&cl, dev, what, &j);
+	check_fuzz(&cl, dev, what, g_fuzz);
 
 	/* The mailbox's STALL request: one job hangs, the next runs. */
 	v = 50;
@@ -946,6 +997,8 @@ int main(int argc, char **argv)
 		{ "bridge", required_argument, NULL, 'b' },
 		{ "device", required_argument, NULL, 'd' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "fuzz", required_argument, NULL, 'f' },
+		{ "seed", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *devices[16];
@@ -961,13 +1014,15 @@ int main(int argc, char **argv)
 				devices[ndev++] = optarg;
 			break;
 		case 'v': g_verbose++; break;
+		case 'f': g_fuzz = (unsigned int)strtoul(optarg, NULL, 0); break;
+		case 's': g_seed = (uint32_t)strtoul(optarg, NULL, 0); break;
 		default:
-			fprintf(stderr, "usage: bridge-test --bridge PATH [--device SPEC]... [-v]\n");
+			fprintf(stderr, "usage: bridge-test --bridge PATH [--device SPEC]... [--fuzz N] [--seed S] [-v]\n");
 			return 2;
 		}
 	}
 	if (!g_bridge_path || optind != argc) {
-		fprintf(stderr, "usage: bridge-test --bridge PATH [--device SPEC]... [-v]\n");
+		fprintf(stderr, "usage: bridge-test --bridge PATH [--device SPEC]... [--fuzz N] [--seed S] [-v]\n");
 		return 2;
 	}
 	if (!ndev)
