@@ -7,7 +7,7 @@
 #                        of each BRIDGE_RTL_ARRAYS entry (default 4x4): protocol, registers, a
 #                        CONV2D job compared with the in-process model, interrupts, hostile
 #                        mailbox input, stall + reset, reconnect
-#                        then the same on the model with the bridge built with ASan/UBSan
+#                        then the same with the bridge built with ASan/UBSan (another fuzz seed)
 #   make bridge-check BRIDGE_RTL_DIR=DIR   use RTL libraries built elsewhere (DIR/rRcC/libf8npu-rtl.so)
 #   make bridge-vm-probe [BRIDGE_PROBE_DEVICE=rtl:4x4]   through real QEMU: the bridge, a TCG guest
 #                        with -device ivshmem-doorbell, a static probe in it that finds 1af4:1110
@@ -49,8 +49,9 @@ $(BRIDGE_PROBE_BIN): $(BUILD)/obj/tests/bridge/guest-probe.o $(BUILD)/libf8npu-s
 bridge-check: $(BRIDGE_BIN) $(BRIDGE_ASAN_BIN) $(BRIDGE_TEST_BIN) $(BRIDGE_RTL_SOS)
 	F8_RTL_DIR=$(BRIDGE_RTL_DIR) $(BRIDGE_TEST_BIN) --bridge $(BRIDGE_BIN) --device model \
 	  $(foreach a,$(BRIDGE_RTL_ARRAYS),--device rtl:$(a))
-	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	  $(BRIDGE_TEST_BIN) --bridge $(BRIDGE_ASAN_BIN) --device model
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 F8_RTL_DIR=$(BRIDGE_RTL_DIR) \
+	  $(BRIDGE_TEST_BIN) --bridge $(BRIDGE_ASAN_BIN) --device model \
+	  $(foreach a,$(BRIDGE_RTL_ARRAYS),--device rtl:$(a)) --seed 7
 
 # The kernel image is the VM tests' (tests/vm/run-vm.sh fetches it once into $(VM_CACHE)).
 BRIDGE_KVER = $(shell dpkg-query -W -f='$${Depends}' linux-headers-amd64 2>/dev/null | \

@@ -12,10 +12,12 @@
  *
  * Per --device (default: model): ID and capability registers; a CONV2D job whose output bytes
  * and counters are compared with the functional model run in this process on a copy of the
- * same memory; the interrupt through the eventfd; hostile mailbox requests, ring indices and
- * DMA addresses (errors, and the bridge survives); a second client refused; the socket's
- * garbage ignored; a stalled job recovered by soft reset (the mailbox's STALL request, and
- * the --stall-after flag on the first device); a reconnect. Prints one line per check and
+ * same memory; the interrupt through the eventfd; CMD_TAIL below END and a later TAIL write;
+ * the level-over-MSI-X rules; hostile mailbox requests, ring indices and DMA addresses
+ * (errors, and the bridge survives), streams at the top of the address space, random register
+ * traffic (--fuzz N, --seed S); a second client refused; the socket's garbage ignored; a
+ * stalled job recovered by soft reset (the mailbox's STALL request, and the --stall-after flag
+ * on the first device); a reconnect; SIGTERM. Prints one line per check and
  * "bridge-test: N passed, N failed"; exit status 0 only if all passed.
  */
 #define _GNU_SOURCE
