@@ -7,7 +7,7 @@
 #                       gives the logits of --backend ref on the host, byte for byte
 #   make vm-fuzz        tests/vm/f8npu-fuzz.c against f8npu.ko: random ioctls from several
 #                       processes, documented errnos only, canaries intact, a known job after
-#                       [VM_FUZZ_ITERS=1000 VM_FUZZ_PROCS=3 VM_FUZZ_SEED=1]
+#                       [VM_FUZZ_ITERS=1000 VM_FUZZ_PROCS=3 VM_FUZZ_SEED=1 VM_FUZZ_SMP=2]
 #   make vm-smoke       the harness proves itself: drm.ko + drm_shmem_helper.ko from the image,
 #                       a static program inside checks they are live; then a failing step and a
 #                       kernel stack trace (sysrq l) must each make the harness fail
@@ -53,6 +53,8 @@ vm-kmod-eval: $(BUILD)/f8 $(BUILD)/vm/f8 module
 VM_FUZZ_ITERS ?= 1000
 VM_FUZZ_PROCS ?= 3
 VM_FUZZ_SEED  ?= 1
+# two virtual CPUs: the processes' ioctls really run at once in the kernel
+VM_FUZZ_SMP   ?= 2
 # libdrm (discovery) and sim/'s model (the expected output of the known job), linked static.
 $(BUILD)/vm/bin/f8npu-fuzz: tests/vm/f8npu-fuzz.c $(BUILD)/libf8npu-sim.a
 	@mkdir -p $(dir $@)
@@ -60,7 +62,8 @@ $(BUILD)/vm/bin/f8npu-fuzz: tests/vm/f8npu-fuzz.c $(BUILD)/libf8npu-sim.a
 	  $(DRM_LIBS)
 
 vm-fuzz: $(BUILD)/vm/bin/f8npu-fuzz module
-	$(VM_RUN) --log $(VM_CACHE)/fuzz.log --module $(MOD_DIR)/f8npu.ko --file $<=/bin/f8npu-fuzz \
+	$(VM_RUN) --log $(VM_CACHE)/fuzz.log --smp $(VM_FUZZ_SMP) --module $(MOD_DIR)/f8npu.ko \
+	  --file $<=/bin/f8npu-fuzz \
 	  --run 'f8npu-fuzz:f8npu-fuzz $(VM_FUZZ_ITERS) $(VM_FUZZ_PROCS) $(VM_FUZZ_SEED)'
 
 vm-check: vm-smoke vm-kmod-eval vm-fuzz

@@ -19,11 +19,16 @@
  * 3. After the loop (all jobs waited for): every canary byte is unchanged, in every process
  *    and in a second open file's canary, and a known convolution still gives the output of
  *    sim/'s functional model run here, byte for byte.
+ * A process whose call count stops moving for 45 s is reported stuck with its last ioctl,
+ * wchan and kernel stack, every task's stack goes to the kernel log (sysrq t), and it is killed:
+ * a deadlock is a report, not the harness's timeout.
  * Ends with "f8npu-fuzz: N calls, N passed, N failed"; exit status 1 on any failure. The
  * kernel log is the harness's to scan (tests/vm/run-vm.sh).
  */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -94,12 +99,29 @@ static int64_t now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* Each process's call count, shared with the parent, which reports a process that stops. */
+static volatile unsigned int *progress;
+static unsigned int me;
+#define STALL_S 45
+static unsigned long last_req;
+static unsigned int last_call;
+
 /* One ioctl, counted: 0 or -errno (no restart: EINTR and EAGAIN are answers here too). */
 static int call(int fd, unsigned long req, void *arg)
 {
-	n_calls++;
-	return ioctl(fd, req, arg) ? -errno : 0;
+	int rc;
+
+	last_req = req;
+	last_call = ++n_calls;
+	if (progress) {
+		progress[2 * me] = last_call;
+		progress[2 * me + 1] = (unsigned int)req;
+	}
+	rc = ioctl(fd, req, arg) ? -errno : 0;
+	last_req = 0;
+	return rc;
 }
+
 
 static bool in(int rc, const int *set, size_t n)
 {
@@ -623,10 +645,91 @@ static unsigned int fuzz(uint32_t owner, uint64_t seed, unsigned int iters, stru
 	return n_fail;
 }
 
+/* Print a file of /proc (a stuck process's kernel stack), prefixed. */
+static void show_proc(pid_t pid, const char *what)
+{
+	char path[64], line[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, what);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		printf("  %s: %s", what, line);
+	fclose(f);
+}
+
+/*
+ * Until every process has exited: one whose call count stays the same for STALL_S seconds is
+ * stuck (a job wait is bounded well below that); print where (its last ioctl, its kernel
+ * stack), kill it and count it failed, so that a hang is a report, not the harness's timeout.
+ * The exited processes are left for wait().
+ */
+static unsigned int monitor(pid_t *pids, unsigned int procs)
+{
+	unsigned int last[16] = { 0 }, still[16] = { 0 }, p, bad = 0, live;
+
+	if (!progress)
+		return 0;
+	do {
+		sleep(1);
+		live = 0;
+		for (p = 0; p < procs; p++) {
+			char stat[64];
+
+			snprintf(stat, sizeof(stat), "/proc/%d/stat", (int)pids[p]);
+			if (pids[p] <= 0 || access(stat, F_OK) || kill(pids[p], 0))
+				continue;
+			{ /* a zombie has exited: its stat says Z */
+				FILE *f = fopen(stat, "r");
+				char st = 0;
+
+				if (f) {
+					if (fscanf(f, "%*d %*s %c", &st) != 1)
+						st = 0;
+					fclose(f);
+				}
+				if (st == 'Z')
+					continue;
+			}
+			live++;
+			if (progress[2 * p] != last[p]) {
+				last[p] = progress[2 * p];
+				still[p] = 0;
+				continue;
+			}
+			if (++still[p] < STALL_S)
+				continue;
+			printf("FAIL [process %u] stuck for %d s at call %u, ioctl %#x:\n", p, STALL_S,
+			       progress[2 * p], progress[2 * p + 1]);
+			show_proc(pids[p], "wchan");
+			printf("\n");
+			show_proc(pids[p], "stat");
+			show_proc(pids[p], "stack");
+			/* every task's stack into the kernel log, for the holder of what it waits on */
+			{
+				int fd = open("/proc/sysrq-trigger", O_WRONLY);
+
+				if (fd >= 0) {
+					if (write(fd, "t", 1) != 1)
+						printf("  (sysrq t refused)\n");
+					close(fd);
+				}
+			}
+			kill(pids[p], SIGKILL);
+			bad++;
+			pids[p] = -1;
+		}
+	} while (live);
+	return bad;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned int iters = 1000, procs = 3, p, bad = 0;
 	uint64_t seed = 1;
+	pid_t pids[16];
 	struct bo other;
 	int fd2, status;
 
@@ -641,6 +744,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	progress = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (progress == MAP_FAILED)
+		progress = NULL;
 	printf("f8npu-fuzz: %u calls x %u processes, seed %llu\n", iters, procs,
 	       (unsigned long long)seed);
 	discover();
@@ -653,7 +759,9 @@ int main(int argc, char **argv)
 	for (p = 0; p < procs; p++) {
 		pid_t pid = fork();
 
+		pids[p] = pid;
 		if (pid == 0) {
+			me = p;
 			char name[32];
 
 			snprintf(name, sizeof(name), "process %u", p);
@@ -668,6 +776,7 @@ int main(int argc, char **argv)
 		}
 		check(pid > 0, "fork: %s", strerror(errno));
 	}
+	bad = monitor(pids, procs);
 	while (wait(&status) > 0)
 		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 			bad++;

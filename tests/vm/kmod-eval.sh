@@ -10,7 +10,8 @@
 # host's logits and status lines (DONE and the six counters); without its weights region the
 # device error (code and descriptor index) is the host's, exit 2; with the virtual device made
 # to hang (virt_hang) the job is reported timed out, exit 3, and the next one succeeds. f8 profile
-# --backend kmod measures every layer as ref predicts it. Exit status: run-vm.sh's.
+# --backend kmod measures every layer as ref predicts it. Then the module unloads after all that
+# and f8 info says there is no device, and why. Exit status: run-vm.sh's.
 #
 #   tests/vm/kmod-eval.sh F8_HOST F8_STATIC F8NPU_KO [run-vm.sh options...]
 set -eu
@@ -51,7 +52,7 @@ head -n 2 "$T/bad.out" >"$T/exec-bad.out"
 
 ev="f8 eval /data/m.f8m --data /data/fm --limit $N"
 hang=/sys/module/f8npu/parameters/virt_hang
-exec "$(dirname "$0")/run-vm.sh" --module "$KO" "$@" \
+exec "$(dirname "$0")/run-vm.sh" --module "$KO" --no-unload "$@" \
 	--file "$F8S=/bin/f8" --file "$T/m.f8m=/data/m.f8m" --file "$T/ref.bin=/data/ref.bin" \
 	--file "$D/t10k-images-idx3-ubyte.gz=/data/fm/t10k-images-idx3-ubyte.gz" \
 	--file "$D/t10k-labels-idx1-ubyte.gz=/data/fm/t10k-labels-idx1-ubyte.gz" \
@@ -67,4 +68,5 @@ exec "$(dirname "$0")/run-vm.sh" --module "$KO" "$@" \
 	--run "exec-device-error:$ex --backend kmod >/tmp/o 2>&1; rc=\$?; cat /tmp/o; [ \$rc = 2 ] && head -n 2 /tmp/o | diff /data/exec-bad.out -" \
 	--run "exec-hang:echo 1 >$hang && $exw --backend kmod >/tmp/o 2>&1; rc=\$?; echo 0 >$hang; cat /tmp/o; [ \$rc = 3 ] && grep -q TIMEOUT /tmp/o" \
 	--run "exec-after-hang:$exw --backend kmod >/tmp/o 2>&1 && head -n 2 /tmp/o | diff /data/exec-ok.out -" \
-	--run "profile-kmod:f8 profile /data/m.f8m --backend kmod >/tmp/p && cat /tmp/p && tail -n +2 /tmp/p | diff /data/profile-ref.out -"
+	--run "profile-kmod:f8 profile /data/m.f8m --backend kmod >/tmp/p && cat /tmp/p && tail -n +2 /tmp/p | diff /data/profile-ref.out -" \
+	--run 'unload-then-absent:rmmod f8npu && f8 info >/tmp/i; cat /tmp/i; grep -q "^kmod .*absent: no f8npu device: the kernel driver is not loaded" /tmp/i' 
