@@ -17,9 +17,10 @@
 
 #include "f8npu_drv.h"
 
-unsigned int f8npu_job_timeout_ms = 2000;
+/* As long as amdgpu's: the virtual device under emulation (QEMU TCG) is slow. */
+unsigned int f8npu_job_timeout_ms = 10000;
 module_param_named(job_timeout_ms, f8npu_job_timeout_ms, uint, 0644);
-MODULE_PARM_DESC(job_timeout_ms, "Default and largest job timeout in ms (2000)");
+MODULE_PARM_DESC(job_timeout_ms, "Default and largest job timeout in ms (10000)");
 
 unsigned int f8npu_max_inflight = 64;
 module_param_named(max_inflight, f8npu_max_inflight, uint, 0444);

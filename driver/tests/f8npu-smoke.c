@@ -685,6 +685,28 @@ static void t_hang(int fd)
 }
 
 /*
+ * virt_max_cycles: the virtual device does not start a step that would take the job past
+ * that many cycles; at 0 not even the header: the job times out, the device is reset, and
+ * with the default the same job runs.
+ */
+static void t_budget(int fd)
+{
+	struct drm_f8npu_job_wait w;
+	struct conv c;
+
+	cur_test = "budget";
+	conv_setup(fd, &c, 11);
+	set_param("virt_max_cycles", "0");
+	check(run_conv(fd, &c, 300, &w) == 0, "submit + wait");
+	check(w.status == F8NPU_JOB_TIMEOUT && w.cycles == 0 && w.descs == 0,
+	      "status %u cycles %llu descs %u", w.status, (unsigned long long)w.cycles, w.descs);
+	set_param("virt_max_cycles", "100000000");
+	check(run_conv(fd, &c, 0, &w) == 0, "the same job with the default");
+	check_conv_done(&c, &w);
+	conv_free(fd, &c);
+}
+
+/*
  * max_inflight: a hanging job holds the queue, the file fills its quota, the next submit gets
  * EAGAIN; the file is closed with its jobs still queued. job_history: results of old jobs
  * leave, recent ones stay.
@@ -881,6 +903,7 @@ int main(int argc, char **argv)
 	t_device_errors(fd);
 	t_fault(fd);
 	t_hang(fd);
+	t_budget(fd);
 	t_limits();
 	t_implicit(fd);
 	t_procs();
