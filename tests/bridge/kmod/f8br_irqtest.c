@@ -17,6 +17,7 @@
 #include <linux/pci.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/vmalloc.h>
 
 #include "f8npu_bridge.h"
 #include "f8npu_prog.h"
@@ -197,6 +198,44 @@ static void report(struct f8br *b, const char *what, const struct f8npu_job_resu
 	kfree(out);
 }
 
+/*
+ * How fast the guest copies into and out of the window (the driver's bounce buffers): through
+ * the uncached iomap (memcpy_toio / memcpy_fromio) and through a write-back memremap().
+ */
+static void copy_bench(struct f8br *b)
+{
+	const size_t len = 4u << 20;
+	resource_size_t base = pci_resource_start(b->pdev, 2) + F8BR_WIN_OFFSET;
+	void *buf = vzalloc(len), *wb;
+	ktime_t t0;
+	s64 us[4];
+
+	if (!buf)
+		return;
+	t0 = ktime_get();
+	memcpy_toio(b->shm + F8BR_WIN_OFFSET, buf, len);
+	us[0] = ktime_us_delta(ktime_get(), t0);
+	t0 = ktime_get();
+	memcpy_fromio(buf, b->shm + F8BR_WIN_OFFSET, len);
+	us[1] = ktime_us_delta(ktime_get(), t0);
+	wb = memremap(base, len, MEMREMAP_WB);
+	if (wb) {
+		t0 = ktime_get();
+		memcpy(wb, buf, len);
+		us[2] = ktime_us_delta(ktime_get(), t0);
+		t0 = ktime_get();
+		memcpy(buf, wb, len);
+		us[3] = ktime_us_delta(ktime_get(), t0);
+		memunmap(wb);
+		pr_info("f8br_irqtest: copy 4 MiB: iomap to %lld us, from %lld us; memremap WB to %lld us, from %lld us\n",
+			us[0], us[1], us[2], us[3]);
+	} else {
+		pr_info("f8br_irqtest: copy 4 MiB: iomap to %lld us, from %lld us; memremap WB failed\n",
+			us[0], us[1]);
+	}
+	vfree(buf);
+}
+
 static int f8br_test(struct f8br *b)
 {
 	struct f8npu_job_result res;
@@ -253,6 +292,7 @@ static int f8br_test(struct f8br *b)
 		ok = ok && res.done && !res.err;
 	}
 	kfree(job);
+	copy_bench(b);
 	pr_info("f8br_irqtest: %s\n", ok && !b->dead ? "ok" : "FAILED");
 	return 0;
 }
