@@ -41,6 +41,7 @@
 #include "f8npu_model.h"
 #include "f8npu_regs.h"
 #include "f8npu_rtl.h"
+#include "f8npu_validate.h"
 
 #define MAX_VECTORS 16u
 #define BRIDGE_PEER 0u		/* the bridge's own peer ID; guests get 1, 2, ... */
@@ -61,11 +62,13 @@ struct bridge {
 	bool slice_fixed; /* --slice given; else adapted to SLICE_TARGET_S */
 	uint64_t stall_after_opt;
 	uint32_t stall_jobs_opt;
+	uint64_t max_job_cycles; /* 0: no limit */
 	bool once;
 	int verbose;
 
 	/* the device */
 	struct f8npu_dev *dev;
+	struct f8npu_model_config mcfg; /* the model's, for pricing its steps */
 	void *so;
 	uint32_t device_kind;
 	char device_name[64];
@@ -101,6 +104,19 @@ struct bridge {
 	bool rearm;
 	uint32_t irq_count;
 	struct timespec job_t0;
+
+	/* The model's job priced step by step (--max-job-cycles), as latched at START. */
+	struct f8npu_region_table rt;
+	bool hdr_pending;
+	uint32_t desc_count;
+	/* The bytes of the next step's fetch, priced: the model is served this copy, so a guest
+	 * rewriting the stream meanwhile cannot run an unpriced descriptor. */
+	struct {
+		bool on;
+		uint64_t addr;
+		uint32_t len;
+		uint8_t buf[F8NPU_CMD_DESC_SIZE];
+	} pin;
 };
 
 static volatile sig_atomic_t g_stop;
@@ -150,6 +166,8 @@ static uint8_t *win_map(void *user, uint64_t addr, uint64_t len, bool write)
 {
 	struct bridge *b = user;
 
+	if (b->pin.on && !write && addr == b->pin.addr && len == b->pin.len)
+		return b->pin.buf;
 	if (addr >= b->win_size || len > b->win_size - addr) {
 		logmsg(b, 1, "device %s of %" PRIu64 " bytes at %#" PRIx64 " outside the window "
 		       "(%#" PRIx64 " bytes): bus error", write ? "write" : "read", len, addr, b->win_size);
@@ -276,6 +294,7 @@ static int open_device(struct bridge *b)
 		mc.cols = d.cols;
 		mc.dram_bytes_per_cycle = d.bw;
 		mc.dram_latency = d.lat;
+		b->mcfg = mc;
 		b->dev = f8npu_model_create(&mc, &port);
 		if (!b->dev) {
 			fprintf(stderr, "f8npu-bridge: cannot create the functional model (%ux%u)\n", d.rows,
@@ -359,6 +378,29 @@ static double since(const struct timespec *t0)
 	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) * 1e-9;
 }
 
+static uint64_t read64(struct bridge *b, uint32_t lo)
+{
+	uint64_t v = f8npu_dev_read(b->dev, lo); /* reading _LO latches _HI */
+
+	return v | (uint64_t)f8npu_dev_read(b->dev, lo + 4) << 32;
+}
+
+/* At START on the model (its register reads cost nothing): what the steps are priced against. */
+static void latch_job(struct bridge *b)
+{
+	unsigned int r;
+
+	for (r = 0; r < F8NPU_REGIONS; r++) {
+		b->rt.base[r] = read64(b, F8NPU_REG_REGION_BASE_LO(r));
+		b->rt.size[r] = read64(b, F8NPU_REG_REGION_SIZE_LO(r));
+	}
+	b->rt.count = f8npu_dev_read(b->dev, F8NPU_REG_CAP_REGIONS);
+	b->rt.cmd_base = read64(b, F8NPU_REG_CMD_BASE_LO);
+	b->rt.cmd_size = f8npu_dev_read(b->dev, F8NPU_REG_CMD_SIZE);
+	b->hdr_pending = true;
+	b->desc_count = 0;
+}
+
 /* A register write's consequences for the bridge's own bookkeeping. */
 static void after_write(struct bridge *b, uint32_t off, uint32_t val)
 {
@@ -386,6 +428,8 @@ static void after_write(struct bridge *b, uint32_t off, uint32_t val)
 			if (b->stall_this && b->stall_jobs != STALL_ALL)
 				b->stall_jobs--;
 			clock_gettime(CLOCK_MONOTONIC, &b->job_t0);
+			if (b->device_kind == F8BR_DEVICE_MODEL)
+				latch_job(b);
 			shm_store32(b, F8BR_JOBS_OFF, b->jobs);
 			logmsg(b, 1, "job %u started%s", b->jobs, b->stall_this ? " (will stall)" : "");
 		}
@@ -556,41 +600,143 @@ static void process_mailbox(struct bridge *b)
 	}
 }
 
+/* The job stops advancing; the guest's timeout resets it. */
+static void hang(struct bridge *b, uint32_t state, const char *why)
+{
+	b->stalled = true;
+	b->running = false;
+	shm_store32(b, F8BR_JOB_STATE_OFF, state);
+	logmsg(b, 1, "job %u stopped advancing after %" PRIu64 " cycles (%s)", b->jobs, b->job_cycles, why);
+}
+
+/* The cost model's cycles of the model's next step, its fetch pinned (see struct bridge). */
+static uint64_t model_next_cycles(struct bridge *b)
+{
+	uint64_t addr;
+	uint32_t head, len;
+	const uint8_t *p;
+
+	if (b->hdr_pending) {
+		addr = b->rt.cmd_base;
+		len = F8NPU_CMD_HEADER_SIZE;
+	} else {
+		head = f8npu_dev_read(b->dev, F8NPU_REG_CMD_HEAD);
+		if (head >= b->desc_count)
+			return 0; /* NO_END */
+		/* The header was fetched from the window: no overflow. */
+		addr = b->rt.cmd_base + F8NPU_CMD_HEADER_SIZE + (uint64_t)head * F8NPU_CMD_DESC_SIZE;
+		len = F8NPU_CMD_DESC_SIZE;
+	}
+	b->pin.on = false;
+	p = win_map(b, addr, len, false);
+	if (p) {
+		memcpy(b->pin.buf, p, len);
+		b->pin.addr = addr;
+		b->pin.len = len;
+		b->pin.on = true;
+	}
+	if (b->hdr_pending) {
+		if (p) {
+			struct f8npu_cmd_header h;
+
+			memcpy(&h, b->pin.buf, sizeof(h));
+			b->desc_count = h.desc_count;
+		}
+		return f8npu_model_header_cycles(&b->mcfg, b->rt.cmd_size);
+	}
+	if (!p)
+		return 0; /* the fetch fails: BUS */
+	{
+		struct f8npu_desc d;
+
+		memcpy(&d, b->pin.buf, sizeof(d));
+		return f8npu_model_desc_cycles(&b->mcfg, &d, &b->rt);
+	}
+}
+
+/*
+ * The model one step at a time (a step is a whole descriptor), each priced first: a step that
+ * would pass --max-job-cycles or --stall-after is not taken. Stops after @budget cycles.
+ */
+static enum f8npu_run_result model_steps(struct bridge *b, uint64_t budget, uint64_t *spent,
+					bool *over)
+{
+	enum f8npu_run_result r = F8NPU_RUN_BUDGET;
+	uint64_t step;
+
+	*spent = 0;
+	*over = false;
+	while (*spent < budget) {
+		uint32_t status = f8npu_dev_read(b->dev, F8NPU_REG_STATUS);
+
+		if ((status & F8NPU_STATUS_BUSY) && !(status & F8NPU_STATUS_WAIT)) {
+			uint64_t price = model_next_cycles(b), used = b->job_cycles + *spent;
+
+			if (b->max_job_cycles && (used >= b->max_job_cycles ||
+						  price > b->max_job_cycles - used)) {
+				b->pin.on = false;
+				*over = true;
+				return F8NPU_RUN_BUDGET;
+			}
+		}
+		/* A run() of one cycle takes exactly one whole step. */
+		r = f8npu_dev_run(b->dev, 1, &step);
+		b->pin.on = false;
+		*spent += step;
+		if (b->hdr_pending && step)
+			b->hdr_pending = false;
+		if (r == F8NPU_RUN_IDLE)
+			break;
+		if (b->stall_this && b->job_cycles + *spent >= b->stall_after)
+			break;
+	}
+	return r;
+}
+
 static void run_slice(struct bridge *b)
 {
 	uint64_t budget = b->slice, spent = 0;
 	enum f8npu_run_result r;
+	struct timespec t0;
+	bool over = false;
+	double dt;
 
 	if (b->stall_this) {
 		if (b->job_cycles >= b->stall_after) {
-			b->stalled = true;
-			b->running = false;
-			shm_store32(b, F8BR_JOB_STATE_OFF, F8BR_JOB_STALLED);
-			logmsg(b, 1, "job %u stalled after %" PRIu64 " cycles (--stall-after)", b->jobs,
-			       b->job_cycles);
+			hang(b, F8BR_JOB_STALLED, "--stall-after");
 			return;
 		}
 		if (budget > b->stall_after - b->job_cycles)
 			budget = b->stall_after - b->job_cycles;
 	}
-	{
-		struct timespec t0;
-		double dt;
-
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		r = f8npu_dev_run(b->dev, budget, &spent);
-		dt = since(&t0);
-		/* Keep the mailbox answered within about SLICE_TARGET_S while a job runs. */
-		if (!b->slice_fixed && budget == b->slice && spent) {
-			double want = dt > 0 ? (double)spent * SLICE_TARGET_S / dt : (double)SLICE_MAX;
-
-			want = (want + (double)b->slice) / 2;
-			b->slice = want < SLICE_MIN ? SLICE_MIN : want > SLICE_MAX ? SLICE_MAX : (uint64_t)want;
+	if (b->max_job_cycles && b->device_kind == F8BR_DEVICE_RTL) {
+		if (b->job_cycles >= b->max_job_cycles) {
+			hang(b, F8BR_JOB_OVER_BUDGET, "--max-job-cycles");
+			return;
 		}
+		if (budget > b->max_job_cycles - b->job_cycles)
+			budget = b->max_job_cycles - b->job_cycles;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (b->device_kind == F8BR_DEVICE_MODEL)
+		r = model_steps(b, budget, &spent, &over);
+	else
+		r = f8npu_dev_run(b->dev, budget, &spent);
+	dt = since(&t0);
+	/* Keep the mailbox answered within about SLICE_TARGET_S while a job runs. */
+	if (!b->slice_fixed && budget == b->slice && spent) {
+		double want = dt > 0 ? (double)spent * SLICE_TARGET_S / dt : (double)SLICE_MAX;
+
+		want = (want + (double)b->slice) / 2;
+		b->slice = want < SLICE_MIN ? SLICE_MIN : want > SLICE_MAX ? SLICE_MAX : (uint64_t)want;
 	}
 	b->job_cycles += spent;
 	b->total_cycles += spent;
 	shm_store64(b, F8BR_CYCLES_OFF, b->total_cycles);
+	if (over) {
+		hang(b, F8BR_JOB_OVER_BUDGET, "--max-job-cycles: the next step would pass it");
+		return;
+	}
 	if (r == F8NPU_RUN_IDLE) {
 		b->running = false;
 		shm_store32(b, F8BR_JOB_STATE_OFF, F8BR_JOB_IDLE);
@@ -907,6 +1053,7 @@ static void usage(FILE *f)
 		"usage: f8npu-bridge --socket PATH [--device model[:RxC][,bw=B][,lat=L] |\n"
 		"                    rtl:RxC[,bw=B][,lat=L][,vcd=PATH]] [--mem-size BYTES] [--vectors N]\n"
 		"                    [--slice CYCLES] [--stall-after CYCLES [--stall-jobs N]]\n"
+		"                    [--max-job-cycles CYCLES]\n"
 		"                    [--rtl-dir DIR] [--once] [-v]...\n"
 		"Serve one f8npu device to a QEMU guest: -chardev socket,path=PATH,id=f8\n"
 		"-device ivshmem-doorbell,chardev=f8,vectors=N (docs/cosim.md).\n"
@@ -921,6 +1068,8 @@ static void usage(FILE *f)
 		"                      to about 2 ms of wall time)\n"
 		"  --stall-after C     a job stops advancing after C cycles (a hung job; reset recovers)\n"
 		"  --stall-jobs N      only the next N jobs stall (default: every job)\n"
+		"  --max-job-cycles C  a job that would pass C cycles stops advancing (the model prices\n"
+		"                      each step before it takes it); default 100000000, 0: no limit\n"
 		"  --rtl-dir DIR       where rRcC/libf8npu-rtl.so are (overrides $F8_RTL_DIR)\n"
 		"  --once              exit when the first guest disconnects\n"
 		"  -v, --verbose       progress to stderr (-vv interrupts, -vvv every register access)\n",
@@ -937,6 +1086,7 @@ int main(int argc, char **argv)
 		{ "slice", required_argument, NULL, 'S' },
 		{ "stall-after", required_argument, NULL, 'a' },
 		{ "stall-jobs", required_argument, NULL, 'j' },
+		{ "max-job-cycles", required_argument, NULL, 'M' },
 		{ "rtl-dir", required_argument, NULL, 'r' },
 		{ "once", no_argument, NULL, 'o' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -949,6 +1099,7 @@ int main(int argc, char **argv)
 		.vectors = 1,
 		.slice = 4096,
 		.stall_jobs_opt = STALL_ALL,
+		.max_job_cycles = 100000000,
 		.shm_fd = -1,
 		.listen_fd = -1,
 		.client_fd = -1,
@@ -996,6 +1147,13 @@ int main(int argc, char **argv)
 		case 'j':
 			if (!parse_u32(optarg, 1, UINT32_MAX - 1, &b.stall_jobs_opt)) {
 				fprintf(stderr, "f8npu-bridge: --stall-jobs '%s': a positive number\n", optarg);
+				return 2;
+			}
+			break;
+		case 'M':
+			if (!parse_size(optarg, &b.max_job_cycles)) {
+				fprintf(stderr, "f8npu-bridge: --max-job-cycles '%s': a number of cycles (0: no "
+					"limit)\n", optarg);
 				return 2;
 			}
 			break;

@@ -82,6 +82,7 @@
 #define F8BR_JOB_IDLE 0u		/* the device is not running (idle or waiting for TAIL) */
 #define F8BR_JOB_RUNNING 1u		/* the bridge is advancing the device */
 #define F8BR_JOB_STALLED 2u		/* --stall-after: the job stopped advancing (reset it) */
+#define F8BR_JOB_OVER_BUDGET 3u		/* --max-job-cycles: the job stopped advancing (reset it) */
 
 /* Doorbell vectors (guest -> bridge) and interrupt vectors (bridge -> guest). */
 #define F8BR_VEC_MAILBOX 0u		/* "the ring or the reset token changed" */

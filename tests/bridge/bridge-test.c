@@ -748,6 +748,45 @@ static void check_hostile(struct client *cl, struct f8npu_dev *dev, const char *
 	      what);
 }
 
+/* The model: a CONV2D of 2^36 MACs (a 16384-channel pixel broadcast by zero strides; about 2^28
+ * cycles) is priced before it runs and passes --max-job-cycles (default 1e8): the job stops
+ * advancing before the step, the mailbox stays responsive, a soft reset recovers. */
+static void check_budget(struct client *cl, struct f8npu_dev *dev, const char *what)
+{
+	uint8_t *win = cl->shm + F8BR_WIN_OFFSET;
+	struct f8npu_cmd_header h = f8npu_header_make(2);
+	struct f8npu_desc d[2];
+	uint32_t status;
+	double t0;
+	bool irq;
+
+	memset(d, 0, sizeof(d));
+	d[0] = f8npu_desc_zero(F8NPU_OP_CONV2D);
+	d[0].kernel_h = d[0].kernel_w = 2;
+	d[0].stride_h = d[0].stride_w = 1;
+	d[0].src = f8npu_tensor_dense(0, F8NPU_TYPE_U8, 0, 1, 257, 257, 16384);
+	d[0].src.stride_n = d[0].src.stride_h = d[0].src.stride_w = 0;
+	d[0].dst[0] = f8npu_tensor_dense(2, F8NPU_TYPE_U8, 0, 1, 256, 256, 16);
+	d[0].weights = f8npu_buffer_at(1, 0);
+	d[1] = f8npu_desc_zero(F8NPU_OP_END);
+	memcpy(win + CMD_ADDR, &h, sizeof(h));
+	memcpy(win + CMD_ADDR + sizeof(h), d, sizeof(d));
+	f8npu_prog_set_region(dev, 0, 0x100000, 16384);
+	f8npu_prog_set_region(dev, 1, 0x200000, 1 << 20);
+	f8npu_prog_set_region(dev, 2, 0x300000, 1 << 20);
+	f8npu_prog_start_job(dev, CMD_ADDR, (uint32_t)(sizeof(h) + sizeof(d)), 2);
+	irq = wait_irq(cl, 0, 1.0);
+	t0 = now();
+	status = f8npu_dev_read(dev, F8NPU_REG_STATUS);
+	check(!irq && status == F8NPU_STATUS_BUSY && ld32(cl, F8BR_JOB_STATE_OFF) == F8BR_JOB_OVER_BUDGET &&
+	      f8npu_dev_read(dev, F8NPU_REG_PERF_MACS_LO) == 0 && now() - t0 < 1,
+	      "%s: a CONV2D of 2^36 MACs passes --max-job-cycles: not run (0 MACs), job state %u, "
+	      "STATUS %#x, the mailbox answers", what, ld32(cl, F8BR_JOB_STATE_OFF), status);
+	f8npu_prog_reset(dev);
+	check(f8npu_dev_read(dev, F8NPU_REG_STATUS) == 0 && ld32(cl, F8BR_JOB_STATE_OFF) == F8BR_JOB_IDLE,
+	      "%s: soft reset ends it", what);
+}
+
 /* Random register traffic from the guest over garbage memory: the bridge survives, and after a
  * mailbox reset the device is as good as new. */
 static void check_fuzz(struct client *cl, struct f8npu_dev *dev, const char *what, unsigned int n)
@@ -947,6 +986,8 @@ static void test_device(const char *spec, bool flag_stall)
 	check_hostile(&cl, dev, what);
 	check_bus(&cl, dev, what, &j);
 	check_fuzz(&cl, dev, what, g_fuzz);
+	if (!rtl)
+		check_budget(&cl, dev, what);
 
 	/* The mailbox's STALL request: one job hangs, the next runs. */
 	v = 50;
@@ -978,6 +1019,29 @@ static void test_device(const char *spec, bool flag_stall)
 	      "%s: reconnect: ID %" PRId64 ", a fresh control page, the device answers", what, cl2.id);
 	check_job(&cl2, dev, what, !rtl, &j, want, &ref);
 	client_close(&cl2);
+	stop_bridge(what);
+
+	/* --max-job-cycles below the job's cost: it stops advancing (state OVER_BUDGET), reset. */
+	snprintf(what, sizeof(what), "%s --max-job-cycles 500", spec);
+	start_bridge(spec, "--max-job-cycles=500", NULL);
+	client_connect(&cl);
+	rdev.cl = &cl;
+	check(mailbox_reset(&cl), "%s: connected", what);
+	{
+		struct f8npu_job_result res;
+		double secs;
+		bool irq = remote_job(&cl, dev, &j, 1.0, &res, &secs);
+		uint32_t status = f8npu_dev_read(dev, F8NPU_REG_STATUS);
+		uint32_t state = ld32(&cl, F8BR_JOB_STATE_OFF);
+		uint64_t cyc = ld64(&cl, F8BR_CYCLES_OFF);
+
+		check(!irq && (status & F8NPU_STATUS_BUSY) && state == F8BR_JOB_OVER_BUDGET && cyc <= 500,
+		      "%s: the job stops advancing: no interrupt, STATUS %#x, job state %u, %" PRIu64
+		      " cycles run", what, status, state, cyc);
+		f8npu_prog_reset(dev);
+		check(f8npu_dev_read(dev, F8NPU_REG_STATUS) == 0, "%s: soft reset ends it", what);
+	}
+	client_close(&cl);
 	stop_bridge(what);
 
 	if (flag_stall) {
