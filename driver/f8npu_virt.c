@@ -208,7 +208,9 @@ static void f8npu_virt_work(struct work_struct *work)
 		mutex_lock(&v->lock);
 		irq = f8npu_dev_irq(v->model);
 		if (!irq) {
-			if (f8npu_virt_next_cycles(v) > v->budget - v->spent) {
+			/* spent can pass budget if virt_fault flips between price and step. */
+			if (v->spent > v->budget ||
+			    f8npu_virt_next_cycles(v) > v->budget - v->spent) {
 				/* Past virt_max_cycles: it hangs until the timeout. */
 				mutex_unlock(&v->lock);
 				return;
