@@ -16,6 +16,7 @@
  *    unknown ioctl numbers, mmap of the pool at random lengths. Every return must be 0 or an
  *    errno docs/driver.md documents for that ioctl; a finished job's status and error code
  *    must be ones the uapi defines.
+ *    Then a burst of back-to-back jobs that end at once, on the same buffers.
  * 3. After the loop (all jobs waited for): every canary byte is unchanged, in every process
  *    and in a second open file's canary, and a known convolution still gives the output of
  *    sim/'s functional model run here, byte for byte.
@@ -602,6 +603,44 @@ static void known_job(int fd)
 	bo_del(fd, &cmd);
 }
 
+/*
+ * Back-to-back jobs that end at once (a stream of one END) on the same buffers: the window
+ * in which the device finishes a job while its SUBMIT is still returning is as wide as it
+ * gets, so a submit path that touches the job after queueing it shows here (with two CPUs).
+ */
+#define BURST 400
+static void burst(struct state *s)
+{
+	struct f8npu_desc end = f8npu_desc_zero(F8NPU_OP_END);
+	struct f8npu_cmd_header hd = f8npu_header_make(1);
+	struct bo *cmd = &s->pool[0];
+	uint32_t handles[2] = { s->pool[1].handle, s->pool[2].handle };
+	unsigned int i, ok = 0;
+	uint64_t id = 0;
+
+	memcpy(cmd->map, &hd, sizeof(hd));
+	memcpy(cmd->map + sizeof(hd), &end, sizeof(end));
+	for (i = 0; i < BURST; i++) {
+		struct drm_f8npu_submit sb = { .cmd_handle = cmd->handle,
+					       .cmd_size = F8NPU_CMD_HEADER_SIZE + F8NPU_CMD_DESC_SIZE,
+					       .regions = (uintptr_t)handles, .region_count = 2 };
+		int rc = call(s->fd, DRM_IOCTL_F8NPU_SUBMIT, &sb);
+
+		check(IN(rc, 0, -EAGAIN), "burst SUBMIT %u: %d", i, rc);
+		if (rc == 0) {
+			ok++;
+			id = sb.job_id;
+		}
+		if (rc == -EAGAIN || i % 16 == 15) { /* let the queue drain now and then */
+			struct drm_f8npu_job_wait w = { .job_id = id, .timeout_ns = now_ns() + 10000000000ll };
+
+			check(call(s->fd, DRM_IOCTL_F8NPU_JOB_WAIT, &w) == 0 && w.status == F8NPU_JOB_DONE,
+			      "burst job %llu: status %u", (unsigned long long)id, w.status);
+		}
+	}
+	check(ok > BURST / 2, "burst: %u of %u submits taken", ok, BURST);
+}
+
 /* 2. One process's loop; returns its failure count. */
 static unsigned int fuzz(uint32_t owner, uint64_t seed, unsigned int iters, struct bo *other,
 			 uint32_t other_owner)
@@ -627,6 +666,7 @@ static unsigned int fuzz(uint32_t owner, uint64_t seed, unsigned int iters, stru
 	for (i = 0; i < iters; i++)
 		one_call(&s);
 	drain(&s);
+	burst(&s);
 	/* not a vacuous loop: streams reached the device, and some ran, some failed on it */
 	check(n_submitted > 0 && n_enoexec > 0 && n_status[F8NPU_JOB_DONE] > 0 &&
 		      n_status[F8NPU_JOB_ERROR] > 0,
