@@ -324,9 +324,12 @@ static int f8npu_job_queue(struct f8npu_device *fdev, struct f8npu_job *job,
 	mutex_unlock(&ctx->lock);
 	dma_fence_get(&job->fence);
 	INIT_WORK(&job->work, f8npu_job_run);
+	*job_id = job->id;
+	/* Before queueing: once queued, the worker may end the job and release its buffers. */
+	drm_gem_unlock_reservations(job->objs, job->nobjs, &ww);
 	queue_work(fdev->wq, &job->work);
 	mutex_unlock(&fdev->submit_lock);
-	*job_id = job->id;
+	return 0;
 unlock:
 	drm_gem_unlock_reservations(job->objs, job->nobjs, &ww);
 	return ret;
