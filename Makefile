@@ -73,7 +73,8 @@ help:
 	@echo "make cosim   RTL against the functional model, COSIM_SEED=n COSIM_CASES=n"
 	@echo "make vm-check   the VM tests: Debian's kernel in QEMU, modules loaded, test programs inside"
 	@echo "make module     the kernel driver f8npu.ko (W=1, fails on a warning); module-sparse (C=2),"
-	@echo "             module-checkpatch (--strict), module-vm (its smoke test in QEMU), dkms-src"
+	@echo "             module-checkpatch (--strict), module-vm (its smoke test in QEMU), dkms-src,"
+	@echo "             module-cross (arm and arm64 builds; scripts/deps.sh cross)"
 
 deps:
 	@scripts/deps.sh

@@ -5,6 +5,7 @@
 #   make module-sparse      the same sources through sparse (C=2); fails on any sparse warning
 #   make module-checkpatch  checkpatch.pl --strict --no-tree on driver/ and uapi/f8npu_drm.h,
 #                           with the exceptions of docs/driver.md ("checkpatch"); kernel-doc too
+#   make module-cross       the same two gates for 32-bit ARM and arm64 (boards), not in check
 #   KVER=... / KDIR=...     another kernel's headers (default: linux-headers-amd64's)
 #
 # Kbuild writes its objects next to the sources, so the module is built in $(MOD_DIR), a tree of
@@ -99,3 +100,45 @@ dkms-src:
 	@mkdir -p $(DKMS_SRC)
 	@for f in $(DKMS_FILES); do install -D -m 644 $$f $(DKMS_SRC)/$$f; done
 	@echo "dkms-src: $(words $(DKMS_FILES)) files in $(DKMS_SRC)"
+
+# The module for the boards' architectures: 32-bit ARM (multi_v7_defconfig: CONFIG_OF, and no
+# libgcc 64-bit division in a 32-bit kernel) and arm64 (defconfig), each + CONFIG_DRM=m and
+# CONFIG_DRM_VGEM=m (which selects the shmem helper), against linux-source-6.1 prepared with
+# Debian's cross compilers; make module and module-sparse on each, and the 32-bit module must
+# call no 64-bit division helper. Not in check: it prepares two kernel trees (about 3-5 min and
+# 1.5 GB in $(BUILD)-cross: outside $(BUILD), whose *.d files the top Makefile includes, and the
+# kernel's sources have some). Packages: scripts/deps.sh cross. modpost warns there that symbols
+# are unresolved (a prepared tree has no Module.symvers): not a compiler warning.
+CROSS_DIR   := $(abspath $(BUILD))-cross
+CROSS_ARCHS := arm:arm-linux-gnueabihf-:multi_v7_defconfig arm64:aarch64-linux-gnu-:defconfig
+.PHONY: module-cross
+$(CROSS_DIR)/linux-source-6.1/Makefile:
+	@mkdir -p $(CROSS_DIR)/deb
+	cd $(CROSS_DIR)/deb && apt-get download -q linux-source-6.1
+	dpkg-deb --fsys-tarfile $(CROSS_DIR)/deb/linux-source-6.1_*.deb | \
+	  tar -xO --wildcards './usr/src/linux-source-6.1.tar.*' | tar -xJ -C $(CROSS_DIR)
+	rm -rf $(CROSS_DIR)/deb
+	@test -f $@
+
+module-cross: $(CROSS_DIR)/linux-source-6.1/Makefile
+	@set -e; for a in $(CROSS_ARCHS); do \
+	  arch=$${a%%:*}; rest=$${a#*:}; cc=$${rest%%:*}; def=$${rest#*:}; o=$(CROSS_DIR)/k-$$arch; \
+	  if [ ! -f $$o/.prepared ]; then \
+	    echo "module-cross: preparing $$arch ($$def)"; mkdir -p $$o; \
+	    $(MAKE) -s -C $(CROSS_DIR)/linux-source-6.1 ARCH=$$arch CROSS_COMPILE=$$cc O=$$o $$def; \
+	    $(CROSS_DIR)/linux-source-6.1/scripts/config --file $$o/.config -m DRM -m DRM_VGEM \
+	      -e OF_RESERVED_MEM -d DEBUG_INFO_BTF; \
+	    $(MAKE) -s -C $(CROSS_DIR)/linux-source-6.1 ARCH=$$arch CROSS_COMPILE=$$cc O=$$o olddefconfig; \
+	    $(MAKE) -s -j2 -C $(CROSS_DIR)/linux-source-6.1 ARCH=$$arch CROSS_COMPILE=$$cc O=$$o \
+	      modules_prepare; \
+	    touch $$o/.prepared; \
+	  fi; \
+	  $(MAKE) --no-print-directory BUILD=$(CROSS_DIR)/out-$$arch KDIR=$$o ARCH=$$arch \
+	    CROSS_COMPILE=$$cc module module-sparse >$(CROSS_DIR)/$$arch.log 2>&1 || \
+	    { cat $(CROSS_DIR)/$$arch.log; exit 1; }; \
+	  grep '^module' $(CROSS_DIR)/$$arch.log; \
+	  div=$$($${cc}nm -u $(CROSS_DIR)/out-$$arch/module/f8npu.ko | \
+	    grep -E '__(aeabi_[ul]*ldiv|u?divdi3|u?moddi3)' || true); \
+	  if [ -n "$$div" ]; then echo "module-cross ($$arch): 64-bit division helpers: $$div"; exit 1; fi; \
+	done
+	@echo "module-cross: f8npu.ko builds for arm and arm64 with W=1 and sparse clean"

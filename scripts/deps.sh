@@ -11,6 +11,8 @@ PKGS="$PKGS libopenblas-dev zlib1g-dev dataset-fashion-mnist"
 PKGS="$PKGS libdrm-dev libfdt-dev linux-headers-amd64 sparse qemu-system-x86 busybox-static cpio kmod"
 # `scripts/deps.sh bench`: also the peer framework the training bench compares against.
 [ "${1:-}" = bench ] && PKGS="$PKGS python3-torch python3-torchvision"
+# `scripts/deps.sh cross`: the kernel build tools and cross compilers of make module-cross.
+[ "${1:-}" = cross ] && PKGS="$PKGS flex bison bc libssl-dev libelf-dev gcc-arm-linux-gnueabihf gcc-aarch64-linux-gnu"
 
 missing=""
 for p in $PKGS; do
