@@ -88,7 +88,7 @@ $(BUILD)/driver-tests/f8npu-smoke: driver/tests/f8npu-smoke.c $(DRIVER_TEST_SIM)
 .PHONY: module-vm
 module-vm: module $(BUILD)/driver-tests/f8npu-smoke
 	$(VM_RUN) --kmod drm --kmod drm_shmem_helper --kmod vgem --module $(MOD_DIR)/f8npu.ko \
-	  --bin $(BUILD)/driver-tests/f8npu-smoke
+	  --bin $(BUILD)/driver-tests/f8npu-smoke --run 'f8npu-unbind:f8npu-smoke --unbind'
 
 # The module's sources for DKMS (dkms.conf): `make dkms-src` then
 #   dkms add f8npu/1.0 && dkms build f8npu/1.0 && dkms install f8npu/1.0

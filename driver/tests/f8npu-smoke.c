@@ -11,6 +11,7 @@
  * without vgem), and several processes submitting at once.
  *
  *   f8npu-smoke [RENDER_NODE]      (default: the render node named "f8npu")
+ *   f8npu-smoke --unbind           the device unbound under running and queued jobs
  *
  * Static (the VM has no libc); raw ioctls, no libdrm library needed.
  * Ends with "f8npu-smoke: N passed, N failed"; exit status 1 on a failure.
@@ -877,11 +878,81 @@ static void t_procs(void)
 	check(ok, "every process's jobs equal the model's");
 }
 
+static void write_file(const char *path, const char *val)
+{
+	FILE *f = fopen(path, "w");
+	int ok = f && fputs(val, f) >= 0;
+
+	if (f)
+		ok &= fclose(f) == 0;
+	check(ok, "write %s to %s: %s", val, path, strerror(errno));
+}
+
+/*
+ * --unbind: the device goes away under a running (hung) job and three queued ones: the
+ * unbind waits for the running job's timeout, the queued jobs are canceled, the open file
+ * gets ENODEV for every ioctl and closes cleanly with its buffers; bound again, the device
+ * works.
+ */
+static int unbind_test(void)
+{
+	struct drm_f8npu_job_wait w;
+	struct drm_f8npu_submit s;
+	uint32_t handles[R_N];
+	struct conv c;
+	int fd, i, r = 0;
+
+	cur_test = "unbind";
+	fd = dev_open();
+	conv_setup(fd, &c, 12);
+	set_param("virt_hang", "1");
+	submit_init(&c, &s, handles);
+	s.timeout_ms = 500;
+	for (i = 0; i < 4 && !r; i++)
+		r = xioctl(fd, DRM_IOCTL_F8NPU_SUBMIT, &s);
+	check(r == 0, "4 submits: %d", r);
+	set_param("virt_hang", "0");
+	write_file("/sys/bus/platform/drivers/f8npu-virt/unbind", "f8npu-virt");
+	check(job_wait(fd, s.job_id, 0, &w) == -ENODEV, "JOB_WAIT after the unbind: ENODEV");
+	check(xioctl(fd, DRM_IOCTL_F8NPU_SUBMIT, &s) == -ENODEV, "SUBMIT after the unbind: ENODEV");
+	{
+		/* Every ioctl of an unplugged device fails; closing the file frees the buffers. */
+		struct drm_gem_close cl = { .handle = c.cmd.handle };
+
+		check(xioctl(fd, DRM_IOCTL_GEM_CLOSE, &cl) == -ENODEV, "GEM_CLOSE: ENODEV");
+		for (i = 0; i < R_N; i++)
+			munmap(c.reg[i].map, c.reg[i].size);
+		munmap(c.cmd.map, c.cmd.size);
+	}
+	close(fd);
+	write_file("/sys/bus/platform/drivers/f8npu-virt/bind", "f8npu-virt");
+	fd = find_node("/dev/dri/renderD%d", 128, "f8npu", dev_path, sizeof(dev_path));
+	check(fd >= 0, "the device is back");
+	if (fd >= 0) {
+		conv_setup(fd, &c, 13);
+		check(run_conv(fd, &c, 0, &w) == 0, "a job on the device bound again");
+		check_conv_done(&c, &w);
+		conv_free(fd, &c);
+		close(fd);
+	}
+	printf("f8npu-smoke --unbind: %d passed, %d failed\n", n_pass, n_fail);
+	return n_fail ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	int fd;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc > 1 && strcmp(argv[1], "--unbind") == 0) {
+		fd = find_node("/dev/dri/renderD%d", 128, "f8npu", dev_path, sizeof(dev_path));
+		if (fd < 0) {
+			printf("f8npu-smoke: no f8npu render node\n");
+			return 1;
+		}
+		close(fd);
+		return unbind_test();
+	}
 	if (argc > 1) {
 		snprintf(dev_path, sizeof(dev_path), "%s", argv[1]);
 	} else {
