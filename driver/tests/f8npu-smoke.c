@@ -686,9 +686,9 @@ static void t_hang(int fd)
 }
 
 /*
- * virt_max_cycles: the virtual device does not start a step that would take the job past
- * that many cycles; at 0 not even the header: the job times out, the device is reset, and
- * with the default the same job runs.
+ * virt_max_step_cycles: the virtual device does not start a step priced above that many
+ * cycles; at 0 not even the header: the job times out, the device is reset, and with the
+ * default the same job runs.
  */
 static void t_budget(int fd)
 {
@@ -697,11 +697,11 @@ static void t_budget(int fd)
 
 	cur_test = "budget";
 	conv_setup(fd, &c, 11);
-	set_param("virt_max_cycles", "0");
+	set_param("virt_max_step_cycles", "0");
 	check(run_conv(fd, &c, 300, &w) == 0, "submit + wait");
 	check(w.status == F8NPU_JOB_TIMEOUT && w.cycles == 0 && w.descs == 0,
 	      "status %u cycles %llu descs %u", w.status, (unsigned long long)w.cycles, w.descs);
-	set_param("virt_max_cycles", "100000000");
+	set_param("virt_max_step_cycles", "1000000");
 	check(run_conv(fd, &c, 0, &w) == 0, "the same job with the default");
 	check_conv_done(&c, &w);
 	conv_free(fd, &c);
