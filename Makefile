@@ -195,12 +195,17 @@ rtl-check:
 check: deps
 	$(MAKE) all $(BUILD)/asan/f8-unit $(BUILD)/asan/fuzz-stream $(BUILD)/asan/f8
 	$(MAKE) freestanding regs-check
+	$(MAKE) module module-sparse module-checkpatch
 	$(MAKE) rtl-check
+	$(MAKE) bridge-check
+	$(MAKE) module-vm
+	$(MAKE) vm-check
 	$(MAKE) indep
 	$(MAKE) fuzz
 	$(MAKE) train-cli
 	$(MAKE) quant-cli
 	$(MAKE) run-cli
+	$(MAKE) dtbo-cli
 	$(MAKE) hostile-cli
 	$(MAKE) unit-asan
 	$(MAKE) unit-blas-cores
