@@ -9,8 +9,9 @@
 # Both models have random weights (f8 export --random): the speed does not depend on them.
 #
 #   bench/cpu-perf.sh [F8]     environment: OUT (docs/results/cpu-perf.md), THREADS ("1 2"),
-#                              SECONDS_PER_RUN (2 per f8 measurement), REPEAT (3; medians),
-#                              R20 (a trained ResNet-20 .f8m instead of a random one)
+#                              SECONDS_PER_RUN (2 per f8 measurement), REPEAT (3 pairs; medians),
+#                              R20 (a trained ResNet-20 .f8m instead of a random one); each
+#                              row alternates f8 and PyTorch REPEAT times (pairs)
 set -eu
 F8=${1:-build/f8}
 OUT=${OUT:-docs/results/cpu-perf.md}
@@ -32,6 +33,7 @@ fi
 "$F8" export --random --model resnet18 --seed 1 --out "$T/resnet18.f8m" >/dev/null 2>&1
 
 val() { sed -n 's/.* images_per_s=\([0-9.]*\).*/\1/p'; }
+median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { printf "%.2f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 # --split layers (one image's layers over the threads) exists from the blocked GEMM on
 has_split=$("$F8" cpu-bench --help 2>/dev/null | grep -c -- '--split' || true)
 isa=""
@@ -55,13 +57,26 @@ for nb in resnet20:8 resnet18:1; do
 				tb=$((b * t))
 				what="$b per thread ($tb in flight)"
 			fi
-			line=$("$F8" cpu-bench "$T/$net.f8m" --threads "$t" --batch "$b" $split --seconds "$SECS" --repeat "$REPEAT" 2>/dev/null)
-			ours=$(echo "$line" | val)
-			isa=$(echo "$line" | sed -n 's/.* isa=\([a-z0-9]*\) .*/\1/p')
-			tline=$("$PYTHON" bench/cpu-torch.py "$T/$net.f8m" --threads "$t" --batch "$tb" --repeat "$REPEAT" 2>/dev/null)
-			torch=$(echo "$tline" | val)
-			layers=$(echo "$tline" | sed -n 's/.* layers=\([0-9]*\) .*/\1/p')
-			ratio=$(awk -v a="$ours" -v b="$torch" 'BEGIN { printf "%.2f", a / b }')
+			# f8 and PyTorch alternately, one measurement each per pair: on a shared
+			# machine the load changes within minutes, and a pair sees about the same load
+			all_o=""
+			all_t=""
+			all_r=""
+			for r in $(seq "$REPEAT"); do
+				line=$("$F8" cpu-bench "$T/$net.f8m" --threads "$t" --batch "$b" $split --seconds "$SECS" --repeat 1 2>/dev/null)
+				o=$(echo "$line" | val)
+				isa=$(echo "$line" | sed -n 's/.* isa=\([a-z0-9]*\) .*/\1/p')
+				tline=$("$PYTHON" bench/cpu-torch.py "$T/$net.f8m" --threads "$t" --batch "$tb" --repeat 1 2>/dev/null)
+				tt=$(echo "$tline" | val)
+				layers=$(echo "$tline" | sed -n 's/.* layers=\([0-9]*\) .*/\1/p')
+				all_o="$all_o $o"
+				all_t="$all_t $tt"
+				all_r="$all_r $(awk -v a="$o" -v b="$tt" 'BEGIN { printf "%.4f", a / b }')"
+			done
+			ours=$(echo "$all_o" | median)
+			torch=$(echo "$all_t" | median)
+			ratio=$(echo "$all_r" | median)
+			echo "cpu-perf: $net, $t threads, $mode: f8$all_o; PyTorch$all_t images/s" >&2
 			echo "cpu-perf: $net, $t threads, $mode: f8 $ours images/s, PyTorch int8 convs $torch images/s, ratio $ratio" >&2
 			rows="$rows| $net | $t | $what | $ours | $torch ($layers layers) | $ratio |
 "
@@ -84,8 +99,9 @@ mkdir -p "$(dirname "$OUT")"
 	echo "the int8 convolutions and the classifier of the same network (\`bench/cpu-torch.py\`:"
 	echo "quantized Conv2d / ConvReLU2d / Linear, onednn engine, ISA: $tisa), batch"
 	echo "B x threads, \`torch.set_num_threads(threads)\`, each layer timed alone and summed:"
-	echo "only its convs are counted, f8 is timed on everything. Medians of $REPEAT runs; ratio"
-	echo "= f8 / PyTorch, both measured in this run. Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "only its convs are counted, f8 is timed on everything. f8 and PyTorch are measured"
+	echo "alternately, $REPEAT pairs (one f8 run of ${SECS} s, then one PyTorch run) per row: medians,"
+	echo "and the ratio = f8 / PyTorch is the median of the pairs' ratios. Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "on $(nproc) cores (on a shared machine read the ratios, not the absolute numbers)."
 	echo
 	echo "| network | threads | batch | f8 cpu images/s | PyTorch int8 convs images/s | ratio |"

@@ -119,6 +119,8 @@ static void print_layers(struct bench_job *j, const struct f8_qm *m, double *nod
 			100 * j->node_s[i] / total);
 		if (mac > 0)
 			fprintf(stderr, " %6.1f GMAC/s", mac / ms * 1e-6);
+		if (f8_cpu_node_fused(j->p, i))
+			fprintf(stderr, " (in node %u's epilogue)", i - 1);
 		fputc('\n', stderr);
 	}
 	fprintf(stderr, "  total %.3f ms per batch\n", 1e3 * total / (double)runs);

@@ -57,11 +57,12 @@ static TGT inline __m256i lanes8(const struct f8_cpu_gemm *g, int co0)
 
 static TGT void gemm_avx2(const struct f8_cpu_gemm *g, const uint8_t *const *rows,
 			  const ptrdiff_t *toff, int nrows, int32_t *out, int nb0, int nb1, int t0,
-			  int t1)
+			  int t1, const struct f8_cpu_fuse *f)
 {
 	const size_t bstride = (size_t)g->taps * g->kgroups * 64;
 	int nb, t, q, r;
 
+	(void)f; /* F8_CPU_FUSE_NONE: the plan fuses nothing */
 	for (nb = nb0; nb < nb1; nb++) {
 		const int co0 = nb * F8_CPU_NR;
 		const uint8_t *w = (const uint8_t *)g->w + (size_t)nb * bstride +
@@ -87,7 +88,7 @@ static TGT void gemm_avx2(const struct f8_cpu_gemm *g, const uint8_t *const *row
 
 #pragma GCC unroll 8
 			for (r = 0; r < MR; r++)
-				p[r] = rows[r] + toff[t];
+				p[r] = rows[r] + toff[(size_t)t * g->kgroups];
 			for (q = 0; q < g->kgroups; q++, w += 64) {
 				const __m256i b0 = _mm256_loadu_si256((const __m256i *)(const void *)w);
 				const __m256i b1 = _mm256_loadu_si256((const __m256i *)(const void *)(w + 32));

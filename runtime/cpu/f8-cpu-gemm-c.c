@@ -20,12 +20,14 @@ static int32_t epilogue(int64_t acc, const struct f8_cpu_gemm *g, int co)
 }
 
 static void gemm_c(const struct f8_cpu_gemm *g, const uint8_t *const *rows, const ptrdiff_t *toff,
-		   int nrows, int32_t *out, int nb0, int nb1, int t0, int t1)
+		   int nrows, int32_t *out, int nb0, int nb1, int t0, int t1,
+		   const struct f8_cpu_fuse *f)
 {
 	const int8_t *wall = g->w;
 	const size_t bstride = (size_t)g->taps * g->kgroups * F8_CPU_NR * G;
 	int nb, t, q, r, l, j;
 
+	(void)f; /* F8_CPU_FUSE_POST: the driver applies the epilogue */
 	for (nb = nb0; nb < nb1; nb++) {
 		const int8_t *w = wall + (size_t)nb * bstride + (size_t)t0 * g->kgroups * F8_CPU_NR * G;
 		const int co0 = nb * F8_CPU_NR;
@@ -39,7 +41,7 @@ static void gemm_c(const struct f8_cpu_gemm *g, const uint8_t *const *rows, cons
 		for (t = t0; t < t1; t++)
 			for (q = 0; q < g->kgroups; q++, w += F8_CPU_NR * G)
 				for (r = 0; r < MR; r++) {
-					const uint8_t *x = rows[r] + toff[t] + q * G;
+					const uint8_t *x = rows[r] + toff[(size_t)t * g->kgroups + q];
 
 					for (l = 0; l < F8_CPU_NR; l++) {
 						int32_t s = 0;
@@ -57,5 +59,6 @@ static void gemm_c(const struct f8_cpu_gemm *g, const uint8_t *const *rows, cons
 }
 
 const struct f8_cpu_kern f8_cpu_kern_portable = {
-	.isa = F8_CPU_ISA_PORTABLE, .mr = MR, .nbs = 1, .g = G, .esize = 1, .gemm = gemm_c, .elem = &f8_cpu_elem_c,
+	.isa = F8_CPU_ISA_PORTABLE, .mr = MR, .nbs = 1, .g = G, .esize = 1, .fuse = F8_CPU_FUSE_POST,
+	.gemm = gemm_c, .elem = &f8_cpu_elem_c,
 };

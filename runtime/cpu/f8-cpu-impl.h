@@ -40,20 +40,44 @@ struct f8_cpu_gemm {
 	const int32_t *bias;   /* [nblocks * 16], zero past cout */
 	const int32_t *corr;   /* [nblocks * 16]: 128 * sum(w) for signed input, else 0 */
 	bool relu;
+	bool sgn;              /* signed input: corr is not all zero */
+	/* |bias| + 255 * sum|w| < 2^31 - 1 for every channel: the value's sat32 never acts */
+	bool nosat;
 };
 
 /*
  * Output pixels (rows) 0 .. @nrows-1 of one tile, output blocks [@nb0, @nb1) (16 channels
- * each), taps [@t0, @t1): row r's codes for tap t are at @rows[r] + @toff[t] (the mr - nrows
- * rows past the end repeat a valid one and are not stored); out[r * cout + co]. A K block
- * (taps) that is not the first adds to the int32 partial sums already in @out; one that is not
- * the last stores the partial sums raw; the last applies the epilogue (A5, A7) to the whole
- * sum. Integer sums are exact in any order (|partial| <= sum of |products| < 2^31), so the
- * blocking never changes a value.
+ * each), taps [@t0, @t1): row r's codes for group q of tap t are at
+ * @rows[r] + @toff[t * kgroups + q] (the tap's offset + 4 q bytes: G codes of esize bytes are
+ * 4 bytes on every ISA; the mr - nrows rows past the end repeat a valid one and are not
+ * stored); out[r * cout + co]. A K block (taps) that is not the first adds to the int32
+ * partial sums already in @out; one that is not the last stores the partial sums raw; the
+ * last applies the epilogue (A5, A7) to the whole sum. Integer sums are exact in any order (|partial| <= sum of |products| < 2^31), so the
+ * blocking never changes a value. @f (kernels with fuse == F8_CPU_FUSE_NATIVE, else NULL):
+ * the last K block's value goes through the fused epilogue instead of into @out.
  */
+struct f8_cpu_fuse;
 typedef void f8_cpu_gemm_fn(const struct f8_cpu_gemm *g, const uint8_t *const *rows,
 			    const ptrdiff_t *toff, int nrows, int32_t *out, int nb0, int nb1, int t0,
-			    int t1);
+			    int t1, const struct f8_cpu_fuse *f);
+
+/*
+ * The fused epilogue of a tile (f8-cpu-forward.c), rows as in @out: v = the GEMM's value
+ * (A5, A7); with aux, v = sat32(sat32(v 2^la) + sat32(aux 2^lb)), then ReLU if add_relu
+ * (A6, A7); v into o32 if not NULL; requant(v, shift) + off, clamped to [lo, hi] first (A4),
+ * as u8 at crow[r] + channel if crow is not NULL.
+ */
+struct f8_cpu_fuse {
+	int32_t *o32;
+	const int32_t *aux;
+	uint8_t *const *crow;
+	int la, lb, shift, lo, hi, off;
+	bool add_relu;
+};
+
+/* How a kernel takes part in fusion: not at all (the plan fuses nothing), through the
+ * driver (it stores the value, the driver applies the epilogue to the tile), natively. */
+enum { F8_CPU_FUSE_NONE, F8_CPU_FUSE_POST, F8_CPU_FUSE_NATIVE };
 
 /* The element-wise work (requantization, add, pools, depthwise), one build per ISA. */
 struct f8_cpu_elem {
@@ -72,6 +96,7 @@ struct f8_cpu_kern {
 	int nbs;   /* output blocks per kernel step (the driver's channel step) */
 	int g;     /* codes per group */
 	int esize; /* bytes per code */
+	int fuse;  /* F8_CPU_FUSE_* */
 	f8_cpu_gemm_fn *gemm;
 	const struct f8_cpu_elem *elem;
 	/* (optional) the kernel for layers of >= 4 blocks (64 channels): another tile shape on
@@ -99,12 +124,32 @@ struct f8_cpu_node {
 	 * window's row), padded to G with zero weights; the codes past the row's end that those
 	 * zeros meet lie inside the padded image (or its slack). */
 	bool rowtaps;
+	/* A 1 x 1 CONV without padding and of stride sub > 1 reads every sub-th pixel only: its
+	 * codes are those pixels alone (ih x iw is then its output's size), and it runs at
+	 * stride 1 on them; else 1. */
+	int sub;
 	const struct f8_cpu_kern *gk; /* the GEMM kernel: the plan's, or its wide one */
 	int tpk;             /* taps per K block */
 	int mc;              /* output pixels per chunk (a multiple of mr) */
 	int shift;           /* FL(in0) - fl_in: the requantization of the input */
 	struct f8_cpu_gemm g;
 	const int16_t *dw;   /* depthwise: weights [tap][c] */
+	/*
+	 * Fusion (f8-cpu-plan.c). The epilogue of a GEMM node computes the value of vnode: the
+	 * node itself, or the ADD right after it (add >= 0) that takes its output as the only
+	 * reader, whose other operand is already computed and which the node's own ReLU does not
+	 * precede. out32: that value is written as int32 (some reader reads int32, or it is the
+	 * last node); ocview >= 0: it is also written as the 8-bit codes of reader ocview's
+	 * padded input (into code buffer ocslot), for every GEMM reader with that same view
+	 * (in_fused: this node's input codes are already there, nothing to requantize).
+	 */
+	int add, vnode;
+	bool out32, fused_add; /* fused_add: this ADD is computed by the node before it */
+	int ocview, ocslot;
+	int cslot;           /* code buffer of this node's input codes (GEMM, depthwise) */
+	bool in_fused;
+	int la, lb;          /* fused ADD: left shifts of this node's value and of aux */
+	int aux;             /* fused ADD: the other operand's node */
 };
 
 struct f8_cpu {
@@ -112,9 +157,10 @@ struct f8_cpu {
 	const struct f8_cpu_kern *k;
 	struct f8_cpu_node *nodes;
 	int nslots;
+	int ncslots;         /* code buffers, req_bytes per image each */
 	size_t slot_elems;   /* int32 per image per slot: the largest tensor */
 	size_t req_bytes;    /* per image: the largest requantized input */
-	size_t max_taps;     /* tap offsets of the largest window */
+	size_t max_taps;     /* (tap, group) offsets of the largest K */
 	size_t acc_count;    /* int64 accumulators of a pool: largest c */
 	void *packed;        /* every packed weight, bias and correction */
 };

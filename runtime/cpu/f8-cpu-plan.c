@@ -33,7 +33,7 @@ bool f8_cpu_isa_supported(enum f8_cpu_isa isa)
 	case F8_CPU_ISA_AVX512VNNI:
 		__builtin_cpu_init();
 		return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-		       __builtin_cpu_supports("avx512vnni");
+		       __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
 #endif
 	default:
 		return false;
@@ -121,15 +121,24 @@ static void pack_gemm(struct f8_cpu_node *cn, const struct f8_cpu_kern *k, uint8
 						else
 							((int16_t *)(void *)dst)[o] = w;
 					}
+	g->sgn = n->flags & F8_QM_F_SIGNED;
+	g->nosat = true;
 	for (l = 0; l < g->nblocks * F8_CPU_NR; l++) {
-		int64_t s = 0;
+		int64_t s = 0, a = 0;
 		size_t i;
 
 		bias[l] = l < g->cout ? n->bias[l] : 0;
 		if (l < g->cout)
-			for (i = 0; i < (size_t)g->taps * cin; i++)
-				s += n->weights[(size_t)l * g->taps * cin + i];
-		corr[l] = (n->flags & F8_QM_F_SIGNED) ? (int32_t)(128 * s) : 0;
+			for (i = 0; i < (size_t)g->taps * cin; i++) {
+				const int w = n->weights[(size_t)l * g->taps * cin + i];
+
+				s += w;
+				a += w < 0 ? -w : w;
+			}
+		corr[l] = g->sgn ? (int32_t)(128 * s) : 0;
+		/* the exact sum is within 255 * sum|w| (u8 codes, or q + 128 less the offset) */
+		if ((bias[l] < 0 ? -(int64_t)bias[l] : bias[l]) + 255 * a >= F8_CPU_S32_MAX)
+			g->nosat = false;
 	}
 	g->w = dst;
 	g->bias = bias;
@@ -201,6 +210,12 @@ static void shape(struct f8_cpu_node *cn, const struct f8_qm *m, const struct f8
 		cn->ic = a->c;
 		cn->g.taps = n->k * n->k;
 	}
+	cn->sub = 1;
+	if (n->op == F8_QM_CONV && !is_dw(n) && n->k == 1 && n->pad == 0 && n->stride > 1) {
+		cn->sub = n->stride; /* output pixel (y, x) reads input (sub y, sub x) */
+		cn->ih = n->h;
+		cn->iw = n->w;
+	}
 	cn->rowtaps = n->op == F8_QM_CONV && !is_dw(n) && n->k > 1 && cn->ic % k->g;
 	if (cn->rowtaps) {
 		cn->cpad = cn->ic;
@@ -217,7 +232,125 @@ static void shape(struct f8_cpu_node *cn, const struct f8_qm *m, const struct f8
 		blocking(cn, k);
 }
 
-/* Output buffers: a node takes the first buffer whose tensor nobody reads any more. */
+static bool reads(const struct f8_qm_node *n, uint32_t x)
+{
+	return n->in[0] == (int)x || n->in[1] == (int)x;
+}
+
+/* A reader that can take its input as codes written by the producer's epilogue: a CONV
+ * GEMM whose padded view has no channel padding (the epilogue writes whole channels only)
+ * and no row taps. */
+static bool code_reader(const struct f8_cpu_node *cn)
+{
+	return cn->q->op == F8_QM_CONV && is_gemm(cn->q) && !cn->rowtaps && cn->cpad == cn->ic &&
+	       cn->sub == 1;
+}
+
+static bool same_view(const struct f8_cpu_node *a, const struct f8_cpu_node *b)
+{
+	return a->shift == b->shift && a->q->pad == b->q->pad &&
+	       (a->q->flags & F8_QM_F_SIGNED) == (b->q->flags & F8_QM_F_SIGNED);
+}
+
+/* A code buffer free after @start (its last reader ran before), or a new one, until @end. */
+static int take_cslot(struct f8_cpu *p, uint32_t *cend, uint32_t start, uint32_t end)
+{
+	int s;
+
+	for (s = 0; s < p->ncslots && cend[s] >= start; s++)
+		;
+	if (s == p->ncslots)
+		p->ncslots++;
+	cend[s] = end;
+	return s;
+}
+
+/*
+ * Fusion (docs/cpu-backend.md): an ADD into the GEMM right before it, and the requantization
+ * of a GEMM's value into its readers' padded codes; then the code buffers, by lifetime.
+ */
+static int plan_fusion(struct f8_cpu *p, const struct f8_qm *m)
+{
+	uint32_t *cend = calloc(m->nnodes + 1, sizeof(*cend));
+	uint32_t i, j;
+
+	if (!cend)
+		return F8_ERR_NOMEM;
+	for (i = 0; i < m->nnodes; i++) {
+		struct f8_cpu_node *cn = &p->nodes[i];
+
+		cn->add = cn->ocview = cn->ocslot = cn->cslot = cn->aux = -1;
+		cn->vnode = (int)i;
+		cn->out32 = true;
+	}
+	/* the ADD sees P's stored value: exact only when P has no ReLU of its own and no other
+	 * reader; the other operand must be computed already (it is an earlier node) */
+	for (i = 1; i < m->nnodes && p->k->fuse != F8_CPU_FUSE_NONE; i++) {
+		const struct f8_qm_node *a = &m->nodes[i], *pq = &m->nodes[i - 1];
+		struct f8_cpu_node *pn = &p->nodes[i - 1];
+		int readers = 0;
+
+		if (a->op != F8_QM_ADD || !is_gemm(pq) || (pq->flags & F8_QM_F_RELU) ||
+		    a->in[0] == a->in[1] || !reads(a, i - 1))
+			continue;
+		for (j = 0; j < m->nnodes; j++)
+			readers += (m->nodes[j].in[0] == (int)i - 1) + (m->nodes[j].in[1] == (int)i - 1);
+		if (readers != 1)
+			continue;
+		pn->add = pn->vnode = (int)i;
+		pn->aux = a->in[0] == (int)i - 1 ? a->in[1] : a->in[0];
+		pn->la = a->fl_out - pq->fl_out;
+		pn->lb = a->fl_out - m->nodes[pn->aux].fl_out;
+		p->nodes[i].fused_add = true;
+	}
+	/* codes: every CONV reader with the first such reader's view; int32 if anyone else */
+	for (i = 0; i < m->nnodes; i++) {
+		struct f8_cpu_node *cn = &p->nodes[i];
+		const uint32_t v = (uint32_t)cn->vnode;
+		int view = -1;
+
+		if (!is_gemm(cn->q) || p->k->fuse == F8_CPU_FUSE_NONE)
+			continue;
+		cn->out32 = v + 1 == m->nnodes;
+		for (j = v + 1; j < m->nnodes; j++) {
+			struct f8_cpu_node *r = &p->nodes[j];
+
+			if (!reads(r->q, v))
+				continue;
+			if (view < 0 && code_reader(r))
+				view = (int)j;
+			if (view >= 0 && code_reader(r) && same_view(&p->nodes[view], r))
+				r->in_fused = true;
+			else
+				cn->out32 = true;
+		}
+		cn->ocview = view;
+	}
+	/* code buffers: a node's own requantized input lives while it runs; codes written by
+	 * an epilogue from their writer to their last reader */
+	p->ncslots = 0;
+	for (i = 0; i < m->nnodes; i++) {
+		struct f8_cpu_node *cn = &p->nodes[i];
+		uint32_t end = i;
+
+		if ((is_gemm(cn->q) || is_dw(cn->q)) && !cn->in_fused)
+			cn->cslot = take_cslot(p, cend, i, i);
+		if (cn->ocview < 0)
+			continue;
+		for (j = (uint32_t)cn->vnode + 1; j < m->nnodes; j++)
+			if (p->nodes[j].in_fused && m->nodes[j].in[0] == cn->vnode)
+				end = j;
+		cn->ocslot = take_cslot(p, cend, i, end);
+		for (j = (uint32_t)cn->vnode + 1; j < m->nnodes; j++)
+			if (p->nodes[j].in_fused && m->nodes[j].in[0] == cn->vnode)
+				p->nodes[j].cslot = cn->ocslot;
+	}
+	free(cend);
+	return F8_OK;
+}
+
+/* Output buffers: a node takes the first buffer whose tensor nobody reads any more (a fused
+ * ADD's tensor is written by the node before it, so it must be free from there). */
 static int assign_slots(struct f8_cpu *p, const struct f8_qm *m)
 {
 	uint32_t *last = calloc(m->nnodes, sizeof(*last));
@@ -240,7 +373,9 @@ static int assign_slots(struct f8_cpu *p, const struct f8_qm *m)
 	p->nslots = 0;
 	for (i = 0; i < m->nnodes; i++) {
 		/* a slot is free once its tensor's last reader ran before this node */
-		for (s = 0; s < p->nslots && last[owner[s]] >= i; s++)
+		const uint32_t start = p->nodes[i].fused_add ? i - 1 : i;
+
+		for (s = 0; s < p->nslots && last[owner[s]] >= start; s++)
 			;
 		if (s == p->nslots)
 			p->nslots++;
@@ -301,8 +436,8 @@ int f8_cpu_create(const struct f8_qm *m, enum f8_cpu_isa isa, struct f8_cpu **ou
 			F8_CPU_REQ_SLACK;
 		if (bytes > p->req_bytes)
 			p->req_bytes = bytes;
-		if ((size_t)cn->g.taps > p->max_taps)
-			p->max_taps = (size_t)cn->g.taps;
+		if ((size_t)cn->g.taps * cn->g.kgroups > p->max_taps)
+			p->max_taps = (size_t)cn->g.taps * cn->g.kgroups;
 	}
 	p->packed = total ? aligned_alloc(64, total) : NULL;
 	if (total && !p->packed) {
@@ -320,7 +455,9 @@ int f8_cpu_create(const struct f8_qm *m, enum f8_cpu_isa isa, struct f8_cpu **ou
 			continue;
 		off += packed_bytes(cn, p->k);
 	}
-	rc = assign_slots(p, m);
+	rc = plan_fusion(p, m);
+	if (!rc)
+		rc = assign_slots(p, m);
 	if (rc) {
 		f8_cpu_free(p);
 		return rc;
@@ -343,11 +480,17 @@ enum f8_cpu_isa f8_cpu_plan_isa(const struct f8_cpu *p)
 	return p->k->isa;
 }
 
-/* Scratch: the slots, the requantized input, the tap offsets, pool sums. */
+bool f8_cpu_node_fused(const struct f8_cpu *p, uint32_t i)
+{
+	return i < p->m->nnodes && p->nodes[i].fused_add;
+}
+
+/* Scratch: the slots, the code buffers, the tap offsets, pool sums. */
 size_t f8_cpu_scratch_bytes(const struct f8_cpu *p, int batch)
 {
 	const size_t b = batch < 1 ? 1 : (size_t)batch;
 
-	return (size_t)p->nslots * align64(b * p->slot_elems * 4) + align64(b * p->req_bytes) +
+	return (size_t)p->nslots * align64(b * p->slot_elems * 4) +
+	       (size_t)p->ncslots * align64(b * p->req_bytes) +
 	       align64(p->max_taps * sizeof(ptrdiff_t)) + align64(p->acc_count * 8);
 }

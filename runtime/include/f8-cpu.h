@@ -54,6 +54,11 @@ int f8_cpu_create(const struct f8_qm *m, enum f8_cpu_isa isa, struct f8_cpu **ou
 void f8_cpu_free(struct f8_cpu *p);
 /* The ISA a plan runs on (never AUTO). */
 enum f8_cpu_isa f8_cpu_plan_isa(const struct f8_cpu *p);
+/*
+ * Whether node @i of the plan's model is computed inside another node's epilogue (a residual
+ * ADD fused into the conv right before it; docs/cpu-backend.md): its own time is then zero.
+ */
+bool f8_cpu_node_fused(const struct f8_cpu *p, uint32_t i);
 /* Bytes of scratch f8_cpu_forward needs for up to @batch images (>= 1). */
 size_t f8_cpu_scratch_bytes(const struct f8_cpu *p, int batch);
 /*

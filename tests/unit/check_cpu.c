@@ -190,6 +190,57 @@ START_TEST(test_cpu_coverage)
 END_TEST
 
 /*
+ * The random models do exercise the fused residual ADD (docs/cpu-backend.md, "Fusion"): on the
+ * plans that fuse (portable through the driver, avx512vnni in its epilogue; avx2 never), the
+ * ADDs computed by the conv before them are many, and each one obeys the rule: a CONV or
+ * LINEAR right before it without ReLU, whose only reader is that ADD, operands different.
+ */
+START_TEST(test_cpu_fusion)
+{
+	struct f8t_qm_gen *g = malloc(sizeof(*g));
+	int fused[F8_CPU_ISA_END_] = { 0 };
+	size_t t;
+	int i;
+
+	ck_assert(g);
+	for (i = 0; i < NMODELS; i++) {
+		f8t_qm_gen_make(g, "cpu_model", i);
+		for (t = 0; t < sizeof(isas) / sizeof(isas[0]); t++) {
+			struct f8_cpu *p = NULL;
+			uint32_t n, j;
+
+			if (!f8_cpu_isa_supported(isas[t]))
+				continue;
+			ck_assert_int_eq(f8_cpu_create(&g->m, isas[t], &p), F8_OK);
+			ck_assert(!f8_cpu_node_fused(p, g->m.nnodes));
+			for (n = 0; n < g->m.nnodes; n++) {
+				const struct f8_qm_node *a = &g->m.nodes[n], *c = &g->m.nodes[n ? n - 1 : 0];
+				int readers = 0;
+
+				if (!f8_cpu_node_fused(p, n))
+					continue;
+				fused[isas[t]]++;
+				for (j = 0; j < g->m.nnodes; j++)
+					readers += (g->m.nodes[j].in[0] == (int)n - 1) +
+						   (g->m.nodes[j].in[1] == (int)n - 1);
+				ck_assert(n > 0 && a->op == F8_QM_ADD && a->in[0] != a->in[1]);
+				ck_assert(c->op == F8_QM_CONV || c->op == F8_QM_LINEAR);
+				ck_assert(!(c->flags & (F8_QM_F_RELU | F8_QM_F_DEPTHWISE)));
+				ck_assert_int_eq(readers, 1);
+			}
+			f8_cpu_free(p);
+		}
+		f8t_qm_gen_free(g);
+	}
+	free(g);
+	ck_assert_int_ge(fused[F8_CPU_ISA_PORTABLE], 10);
+	ck_assert_int_eq(fused[F8_CPU_ISA_AVX2], 0);
+	ck_assert(fused[F8_CPU_ISA_AVX512VNNI] == fused[F8_CPU_ISA_PORTABLE] ||
+		  !f8_cpu_isa_supported(F8_CPU_ISA_AVX512VNNI));
+}
+END_TEST
+
+/*
  * By hand: 1 x 16 x 16 pixels 0..255; c1 = 1x1 conv (w 1, bias 0, fl 8 + 0) is the pixel at
  * FL 8; c2 = c1 at fl_in 7 (shift 1: p/2, ties to even); n3 = -1 * c1 (w -1); c4 = n3 signed
  * at fl_in 6 (shift 2, negative ties; -255/4 = -63.75 -> -64); c5: bias near 2^31 plus
@@ -405,6 +456,7 @@ Suite *f8_cpu_suite(void)
 	tcase_add_test(tc, test_cpu_wide_tiles);
 	tcase_add_loop_test(tc, test_cpu_random_models, 0, NMODELS);
 	tcase_add_test(tc, test_cpu_coverage);
+	tcase_add_test(tc, test_cpu_fusion);
 	suite_add_tcase(s, tc);
 	return s;
 }
