@@ -33,7 +33,8 @@ MODULE_PARM_DESC(job_history, "Finished jobs per open file whose result stays re
 /* Where there is no device tree (x86) there is no board: the virtual device is the default. */
 static bool f8npu_virt = !IS_ENABLED(CONFIG_OF);
 module_param_named(virt, f8npu_virt, bool, 0444);
-MODULE_PARM_DESC(virt, "Create the virtual device (sim/'s functional model) (1 without CONFIG_OF)");
+MODULE_PARM_DESC(virt, "Create the virtual device (sim/'s functional model) unless a bridged device bound (1 without CONFIG_OF)");
+static bool f8npu_virt_created;
 
 static int f8npu_open(struct drm_device *drm, struct drm_file *file)
 {
@@ -116,7 +117,7 @@ static void f8npu_read_caps(struct f8npu_device *fdev)
 	q->cap_max_k = f8npu_dev_read(hw, F8NPU_REG_CAP_MAX_K);
 	q->cap_shift = f8npu_dev_read(hw, F8NPU_REG_CAP_SHIFT);
 	q->cap_types = f8npu_dev_read(hw, F8NPU_REG_CAP_TYPES);
-	q->dev_flags = fdev->virt ? F8NPU_DEV_VIRTUAL : 0;
+	q->dev_flags = fdev->dev_flags;
 	q->max_inflight = f8npu_max_inflight;
 	q->job_history = f8npu_job_history;
 	q->max_cmd_size = F8NPU_MAX_CMD_SIZE;
@@ -164,9 +165,12 @@ int f8npu_device_init(struct f8npu_device *fdev, int irq, u64 mm_start, u64 mm_s
 	ret = drm_dev_register(drm, 0);
 	if (ret)
 		goto err_wq;
-	drm_info(drm, "f8npu %u.%u, %ux%u array, %s\n", fdev->query.hw_version >> 16,
+	drm_info(drm, "f8npu %u.%u, %ux%u array, %s, impl %u\n", fdev->query.hw_version >> 16,
 		 fdev->query.hw_version & 0xffff, fdev->query.cap_array & 0xffff,
-		 fdev->query.cap_array >> 16, fdev->virt ? "virtual device" : "hardware");
+		 fdev->query.cap_array >> 16,
+		 fdev->virt ? "virtual device" :
+		 fdev->dev_flags & F8NPU_DEV_BRIDGE ? "bridged device (f8npu-bridge)" : "hardware",
+		 fdev->query.impl);
 	return 0;
 
 err_wq:
@@ -189,18 +193,33 @@ static int __init f8npu_init(void)
 	int ret;
 
 	ret = platform_driver_register(&f8npu_plat_driver);
-	if (ret || !f8npu_virt)
+	if (ret)
 		return ret;
+	/* Probes the bridged devices present now, before the virtual device is considered. */
+	ret = pci_register_driver(&f8npu_pci_driver);
+	if (ret)
+		goto err_plat;
+	/* A bridged device is the one the tests and the runtime want: no virtual device then. */
+	f8npu_virt_created = f8npu_virt && !atomic_read(&f8npu_pci_bound);
+	if (!f8npu_virt_created)
+		return 0;
 	ret = f8npu_virt_register();
 	if (ret)
-		platform_driver_unregister(&f8npu_plat_driver);
+		goto err_pci;
+	return 0;
+
+err_pci:
+	pci_unregister_driver(&f8npu_pci_driver);
+err_plat:
+	platform_driver_unregister(&f8npu_plat_driver);
 	return ret;
 }
 
 static void __exit f8npu_exit(void)
 {
-	if (f8npu_virt)
+	if (f8npu_virt_created)
 		f8npu_virt_unregister();
+	pci_unregister_driver(&f8npu_pci_driver);
 	platform_driver_unregister(&f8npu_plat_driver);
 }
 

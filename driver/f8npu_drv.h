@@ -14,6 +14,7 @@
 #include <linux/iosys-map.h>
 #include <linux/kref.h>
 #include <linux/mutex.h>
+#include <linux/pci.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
@@ -55,11 +56,13 @@ struct f8npu_bind {
  * @drm: the DRM device (first: devm_drm_dev_alloc embeds it).
  * @hw: the register interface: sim/'s model (virtual) or the MMIO block.
  * @virt: the virtual device, or NULL on hardware.
+ * @dev_flags: F8NPU_DEV_* of QUERY, set by the binding before f8npu_device_init().
  * @query: the answer to DRM_IOCTL_F8NPU_QUERY, read once at probe.
  * @mm: the device address space handed out to the running job's buffers.
- * @carveout: hardware only: kernel mapping of the reserved memory that is
- *	the device address space [mm start, mm end); buffers are copied in
- *	and out of it around a job. NULL on the virtual device.
+ * @carveout: hardware only: kernel mapping of the reserved memory (board) or
+ *	of the bridge's window (PCI) that holds the device address space
+ *	[mm start, mm end); buffers are copied in and out of it around a
+ *	job. NULL on the virtual device.
  * @carveout_base: device address of @carveout.
  * @mm_size: size of the device address space.
  * @binds: the running job's buffers (the virtual device's DMA callback
@@ -79,6 +82,7 @@ struct f8npu_device {
 	struct drm_device drm;
 	struct f8npu_dev *hw;
 	struct f8npu_virt *virt;
+	u32 dev_flags;
 	struct drm_f8npu_query query;
 
 	struct drm_mm mm;
@@ -217,5 +221,10 @@ void f8npu_virt_stop(struct f8npu_virt *virt);
 
 /* f8npu_plat.c */
 extern struct platform_driver f8npu_plat_driver;
+
+/* f8npu_pci.c */
+extern struct pci_driver f8npu_pci_driver;
+extern atomic_t f8npu_pci_bound;
+extern unsigned int f8npu_bridge_stall;
 
 #endif /* F8NPU_DRV_H */

@@ -264,6 +264,7 @@ static int f8npu_virt_probe(struct platform_device *pdev)
 	}
 	fdev->hw = &v->dev;
 	fdev->virt = v;
+	fdev->dev_flags = F8NPU_DEV_VIRTUAL;
 	platform_set_drvdata(pdev, fdev);
 	ret = f8npu_device_init(fdev, -1, F8NPU_VIRT_MM_START, F8NPU_VIRT_MM_SIZE);
 	if (ret)

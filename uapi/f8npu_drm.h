@@ -61,6 +61,7 @@ extern "C" {
 
 /* drm_f8npu_query.dev_flags */
 #define F8NPU_DEV_VIRTUAL 0x1u /* the functional model inside the module, not hardware */
+#define F8NPU_DEV_BRIDGE 0x2u /* served by f8npu-bridge to a VM over PCI (impl: model or RTL) */
 
 /**
  * struct drm_f8npu_query - what the driver and the device are.

@@ -6,7 +6,7 @@
 #   tests/vm/run-vm.sh [--module F8NPU.ko [--modparams 'a=1 b=2']] [--kmod NAME]...
 #                      [--bin PROG]... [--run 'NAME:COMMAND']... [--file SRC[=DEST]]...
 #                      [--cache DIR] [--timeout S] [--mem MB] [--smp N] [--log FILE]
-#                      [--no-unload] [-v]
+#                      [--no-unload] [--qemu-args 'ARGS'] [-v]
 #
 #   --module F.ko   an out-of-tree module, loaded with insmod after the kernel image's modules it
 #                   depends on (modinfo's depends, recursively); repeatable, loaded in order and
@@ -22,6 +22,9 @@
 #   --timeout S     the whole boot, tests and poweroff (default 300 s; also $F8_VM_TIMEOUT)
 #   --log FILE      where the console log is kept, CR removed (default DIR/console.log; give
 #                   each of several parallel runs its own)
+#   --qemu-args A   extra arguments appended to the qemu-system-x86_64 command line, split at
+#                   blanks (no quoting inside); repeatable. A bridged device (docs/cosim.md):
+#                   tests/bridge/with-bridge.sh BRIDGE -- run-vm.sh --qemu-args "$F8_BRIDGE_QEMU_ARGS"
 #   -v              print the whole console log, not only the failed steps' output
 #
 # Every module load, test and unload is a step; the summary names each step PASS or FAIL
@@ -50,6 +53,7 @@ MODULES=""  # newline-separated "path<TAB>params"
 STEPS_BIN="" # newline-separated paths
 RUNS=""     # newline-separated "name:command"
 FILES=""    # newline-separated "src=dest"
+QEMU_ARGS="" # blank-separated
 NL='
 '
 TAB=$(printf '\t')
@@ -79,6 +83,7 @@ while [ $# -gt 0 ]; do
 	--smp) need_arg "$@"; SMP=$2; shift 2 ;;
 	--log) need_arg "$@"; LOG=$2; shift 2 ;;
 	--no-unload) UNLOAD=0; shift ;;
+	--qemu-args) need_arg "$@"; QEMU_ARGS="$QEMU_ARGS $2"; shift 2 ;;
 	-v) VERBOSE=1; shift ;;
 	-h | --help) sed -n '3,/^set -eu/p' "$0" | sed -e '/^set -eu/d' -e 's/^# \{0,1\}//'; exit 0 ;;
 	*) die "unknown argument '$1' (--help)" ;;
@@ -279,7 +284,7 @@ echo "run-vm: booting $KVER ($(printf '%s' "$STEPS" | wc -l) steps, timeout ${TI
 set +e
 timeout -k 5 "$TIMEOUT" qemu-system-x86_64 -machine pc -cpu max -m "$MEM" -smp "$SMP" \
 	-nographic -net none -no-reboot -kernel "$KDIR/vmlinuz" -initrd "$W/initrd.gz" \
-	-append 'console=ttyS0 panic=-1 quiet' </dev/null >"$RAW" 2>&1
+	-append 'console=ttyS0 panic=-1 quiet' $QEMU_ARGS </dev/null >"$RAW" 2>&1
 qrc=$?
 set -e
 # The verdict reads this run's own copy: runs in parallel may share a --log path.
