@@ -95,6 +95,14 @@ module f8npu_cmdproc #(
   logic [63:0] desc_addr;
   assign desc_addr = cmd_base_i + 64'd32 + {24'd0, head_q, 8'd0} + {55'd0, req_q, 6'd0};
 
+  // A fetch whose bytes would pass 2^64 is never issued (the memory port's ranges do not
+  // wrap): it ends the job with BUS, as a refused fetch does (docs/isa.md §1).
+  logic hdr_wraps, desc_wraps;
+  logic [65:0] desc_end;
+  assign hdr_wraps = &cmd_base_i[63:5] && cmd_base_i[4:0] != 5'd0;
+  assign desc_end = {2'd0, cmd_base_i} + {26'd0, head_q, 8'd0} + 66'd288;
+  assign desc_wraps = desc_end > 66'h1_0000_0000_0000_0000;
+
   assign mrd_valid_o = (st_q == SHdrReq) || (st_q == SFetch && req_q != 3'd4);
   assign mrd_addr_o = (st_q == SHdrReq) ? cmd_base_i : desc_addr;
   assign mrd_len_o = (st_q == SHdrReq) ? 7'd32 : 7'd64;
@@ -131,6 +139,10 @@ module f8npu_cmdproc #(
               end_err_q <= f8npu_pkg::ErrCmdOob;
               end_index_q <= 32'hffff_ffff;
               st_q <= SEnd;
+            end else if (hdr_wraps) begin
+              end_err_q <= f8npu_pkg::ErrBus;
+              end_index_q <= 32'hffff_ffff;
+              st_q <= SEnd;
             end else st_q <= SHdrReq;
           end
         end
@@ -161,6 +173,10 @@ module f8npu_cmdproc #(
           if (head_q >= count_q) begin
             end_err_q <= f8npu_pkg::ErrNoEnd;
             end_index_q <= count_q;
+            st_q <= SEnd;
+          end else if (head_q < cmd_tail_i && desc_wraps) begin
+            end_err_q <= f8npu_pkg::ErrBus;
+            end_index_q <= head_q;
             st_q <= SEnd;
           end else if (head_q < cmd_tail_i) begin
             req_q <= '0;

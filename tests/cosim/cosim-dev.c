@@ -199,6 +199,8 @@ uint64_t cs_region_base(const struct cs_pair *p, const struct cs_job *job, unsig
 
 uint64_t cs_stream_base(const struct cs_pair *p, const struct cs_job *job, unsigned int s)
 {
+	if (job->s[s].top)
+		return 0 - (uint64_t)job->s[s].top;
 	return cs_buf_addr(p, job->s[s].buf) + job->s[s].off;
 }
 

@@ -734,7 +734,11 @@ static bool m_overlap(struct mut *m)
 	return false;
 }
 
-/* BUS: the header or a descriptor not backed, or an operand running into the guard gap. */
+/*
+ * BUS: the header or a descriptor not backed, the header at the top of the address space (its
+ * range may pass 2^64: the device must not fetch it, docs/isa.md §1), or an operand running
+ * into the guard gap.
+ */
 static bool m_bus(struct mut *m)
 {
 	struct cs_job *job = m->job;
@@ -744,6 +748,12 @@ static bool m_bus(struct mut *m)
 
 	switch (cs_below(m->r, 5)) {
 	case 0: /* header */
+		if (cs_chance(m->r, 40)) {
+			s->top = 4 * (1 + cs_below(m->r, 16));
+			note(job, "CMD_BASE 2^64 - %u (the header %s)", s->top,
+			     s->top < F8NPU_CMD_HEADER_SIZE ? "wraps past 2^64" : "is not backed");
+			return true;
+		}
 		if (s->off < 4)
 			s->off = 4 * (1 + cs_below(m->r, 16));
 		s->buf_len = cs_chance(m->r, 50) ? 1 + cs_below(m->r, (uint32_t)s->off)

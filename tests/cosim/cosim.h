@@ -88,6 +88,7 @@ struct cs_region {
 struct cs_stream {
 	int buf;	   /* buffer holding it */
 	uint64_t off;	   /* CMD_BASE = buffer address + @off (may lie past the buffer) */
+	uint32_t top;	   /* non-zero: CMD_BASE = 2^64 - @top instead (nothing backed up there) */
 	uint32_t cmd_size; /* CMD_SIZE */
 	uint32_t stored;   /* bytes of the stream present in the buffer at @off */
 	uint64_t buf_len;  /* size of that buffer; 0: @off + @stored + a random tail */
