@@ -11,6 +11,11 @@
 #   make vm-smoke       the harness proves itself: drm.ko + drm_shmem_helper.ko from the image,
 #                       a static program inside checks they are live; then a failing step and a
 #                       kernel stack trace (sysrq l) must each make the harness fail
+#   make vm-bridge      f8npu.ko on the Verilated RTL: f8npu-bridge (rtl:16x16) serves the guest
+#                       over ivshmem-doorbell, the driver binds it over PCI; f8npu-smoke, unbind,
+#                       f8 eval/exec/profile --backend kmod against ref, a stalled job reset
+#                       (tests/vm/bridge-vm.sh; ~1 min) [VM_BRIDGE_RTL_DIR=DIR VM_BRIDGE_IMAGES=8]
+#   make demo-vm        the demo through that path, timed against the in-process RTL (not a test)
 #
 # The kernel image is fetched once into $(VM_CACHE) (apt-get download, ~70 MB, a few seconds).
 
@@ -67,3 +72,32 @@ vm-fuzz: $(BUILD)/vm/bin/f8npu-fuzz module
 	  --run 'f8npu-fuzz:f8npu-fuzz $(VM_FUZZ_ITERS) $(VM_FUZZ_PROCS) $(VM_FUZZ_SEED)'
 
 vm-check: vm-smoke vm-kmod-eval vm-fuzz
+
+# The driver on the Verilated RTL through f8npu-bridge (tests/vm/bridge-vm.sh, docs/cosim.md):
+# the bridge serves rtl:16x16 over ivshmem-doorbell, f8npu.ko binds it over PCI; f8npu-smoke,
+# the PCI unbind, f8 eval --backend kmod (VM_BRIDGE_IMAGES images, batch 4) byte for byte
+# --backend ref, f8 exec (logits, device error), a stalled RTL job timed out and reset, f8 profile.
+# The RTL library: $(VM_BRIDGE_RTL_DIR)/r16c16/libf8npu-rtl.so (built if it is this build's own).
+VM_BRIDGE_DEVICE  ?= rtl:16x16
+VM_BRIDGE_IMAGES  ?= 8
+VM_BRIDGE_RTL_DIR ?= $(BUILD)/rtl
+VM_BRIDGE_RTL_SO  := $(VM_BRIDGE_RTL_DIR)/r$(subst x,c,$(patsubst rtl:%,%,$(VM_BRIDGE_DEVICE)))/libf8npu-rtl.so
+.PHONY: vm-bridge
+vm-bridge: $(BUILD)/f8 $(BUILD)/vm/f8 module $(BUILD)/driver-tests/f8npu-smoke $(BUILD)/f8npu-bridge \
+           $(if $(filter $(BUILD)/rtl,$(VM_BRIDGE_RTL_DIR)),$(VM_BRIDGE_RTL_SO))
+	F8_RTL_DIR=$(VM_BRIDGE_RTL_DIR) F8_VM_BRIDGE_DEVICE=$(VM_BRIDGE_DEVICE) \
+	  F8_VM_EVAL_IMAGES=$(VM_BRIDGE_IMAGES) tests/vm/bridge-vm.sh $(BUILD)/f8 $(BUILD)/vm/f8 \
+	  $(MOD_DIR)/f8npu.ko $(BUILD)/driver-tests/f8npu-smoke $(BUILD)/f8npu-bridge --cache $(VM_CACHE) \
+	  --timeout $(VM_TIMEOUT) --log $(VM_CACHE)/bridge.log
+
+# make demo-vm: a model through app -> libf8 -> ioctl -> f8npu.ko -> f8npu-bridge -> Verilated RTL
+# in the guest (tests/vm/demo-vm.sh): accuracy, time per image against the same images on the
+# in-process RTL (f8 eval --backend rtl:16x16 on the host) and their ratio, the per-layer profile
+# read back through the driver. runs/demo/q8/model.f8m (make demo) if present, else random.
+DEMO_VM_IMAGES ?= 32
+.PHONY: demo-vm
+demo-vm: $(BUILD)/f8 $(BUILD)/vm/f8 module $(BUILD)/f8npu-bridge \
+         $(if $(filter $(BUILD)/rtl,$(VM_BRIDGE_RTL_DIR)),$(VM_BRIDGE_RTL_SO))
+	F8_RTL_DIR=$(VM_BRIDGE_RTL_DIR) DEMO_VM_DEVICE=$(VM_BRIDGE_DEVICE) DEMO_VM_IMAGES=$(DEMO_VM_IMAGES) \
+	  tests/vm/demo-vm.sh $(BUILD)/f8 $(BUILD)/vm/f8 $(MOD_DIR)/f8npu.ko $(BUILD)/f8npu-bridge \
+	  --cache $(VM_CACHE) --timeout $(VM_TIMEOUT)
