@@ -22,3 +22,20 @@ $(RTL_REGS_DIR)/tb_regs: $(RTL_REGS_VLT) $(RTL_REGS_SV) $(RTL_REGS_TB) $(BUILD)/
 
 rtl-regs-test: $(RTL_REGS_DIR)/tb_regs
 	$(RTL_REGS_DIR)/tb_regs $(RTL_REGS_SEED)
+
+# The command stream ABI has one source (uapi/f8npu_cmd.map; the error codes come from
+# uapi/f8npu_regs.map): `make cmd` regenerates the C header, the RTL package, the error-name
+# table and the Python model's constants; `make cmd-check` fails if a committed one differs.
+CMD_GEN_SRCS := uapi/f8npu_cmd.map uapi/f8npu_regs.map
+CMD_GEN_OUTS := uapi/f8npu_cmd.h rtl/f8npu_pkg.sv sim/include/f8npu_err_names.h tests/indep/f8npu_abi.py
+PYTHON ?= python3
+
+.PHONY: cmd cmd-check
+cmd:
+	$(PYTHON) scripts/gen-cmd.py $(CMD_GEN_SRCS) $(CMD_GEN_OUTS)
+cmd-check:
+	@mkdir -p $(BUILD)/cmd-check
+	@$(PYTHON) scripts/gen-cmd.py $(CMD_GEN_SRCS) $(addprefix $(BUILD)/cmd-check/,$(notdir $(CMD_GEN_OUTS)))
+	@for f in $(CMD_GEN_OUTS); do diff -u $$f $(BUILD)/cmd-check/$$(basename $$f) || \
+	  { echo "cmd-check: $$f differs from uapi/f8npu_cmd.map: run make cmd"; exit 1; }; done
+	@echo "cmd-check: $(CMD_GEN_OUTS) match uapi/f8npu_cmd.map"

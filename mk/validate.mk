@@ -12,7 +12,7 @@ VALIDATE_CASES ?= 20000
 VALIDATE_COLS  ?= 16
 
 VALIDATE_DIR := $(BUILD)/rtl-validate
-VALIDATE_RTL := rtl/f8npu_pkg.sv rtl/f8npu_seqmul.sv rtl/f8npu_seqdiv.sv rtl/f8npu_validate.sv
+VALIDATE_RTL := rtl/f8npu_pkg.sv rtl/f8npu_regmap_pkg.sv rtl/f8npu_seqmul.sv rtl/f8npu_seqdiv.sv rtl/f8npu_validate.sv
 VALIDATE_TB  := tests/rtl/validate/tb_validate.cpp
 # The project's only lint waivers (package constants no single top uses).
 VALIDATE_VLT := $(wildcard rtl/lint/verilator_waiver.vlt)

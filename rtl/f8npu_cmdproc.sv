@@ -83,13 +83,15 @@ module f8npu_cmdproc #(
   logic [40:0] hdr_need;
   always_comb begin
     hdr_need = {1'b0, hdr_q[96 +: 32], 8'd0} + 41'd32;
-    hdr_err = f8npu_pkg::ErrNone;
-    if (hdr_q[0 +: 32] != f8npu_pkg::CmdMagic) hdr_err = f8npu_pkg::ErrBadMagic;
-    else if (hdr_q[32 +: 16] != f8npu_pkg::CmdVerMajor || hdr_q[48 +: 16] > f8npu_pkg::CmdVerMinor)
-      hdr_err = f8npu_pkg::ErrBadVer;
-    else if (hdr_q[64 +: 32] != 32'(f8npu_pkg::DescBytes)) hdr_err = f8npu_pkg::ErrBadHeader;
-    else if (hdr_q[128 +: 128] != '0) hdr_err = f8npu_pkg::ErrBadHeader;
-    else if (hdr_need > {9'd0, cmd_size_i}) hdr_err = f8npu_pkg::ErrBadHeader;
+    hdr_err = f8npu_regmap_pkg::ErrNone;
+    if (hdr_q[0 +: 32] != f8npu_pkg::CmdMagic) hdr_err = f8npu_regmap_pkg::ErrBadMagic;
+    else if (hdr_q[32 +: 16] != f8npu_pkg::CmdVersionMajor ||
+             hdr_q[48 +: 16] > f8npu_pkg::CmdVersionMinor)
+      hdr_err = f8npu_regmap_pkg::ErrBadVersion;
+    else if (hdr_q[64 +: 32] != 32'(f8npu_pkg::CmdDescSize))
+      hdr_err = f8npu_regmap_pkg::ErrBadHeader;
+    else if (hdr_q[128 +: 128] != '0) hdr_err = f8npu_regmap_pkg::ErrBadHeader;
+    else if (hdr_need > {9'd0, cmd_size_i}) hdr_err = f8npu_regmap_pkg::ErrBadHeader;
   end
 
   logic [63:0] desc_addr;
@@ -107,7 +109,7 @@ module f8npu_cmdproc #(
   assign mrd_addr_o = (st_q == SHdrReq) ? cmd_base_i : desc_addr;
   assign mrd_len_o = (st_q == SHdrReq) ? 7'd32 : 7'd64;
   assign v_start = st_q == SFetch && rsp_q == 3'd4 && !err_seen_q;
-  assign eng_start_o = st_q == SValidate && v_done && v_err == f8npu_pkg::ErrNone &&
+  assign eng_start_o = st_q == SValidate && v_done && v_err == f8npu_regmap_pkg::ErrNone &&
                        d_q[7:0] != f8npu_pkg::OpEnd;
 
   logic busy;
@@ -136,11 +138,11 @@ module f8npu_cmdproc #(
           if (start_i) begin
             head_q <= '0;
             if (cmd_size_i < 32'd32) begin
-              end_err_q <= f8npu_pkg::ErrCmdOob;
+              end_err_q <= f8npu_regmap_pkg::ErrCmdOob;
               end_index_q <= 32'hffff_ffff;
               st_q <= SEnd;
             end else if (hdr_wraps) begin
-              end_err_q <= f8npu_pkg::ErrBus;
+              end_err_q <= f8npu_regmap_pkg::ErrBus;
               end_index_q <= 32'hffff_ffff;
               st_q <= SEnd;
             end else st_q <= SHdrReq;
@@ -150,7 +152,7 @@ module f8npu_cmdproc #(
         SHdrRsp: if (mrs_valid_i) begin
           hdr_q <= mrs_data_i[255:0];
           if (mrs_err_i) begin
-            end_err_q <= f8npu_pkg::ErrBus;
+            end_err_q <= f8npu_regmap_pkg::ErrBus;
             end_index_q <= 32'hffff_ffff;
             st_q <= SEnd;
           end else begin
@@ -159,7 +161,7 @@ module f8npu_cmdproc #(
           end
         end
         SHdrCheck: begin
-          if (hdr_err != f8npu_pkg::ErrNone) begin
+          if (hdr_err != f8npu_regmap_pkg::ErrNone) begin
             end_err_q <= hdr_err;
             end_index_q <= 32'hffff_ffff;
             st_q <= SEnd;
@@ -171,11 +173,11 @@ module f8npu_cmdproc #(
         end
         SNext: begin
           if (head_q >= count_q) begin
-            end_err_q <= f8npu_pkg::ErrNoEnd;
+            end_err_q <= f8npu_regmap_pkg::ErrNoEnd;
             end_index_q <= count_q;
             st_q <= SEnd;
           end else if (head_q < cmd_tail_i && desc_wraps) begin
-            end_err_q <= f8npu_pkg::ErrBus;
+            end_err_q <= f8npu_regmap_pkg::ErrBus;
             end_index_q <= head_q;
             st_q <= SEnd;
           end else if (head_q < cmd_tail_i) begin
@@ -194,7 +196,7 @@ module f8npu_cmdproc #(
           end
           if (rsp_q == 3'd4) begin
             if (err_seen_q) begin
-              end_err_q <= f8npu_pkg::ErrBus;
+              end_err_q <= f8npu_regmap_pkg::ErrBus;
               end_index_q <= head_q;
               st_q <= SEnd;
             end else begin
@@ -204,21 +206,21 @@ module f8npu_cmdproc #(
           end
         end
         SValidate: if (v_done) begin
-          if (v_err != f8npu_pkg::ErrNone) begin
+          if (v_err != f8npu_regmap_pkg::ErrNone) begin
             end_err_q <= v_err;
             end_index_q <= head_q;
             st_q <= SEnd;
           end else if (d_q[7:0] == f8npu_pkg::OpEnd) begin
             if (!perf_clear_i) descs_q <= descs_q + 32'd1;
             head_q <= head_q + 32'd1;
-            end_err_q <= f8npu_pkg::ErrNone;
+            end_err_q <= f8npu_regmap_pkg::ErrNone;
             end_index_q <= '0;
             st_q <= SEnd;
           end else st_q <= SExec;
         end
         SExec: if (eng_done_i) begin
           if (eng_bus_err_i) begin
-            end_err_q <= f8npu_pkg::ErrBus;
+            end_err_q <= f8npu_regmap_pkg::ErrBus;
             end_index_q <= head_q;
             st_q <= SEnd;
           end else begin

@@ -665,8 +665,9 @@ module f8npu_engine #(
   f8npu_epilogue #(.Cols(Cols)) u_epilogue (
     .acc_i(e_acc), .bias_i(bias_q), .aux_i(e_aux_q), .aux_en_i(has_aux),
     .aux_type_i(t_type[1*8 +: 8]), .align_src_i(align_src[4:0]), .align_aux_i(align_aux[4:0]),
-    .relu_i(relu), .shift0_i(db(d_q, f8npu_pkg::DShift0)),
-    .shift1_i(db(d_q, f8npu_pkg::DShift1)), .type0_i(t_type[2*8 +: 8]), .type1_i(t_type[3*8 +: 8]),
+    .relu_i(relu), .shift0_i(db(d_q, f8npu_pkg::DOutShift0)),
+    .shift1_i(db(d_q, f8npu_pkg::DOutShift1)),
+    .type0_i(t_type[2*8 +: 8]), .type1_i(t_type[3*8 +: 8]),
     .out0_o(e_out0), .out1_o(e_out1)
   );
 

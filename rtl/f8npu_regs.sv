@@ -85,7 +85,7 @@ module f8npu_regs #(
   localparam logic [31:0] CapRegions = NumRegions;
   localparam logic [31:0] HwVersion  = {f8npu_regmap_pkg::HwVersionMajor[15:0],
                                         f8npu_regmap_pkg::HwVersionMinor[15:0]};
-  localparam logic [31:0] CmdVersion = {f8npu_pkg::CmdVerMajor, f8npu_pkg::CmdVerMinor};
+  localparam logic [31:0] CmdVersion = {f8npu_pkg::CmdVersionMajor, f8npu_pkg::CmdVersionMinor};
   localparam logic [31:0] CapMaxDim  = 32'd65535;
   localparam logic [31:0] CapMaxK    = 32'd65536;
   localparam logic [31:0] CapShift   = 32'h001f_1fe1;  // min -31 (s8), max 31, align max 31

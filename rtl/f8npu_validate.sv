@@ -97,13 +97,13 @@ module f8npu_validate #(
   assign sh          = desc_i[(f8npu_pkg::DStrideH << 3) +: 8];
   assign sw          = desc_i[(f8npu_pkg::DStrideW << 3) +: 8];
   assign pt          = desc_i[(f8npu_pkg::DPadTop << 3) +: 8];
-  assign pb          = desc_i[(f8npu_pkg::DPadBot << 3) +: 8];
+  assign pb          = desc_i[(f8npu_pkg::DPadBottom << 3) +: 8];
   assign pl          = desc_i[(f8npu_pkg::DPadLeft << 3) +: 8];
   assign pr          = desc_i[(f8npu_pkg::DPadRight << 3) +: 8];
   assign align_src   = desc_i[(f8npu_pkg::DAlignSrc << 3) +: 8];
   assign align_aux   = desc_i[(f8npu_pkg::DAlignAux << 3) +: 8];
-  assign shift0      = desc_i[(f8npu_pkg::DShift0 << 3) +: 8];
-  assign shift1      = desc_i[(f8npu_pkg::DShift1 << 3) +: 8];
+  assign shift0      = desc_i[(f8npu_pkg::DOutShift0 << 3) +: 8];
+  assign shift1      = desc_i[(f8npu_pkg::DOutShift1 << 3) +: 8];
   assign wgt_region  = desc_i[((f8npu_pkg::DWeights + f8npu_pkg::BRegion) << 3) +: 8];
   assign wgt_off     = desc_i[((f8npu_pkg::DWeights + f8npu_pkg::BOffset) << 3) +: 32];
   assign bias_region = desc_i[((f8npu_pkg::DBias + f8npu_pkg::BRegion) << 3) +: 8];
@@ -489,34 +489,34 @@ module f8npu_validate #(
 
   always_comb begin
     finish     = 1'b0;
-    finish_err = f8npu_pkg::ErrNone;
+    finish_err = f8npu_regmap_pkg::ErrNone;
     finish_ok  = 1'b0;
     if (start_i && !busy_q) begin
       if (bad_opcode) begin
-        finish = 1'b1; finish_err = f8npu_pkg::ErrBadOpcode;
+        finish = 1'b1; finish_err = f8npu_regmap_pkg::ErrBadOpcode;
       end else if (bad_field) begin
-        finish = 1'b1; finish_err = f8npu_pkg::ErrBadField;
+        finish = 1'b1; finish_err = f8npu_regmap_pkg::ErrBadField;
       end else if (is_end) begin
         finish = 1'b1;
       end else if (bad_shape_pre) begin
-        finish = 1'b1; finish_err = f8npu_pkg::ErrBadShape;
+        finish = 1'b1; finish_err = f8npu_regmap_pkg::ErrBadShape;
       end
     end else if (busy_q) begin
       if (!chk34_q && chk34_ready && bad_shape_post) begin
-        finish = 1'b1; finish_err = f8npu_pkg::ErrBadShape;
+        finish = 1'b1; finish_err = f8npu_regmap_pkg::ErrBadShape;
       end else if (!chk34_q && chk34_ready && bad_limit) begin
-        finish = 1'b1; finish_err = f8npu_pkg::ErrLimit;
+        finish = 1'b1; finish_err = f8npu_regmap_pkg::ErrLimit;
       end else if (r_st_q == RCheck) begin
         if (bad_region_q) begin
-          finish = 1'b1; finish_err = f8npu_pkg::ErrBadRegion;
+          finish = 1'b1; finish_err = f8npu_regmap_pkg::ErrBadRegion;
         end else if (bad_align) begin
-          finish = 1'b1; finish_err = f8npu_pkg::ErrAlign;
+          finish = 1'b1; finish_err = f8npu_regmap_pkg::ErrAlign;
         end else if (oob_rd_q) begin
-          finish = 1'b1; finish_err = f8npu_pkg::ErrOobRead;
+          finish = 1'b1; finish_err = f8npu_regmap_pkg::ErrOobRead;
         end else if (oob_wr_q) begin
-          finish = 1'b1; finish_err = f8npu_pkg::ErrOobWrite;
+          finish = 1'b1; finish_err = f8npu_regmap_pkg::ErrOobWrite;
         end else if (overlap_q || selfov_q) begin
-          finish = 1'b1; finish_err = f8npu_pkg::ErrOverlap;
+          finish = 1'b1; finish_err = f8npu_regmap_pkg::ErrOverlap;
         end
       end else if (r_st_q == ROk && job_q == JNone) begin
         finish    = 1'b1;

@@ -10,15 +10,11 @@
 /* Cycles per run() slice while waiting for the interrupt. */
 #define F8NPU_PROG_SLICE 1000000ull
 
-static const char *const err_names[F8NPU_ERR_COUNT_] = {
-	"NONE",	     "BAD_MAGIC", "BAD_VERSION", "BAD_HEADER", "CMD_OOB",  "BAD_OPCODE",
-	"BAD_FIELD", "BAD_SHAPE", "LIMIT",	 "BAD_REGION", "OOB_READ", "OOB_WRITE",
-	"ALIGN",     "OVERLAP",	  "NO_END",	 "BUS",
-};
+#include "f8npu_err_names.h" /* f8npu_err_names[], generated: make cmd */
 
 const char *f8npu_err_name(uint32_t err)
 {
-	return err < F8NPU_ERR_COUNT_ ? err_names[err] : "?";
+	return err < F8NPU_ERR_COUNT_ ? f8npu_err_names[err] : "?";
 }
 
 int f8npu_prog_check_id(struct f8npu_dev *dev)

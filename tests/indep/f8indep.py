@@ -20,36 +20,39 @@ Physical addresses (for OVERLAP): as with `f8 exec` (docs/runner.md) every regio
 are in the same region.
 """
 
-# ---------------------------------------------------------------------------------------------
-# Constants (uapi/f8npu_cmd.h, uapi/f8npu_regs.h, docs/regs.md)
+import f8npu_abi as abi
 
-MAGIC = 0x53433846
-VERSION_MAJOR = 1
-VERSION_MINOR = 0
-HEADER_SIZE = 32
-DESC_SIZE = 256
+# ---------------------------------------------------------------------------------------------
+# Constants (uapi/f8npu_cmd.h, uapi/f8npu_regs.h, docs/regs.md). The ABI's numbers come from
+# f8npu_abi.py, generated from uapi/f8npu_cmd.map and uapi/f8npu_regs.map (make cmd); the
+# arithmetic and the rules below are this model's own.
+
+MAGIC = abi.CMD_MAGIC
+VERSION_MAJOR = abi.CMD_VERSION_MAJOR
+VERSION_MINOR = abi.CMD_VERSION_MINOR
+HEADER_SIZE = abi.CMD_HEADER_SIZE
+DESC_SIZE = abi.CMD_DESC_SIZE
 CAP_REGIONS = 16
-CAP_OPS = 0x3E
-MAX_K = 65536
+CAP_OPS = sum(1 << op for op in range(1, abi.OP_COUNT_))
+MAX_K = abi.MAX_K
 MAX_WINDOW = 65536
-SHIFT_MIN, SHIFT_MAX = -31, 31
-ALIGN_MAX = 31
+SHIFT_MIN, SHIFT_MAX = abi.SHIFT_MIN, abi.SHIFT_MAX
+ALIGN_MAX = abi.ALIGN_MAX
 HEADER_INDEX = 0xFFFFFFFF
 
-OP_END, OP_CONV2D, OP_POOL_MAX, OP_POOL_SUM, OP_ADD = 1, 2, 3, 4, 5
-OP_NAMES = {1: 'END', 2: 'CONV2D', 3: 'POOL_MAX', 4: 'POOL_SUM', 5: 'ADD'}
+OP_END, OP_CONV2D, OP_POOL_MAX, OP_POOL_SUM, OP_ADD = (
+    abi.OP_END, abi.OP_CONV2D, abi.OP_POOL_MAX, abi.OP_POOL_SUM, abi.OP_ADD)
+OP_NAMES = {OP_END: 'END', OP_CONV2D: 'CONV2D', OP_POOL_MAX: 'POOL_MAX', OP_POOL_SUM: 'POOL_SUM',
+            OP_ADD: 'ADD'}
 
-T_U8, T_S8, T_S32 = 0, 1, 2
-TYPE_NAMES = {0: 'u8', 1: 's8', 2: 's32'}
-TYPE_SIZE = {0: 1, 1: 1, 2: 4}
+T_U8, T_S8, T_S32 = abi.TYPE_U8, abi.TYPE_S8, abi.TYPE_S32
+TYPE_NAMES = {T_U8: 'u8', T_S8: 's8', T_S32: 's32'}
+TYPE_SIZE = {T_U8: 1, T_S8: 1, T_S32: 4}
 
-F_BIAS, F_AUX, F_RELU, F_DST1, F_DEPTHWISE = 1, 2, 4, 8, 16
+F_BIAS, F_AUX, F_RELU, F_DST1, F_DEPTHWISE = (
+    abi.FLAG_BIAS, abi.FLAG_AUX, abi.FLAG_RELU, abi.FLAG_DST1, abi.FLAG_DEPTHWISE)
 
-ERR = {
-    'NONE': 0, 'BAD_MAGIC': 1, 'BAD_VERSION': 2, 'BAD_HEADER': 3, 'CMD_OOB': 4,
-    'BAD_OPCODE': 5, 'BAD_FIELD': 6, 'BAD_SHAPE': 7, 'LIMIT': 8, 'BAD_REGION': 9,
-    'OOB_READ': 10, 'OOB_WRITE': 11, 'ALIGN': 12, 'OVERLAP': 13, 'NO_END': 14, 'BUS': 15,
-}
+ERR = dict(abi.ERR)
 ERR_NAMES = {v: k for k, v in ERR.items()}
 
 # ---------------------------------------------------------------------------------------------
@@ -225,6 +228,26 @@ class Desc:
         self.weights = BufRef(d[160:168])
         self.bias = BufRef(d[168:176])
         self.reserved3 = d[176:256]
+
+
+# The slices above are this model's reading of docs/isa.md §2-§3; they must be the layout of
+# the one source (uapi/f8npu_cmd.map).
+_LAYOUT = {
+    'DESC': {'opcode': (0, 1), 'flags': (1, 1), 'reserved0': (2, 2), 'kernel_h': (4, 1),
+             'kernel_w': (5, 1), 'stride_h': (6, 1), 'stride_w': (7, 1), 'pad_top': (8, 1),
+             'pad_bottom': (9, 1), 'pad_left': (10, 1), 'pad_right': (11, 1),
+             'align_src': (12, 1), 'align_aux': (13, 1), 'reserved1': (14, 2),
+             'out_shift': (16, 2), 'reserved2': (18, 14), 'src': (32, 32), 'aux': (64, 32),
+             'dst': (96, 64), 'weights': (160, 8), 'bias': (168, 8), 'reserved3': (176, 80)},
+    'TENSOR_REF': {'region': (0, 1), 'type': (1, 1), 'reserved0': (2, 2), 'offset': (4, 4),
+                   'n': (8, 2), 'h': (10, 2), 'w': (12, 2), 'c': (14, 2), 'stride_n': (16, 4),
+                   'stride_h': (20, 4), 'stride_w': (24, 4), 'reserved1': (28, 4)},
+    'BUFFER_REF': {'region': (0, 1), 'reserved': (1, 3), 'offset': (4, 4)},
+    'CMD_HEADER': {'magic': (0, 4), 'version_major': (4, 2), 'version_minor': (6, 2),
+                   'desc_size': (8, 4), 'desc_count': (12, 4), 'reserved': (16, 16)},
+}
+for _name, _fields in _LAYOUT.items():
+    assert getattr(abi, _name) == _fields, 'f8indep: %s layout differs from f8npu_abi' % _name
 
     def summary(self):
         op = OP_NAMES.get(self.opcode, 'op%d' % self.opcode)
