@@ -196,11 +196,11 @@ static int __init f8npu_init(void)
 	if (ret)
 		return ret;
 	/* Probes the bridged devices present now, before the virtual device is considered. */
-	ret = pci_register_driver(&f8npu_pci_driver);
+	ret = f8npu_pci_register();
 	if (ret)
 		goto err_plat;
 	/* A bridged device is the one the tests and the runtime want: no virtual device then. */
-	f8npu_virt_created = f8npu_virt && !atomic_read(&f8npu_pci_bound);
+	f8npu_virt_created = f8npu_virt && !f8npu_pci_bound();
 	if (!f8npu_virt_created)
 		return 0;
 	ret = f8npu_virt_register();
@@ -209,7 +209,7 @@ static int __init f8npu_init(void)
 	return 0;
 
 err_pci:
-	pci_unregister_driver(&f8npu_pci_driver);
+	f8npu_pci_unregister();
 err_plat:
 	platform_driver_unregister(&f8npu_plat_driver);
 	return ret;
@@ -219,7 +219,7 @@ static void __exit f8npu_exit(void)
 {
 	if (f8npu_virt_created)
 		f8npu_virt_unregister();
-	pci_unregister_driver(&f8npu_pci_driver);
+	f8npu_pci_unregister();
 	platform_driver_unregister(&f8npu_plat_driver);
 }
 

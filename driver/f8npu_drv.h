@@ -14,7 +14,6 @@
 #include <linux/iosys-map.h>
 #include <linux/kref.h>
 #include <linux/mutex.h>
-#include <linux/pci.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
@@ -222,9 +221,15 @@ void f8npu_virt_stop(struct f8npu_virt *virt);
 /* f8npu_plat.c */
 extern struct platform_driver f8npu_plat_driver;
 
-/* f8npu_pci.c */
-extern struct pci_driver f8npu_pci_driver;
-extern atomic_t f8npu_pci_bound;
-extern unsigned int f8npu_bridge_stall;
+/* f8npu_pci.c (built with CONFIG_PCI) */
+#if IS_ENABLED(CONFIG_PCI)
+int f8npu_pci_register(void);
+void f8npu_pci_unregister(void);
+bool f8npu_pci_bound(void);
+#else
+static inline int f8npu_pci_register(void) { return 0; }
+static inline void f8npu_pci_unregister(void) { }
+static inline bool f8npu_pci_bound(void) { return false; }
+#endif
 
 #endif /* F8NPU_DRV_H */

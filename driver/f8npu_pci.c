@@ -18,9 +18,12 @@
 #include "f8npu_bridge.h"
 
 /* A count, not a flag: the test sets it and the next job hangs, whenever it starts. */
-unsigned int f8npu_bridge_stall;
+static unsigned int f8npu_bridge_stall;
 module_param_named(bridge_stall, f8npu_bridge_stall, uint, 0644);
 MODULE_PARM_DESC(bridge_stall, "Bridged device: the next N jobs stall (hang until their timeout) (0)");
+
+/* Bridged devices bound now. */
+static atomic_t f8npu_pci_nbound = ATOMIC_INIT(0);
 
 /* Cycles a job runs before a bridge_stall stall: it has started, not ended. */
 #define F8NPU_PCI_STALL_CYCLES 64
@@ -253,7 +256,7 @@ static int f8npu_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	/* Device address 0 stays unused: the window from its second page. */
 	ret = f8npu_device_init(fdev, irq, PAGE_SIZE, win_size - PAGE_SIZE);
 	if (!ret)
-		atomic_inc(&f8npu_pci_bound);
+		atomic_inc(&f8npu_pci_nbound);
 	return ret;
 }
 
@@ -263,7 +266,7 @@ static void f8npu_pci_remove(struct pci_dev *pdev)
 
 	f8npu_device_fini(fdev);
 	f8npu_dev_write(fdev->hw, F8NPU_REG_IRQ_MASK, 0);
-	atomic_dec(&f8npu_pci_bound);
+	atomic_dec(&f8npu_pci_nbound);
 	/* The interrupt, the vectors, the mappings and the device are released by devres. */
 }
 
@@ -274,11 +277,25 @@ static const struct pci_device_id f8npu_pci_ids[] = {
 };
 MODULE_DEVICE_TABLE(pci, f8npu_pci_ids);
 
-struct pci_driver f8npu_pci_driver = {
+static struct pci_driver f8npu_pci_driver = {
 	.name = "f8npu",
 	.id_table = f8npu_pci_ids,
 	.probe = f8npu_pci_probe,
 	.remove = f8npu_pci_remove,
 };
 
-atomic_t f8npu_pci_bound = ATOMIC_INIT(0);
+int f8npu_pci_register(void)
+{
+	return pci_register_driver(&f8npu_pci_driver);
+}
+
+void f8npu_pci_unregister(void)
+{
+	pci_unregister_driver(&f8npu_pci_driver);
+}
+
+/* Whether a bridged device is bound (at module load: the virtual device stays out then). */
+bool f8npu_pci_bound(void)
+{
+	return atomic_read(&f8npu_pci_nbound) > 0;
+}
