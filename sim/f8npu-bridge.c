@@ -442,52 +442,6 @@ static void after_write(struct bridge *b, uint32_t off, uint32_t val)
 		shm_store32(b, F8BR_JOB_STATE_OFF, F8BR_JOB_RUNNING);
 }
 
-/*
- * START with CMD_BASE in the top 64 bytes of the address space. The functional model fetches
- * the header, the map callback refuses it, the job ends with BUS (ERR_INDEX 0xffffffff). The
- * Verilated RTL issues a header read whose range wraps past 2^64, which its harness treats as an
- * RTL bug and abort()s on (sim/f8npu_rtl.cpp): a guest could kill the bridge. So on the RTL the
- * bridge starts such a job from an unmapped address that does not wrap (the same BUS error, as
- * no window reaches it), runs it to its end, and puts the guest's CMD_BASE back.
- */
-#define WRAP_GUARD_BASE 0xffffffffffff0000ull
-
-static bool start_wraps(struct bridge *b, uint32_t *lo, uint32_t *hi)
-{
-	uint64_t base;
-
-	if (b->device_kind != F8BR_DEVICE_RTL)
-		return false;
-	*lo = f8npu_dev_read(b->dev, F8NPU_REG_CMD_BASE_LO);
-	*hi = f8npu_dev_read(b->dev, F8NPU_REG_CMD_BASE_HI);
-	base = (uint64_t)*hi << 32 | *lo;
-	return base > UINT64_MAX - 63;
-}
-
-static void write_ctrl_start(struct bridge *b, uint32_t val)
-{
-	uint32_t lo, hi;
-	uint64_t spent = 0, total = 0;
-
-	if (!start_wraps(b, &lo, &hi)) {
-		f8npu_dev_write(b->dev, F8NPU_REG_CTRL, val);
-		after_write(b, F8NPU_REG_CTRL, val);
-		return;
-	}
-	logmsg(b, 1, "START with CMD_BASE %#" PRIx64 ": run from %#llx instead (the RTL's header read "
-	       "would wrap past 2^64)", (uint64_t)hi << 32 | lo, WRAP_GUARD_BASE);
-	f8npu_dev_write(b->dev, F8NPU_REG_CMD_BASE_LO, (uint32_t)WRAP_GUARD_BASE);
-	f8npu_dev_write(b->dev, F8NPU_REG_CMD_BASE_HI, (uint32_t)(WRAP_GUARD_BASE >> 32));
-	f8npu_dev_write(b->dev, F8NPU_REG_CTRL, val);
-	after_write(b, F8NPU_REG_CTRL, val);
-	while (total < 1000000 && f8npu_dev_run(b->dev, 1000, &spent) == F8NPU_RUN_BUDGET)
-		total += spent;
-	b->job_cycles += total + spent;
-	b->total_cycles += total + spent;
-	f8npu_dev_write(b->dev, F8NPU_REG_CMD_BASE_LO, lo);
-	f8npu_dev_write(b->dev, F8NPU_REG_CMD_BASE_HI, hi);
-}
-
 static uint16_t execute(struct bridge *b, uint16_t op, uint32_t off, uint32_t *val)
 {
 	switch (op) {
@@ -502,13 +456,8 @@ static uint16_t execute(struct bridge *b, uint16_t op, uint32_t off, uint32_t *v
 			logmsg(b, 3, "read  %#05x -> %#010x", off, *val);
 		} else {
 			logmsg(b, 3, "write %#05x <- %#010x", off, *val);
-			if (off == F8NPU_REG_CTRL && (*val & F8NPU_CTRL_START) &&
-			    !(*val & F8NPU_CTRL_SOFT_RESET)) {
-				write_ctrl_start(b, *val);
-			} else {
-				f8npu_dev_write(b->dev, off, *val);
-				after_write(b, off, *val);
-			}
+			f8npu_dev_write(b->dev, off, *val);
+			after_write(b, off, *val);
 		}
 		return F8BR_ST_OK;
 	case F8BR_OP_STALL:
