@@ -37,7 +37,7 @@ ms() { awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN { printf "%.1f", (b - a) * 1000 
 echo "== 1. the model"
 if [ -f "$MODEL" ]; then
 	cp "$MODEL" "$T/m.f8m"
-	echo "demo-vm: $MODEL (make demo's trained F8Net model)"
+	echo "demo-vm: $MODEL (a trained F8Net model: make demo's unless DEMO_VM_MODEL says otherwise)"
 else
 	"$F8" export --random --model resnet8 --seed 5 --out "$T/m.f8m" >/dev/null
 	echo "demo-vm: no $MODEL (make demo trains one): a random-weight ResNet-8 (seed 5), so ~10% accuracy"
