@@ -40,7 +40,9 @@ RTL_VOPTS   ?=
 RTL_DEPS    ?= $(RTL_SRCS)
 endif
 
-RTL_VFLAGS  ?= -O3 --x-assign fast --x-initial fast --noassert
+# --assert: the RTL's invariants (`ifndef SYNTHESIS blocks, docs/rtl.md) are checked in every
+# Verilated build, make cosim included; a failing one stops the simulation.
+RTL_VFLAGS  ?= -O3 --x-assign fast --x-initial fast --assert
 RTL_CXXOPT  ?= -O3
 RTL_CXXFLAGS ?= -Wall -Wextra -Werror -Wshadow
 RTL_LDLIBS  ?= -lstdc++ -lm -pthread

@@ -255,4 +255,16 @@ module f8npu_cmdproc #(
   assign out_h_o = v_out_h;
   assign out_w_o = v_out_w;
   assign k_o = v_k;
+
+`ifndef SYNTHESIS
+  // Invariants (simulation only; make cosim builds with assertions on): a legal state, and a
+  // fetch request never passes 2^64 (isa.md §1).
+  always_ff @(posedge clk_i) begin
+    if (rst_ni) begin
+      assert (st_q <= SEnd) else $error("f8npu_cmdproc: illegal state %0d", st_q);
+      assert (!(st_q == SHdrReq && hdr_wraps) && !(st_q == SFetch && desc_wraps))
+        else $error("f8npu_cmdproc: fetch past 2^64 (state %0d)", st_q);
+    end
+  end
+`endif
 endmodule

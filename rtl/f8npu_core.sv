@@ -153,4 +153,25 @@ module f8npu_core #(
 
   assign busy_o = busy;
   assign waiting_o = waiting;
+`ifndef SYNTHESIS
+  // Invariants (simulation only; make cosim builds with assertions on, docs/rtl.md):
+  // memory requests are 1 ... 64 bytes and never pass 2^64, and no write touches the command
+  // buffer [CMD_BASE, CMD_BASE + CMD_SIZE) (isa.md §5 OVERLAP: prefetching it is safe).
+  logic [64:0] a_rd_end, a_wr_end, a_cmd_end;
+  assign a_rd_end = {1'b0, mrd_addr_o} + {58'd0, mrd_len_o};
+  assign a_wr_end = {1'b0, mwr_addr_o} + {58'd0, mwr_len_o};
+  assign a_cmd_end = {1'b0, cmd_base} + {33'd0, cmd_size};
+  always_ff @(posedge clk_i) begin
+    if (rst_ni && mrd_valid_o)
+      assert (mrd_len_o != '0 && mrd_len_o <= 7'd64 && a_rd_end <= {1'b1, 64'd0})
+        else $error("f8npu_core: read of %0d bytes at 0x%016x", mrd_len_o, mrd_addr_o);
+    if (rst_ni && mwr_valid_o) begin
+      assert (mwr_len_o != '0 && mwr_len_o <= 7'd64 && a_wr_end <= {1'b1, 64'd0})
+        else $error("f8npu_core: write of %0d bytes at 0x%016x", mwr_len_o, mwr_addr_o);
+      assert (!({1'b0, mwr_addr_o} < a_cmd_end && {1'b0, cmd_base} < a_wr_end))
+        else $error("f8npu_core: write of %0d bytes at 0x%016x into the command buffer",
+                    mwr_len_o, mwr_addr_o);
+    end
+  end
+`endif
 endmodule

@@ -48,4 +48,16 @@ module f8npu_fifo #(
 
   assign valid_o = count_q != '0;
   assign count_o = count_q;
+
+`ifndef SYNTHESIS
+  // Invariants (simulation only; make cosim builds with assertions on): the users never pop
+  // an empty FIFO nor push a full one.
+  always_ff @(posedge clk_i) begin
+    if (rst_ni && !clear_i) begin
+      assert (!pop_i || count_q != '0) else $error("f8npu_fifo: pop while empty");
+      assert (!push_i || pop_i || count_q != (AW+1)'(Depth))
+        else $error("f8npu_fifo: push while full (%0d entries)", Depth);
+    end
+  end
+`endif
 endmodule
