@@ -217,6 +217,9 @@ static int f8npu_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	p->bar0 = pcim_iomap_table(pdev)[0];
 	p->shm = pcim_iomap_table(pdev)[2];
 
+	/* At least the control page, the ring and a few pages of window (the bridge: 1 MiB). */
+	if (pci_resource_len(pdev, 2) < F8BR_WIN_OFFSET + 4 * PAGE_SIZE)
+		return dev_err_probe(dev, -ENODEV, "BAR2 too small for f8npu-bridge\n");
 	if (ioread32(p->shm + F8BR_MAGIC_OFF) != F8BR_MAGIC ||
 	    ioread32(p->shm + F8BR_VERSION_OFF) >> 16 != F8BR_VERSION_MAJOR ||
 	    ioread32(p->shm + F8BR_STATE_OFF) != F8BR_STATE_READY)
