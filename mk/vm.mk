@@ -14,7 +14,8 @@
 #   make vm-bridge      f8npu.ko on the Verilated RTL: f8npu-bridge (rtl:16x16) serves the guest
 #                       over ivshmem-doorbell, the driver binds it over PCI; f8npu-smoke, unbind,
 #                       f8 eval/exec/profile --backend kmod against ref, a stalled job reset
-#                       (tests/vm/bridge-vm.sh; ~1 min) [VM_BRIDGE_RTL_DIR=DIR VM_BRIDGE_IMAGES=8]
+#                       (tests/vm/bridge-vm.sh; ~1-1.5 min) [VM_BRIDGE_RTL_DIR=DIR VM_BRIDGE_IMAGES=8
+#                       VM_BRIDGE_SMP=2]
 #   make demo-vm        the demo through that path, timed against the in-process RTL (not a test)
 #
 # The kernel image is fetched once into $(VM_CACHE) (apt-get download, ~70 MB, a few seconds).
@@ -80,6 +81,8 @@ vm-check: vm-smoke vm-kmod-eval vm-fuzz
 # The RTL library: $(VM_BRIDGE_RTL_DIR)/r16c16/libf8npu-rtl.so (built if it is this build's own).
 VM_BRIDGE_DEVICE  ?= rtl:16x16
 VM_BRIDGE_IMAGES  ?= 8
+# two virtual CPUs: the interrupt handler and the queue worker use the mailbox at once
+VM_BRIDGE_SMP     ?= 2
 VM_BRIDGE_RTL_DIR ?= $(BUILD)/rtl
 VM_BRIDGE_RTL_SO  := $(VM_BRIDGE_RTL_DIR)/r$(subst x,c,$(patsubst rtl:%,%,$(VM_BRIDGE_DEVICE)))/libf8npu-rtl.so
 .PHONY: vm-bridge
@@ -88,7 +91,7 @@ vm-bridge: $(BUILD)/f8 $(BUILD)/vm/f8 module $(BUILD)/driver-tests/f8npu-smoke $
 	F8_RTL_DIR=$(VM_BRIDGE_RTL_DIR) F8_VM_BRIDGE_DEVICE=$(VM_BRIDGE_DEVICE) \
 	  F8_VM_EVAL_IMAGES=$(VM_BRIDGE_IMAGES) tests/vm/bridge-vm.sh $(BUILD)/f8 $(BUILD)/vm/f8 \
 	  $(MOD_DIR)/f8npu.ko $(BUILD)/driver-tests/f8npu-smoke $(BUILD)/f8npu-bridge --cache $(VM_CACHE) \
-	  --timeout $(VM_TIMEOUT) --log $(VM_CACHE)/bridge.log
+	  --timeout $(VM_TIMEOUT) --log $(VM_CACHE)/bridge.log --smp $(VM_BRIDGE_SMP)
 
 # make demo-vm: a model through app -> libf8 -> ioctl -> f8npu.ko -> f8npu-bridge -> Verilated RTL
 # in the guest (tests/vm/demo-vm.sh): accuracy, time per image against the same images on the
