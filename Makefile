@@ -72,6 +72,8 @@ help:
 	@echo "make rtl-check  RTL gates: lint, synthesis, unit benches, co-simulation (part of check)"
 	@echo "make cosim   RTL against the functional model, COSIM_SEED=n COSIM_CASES=n"
 	@echo "make vm-check   the VM tests: Debian's kernel in QEMU, modules loaded, test programs inside"
+	@echo "make vm-bridge  the driver's PCI binding in the VM driving the Verilated RTL over f8npu-bridge (part of check)"
+	@echo "make demo-vm    a model through app -> libf8 -> ioctl -> f8npu.ko -> bridge -> Verilated RTL"
 	@echo "make module     the kernel driver f8npu.ko (W=1, fails on a warning); module-sparse (C=2),"
 	@echo "             module-checkpatch (--strict), module-vm (its smoke test in QEMU), dkms-src,"
 	@echo "             module-cross (arm and arm64 builds; scripts/deps.sh cross)"
@@ -200,6 +202,7 @@ check: deps
 	$(MAKE) bridge-check
 	$(MAKE) module-vm
 	$(MAKE) vm-check
+	$(MAKE) vm-bridge
 	$(MAKE) indep
 	$(MAKE) fuzz
 	$(MAKE) train-cli
