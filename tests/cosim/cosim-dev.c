@@ -86,6 +86,41 @@ static const char *status_str(uint32_t v, char *buf, size_t n)
 
 /* ---- the pair ---- */
 
+/* The host buffers, and the top page, which ends at 2^64: a stream there can have a descriptor
+ * whose range passes 2^64 (docs/isa.md §1); no range the device is given may wrap. */
+static uint8_t *side_map(void *user, uint64_t addr, uint64_t len, bool write)
+{
+	struct cs_side *sd = user;
+
+	if (sd->top_on && addr >= 0 - (uint64_t)CS_TOP_PAGE && len <= 0 - addr)
+		return sd->top + (addr - (0 - (uint64_t)CS_TOP_PAGE));
+	return f8npu_hostmem_port(&sd->hm).map(&sd->hm, addr, len, write);
+}
+
+/* The top page of both sides: zero, with the streams that live there. */
+static void load_top(struct cs_pair *p)
+{
+	const struct cs_job *job = p->job;
+	unsigned int s;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		memset(p->side[i].top, 0, CS_TOP_PAGE);
+		p->side[i].top_on = false;
+		for (s = 0; s < job->nstreams; s++) {
+			const struct cs_stream *st = &job->s[s];
+			uint64_t n = st->top < st->stored ? st->top : st->stored, size = job->buf_size[st->buf];
+
+			if (!st->top || !st->top_backed || st->top > CS_TOP_PAGE || st->off >= size)
+				continue;
+			if (n > size - st->off)
+				n = size - st->off;
+			memcpy(p->side[i].top + CS_TOP_PAGE - st->top, job->image[st->buf] + st->off, n);
+			p->side[i].top_on = true;
+		}
+	}
+}
+
 int cs_pair_init(struct cs_pair *p, const struct cs_opts *opt, struct cs_stats *st)
 {
 	struct f8npu_rtl_config rc;
@@ -103,8 +138,8 @@ int cs_pair_init(struct cs_pair *p, const struct cs_opts *opt, struct cs_stats *
 	p->side[CS_RTL].name = "rtl";
 	f8npu_hostmem_init(&p->side[CS_MODEL].hm);
 	f8npu_hostmem_init(&p->side[CS_RTL].hm);
-	p->side[CS_MODEL].port = f8npu_hostmem_port(&p->side[CS_MODEL].hm);
-	p->side[CS_RTL].port = f8npu_hostmem_port(&p->side[CS_RTL].hm);
+	p->side[CS_MODEL].port = (struct f8npu_mem){ side_map, &p->side[CS_MODEL] };
+	p->side[CS_RTL].port = (struct f8npu_mem){ side_map, &p->side[CS_RTL] };
 
 	f8npu_rtl_default_config(&rc);
 	rc.vcd_path = opt->vcd;
@@ -168,6 +203,7 @@ void cs_pair_load(struct cs_pair *p, struct cs_job *job)
 			memcpy(data, job->image[b], job->buf_size[b]);
 		}
 	}
+	load_top(p);
 	for (b = 0; b < job->nbufs; b++)
 		if (p->side[0].hm.bufs[b].addr != p->side[1].hm.bufs[b].addr) {
 			fprintf(stderr, "f8-cosim: the two host memories differ in layout\n");
@@ -183,6 +219,7 @@ void cs_pair_restore(struct cs_pair *p)
 	for (i = 0; i < 2; i++)
 		for (b = 0; b < p->job->nbufs; b++)
 			memcpy(p->side[i].hm.bufs[b].data, p->job->image[b], p->job->buf_size[b]);
+	load_top(p);
 }
 
 uint64_t cs_buf_addr(const struct cs_pair *p, int b)

@@ -749,6 +749,15 @@ static bool m_bus(struct mut *m)
 	switch (cs_below(m->r, 5)) {
 	case 0: /* header */
 		if (cs_chance(m->r, 40)) {
+			if (cs_chance(m->r, 50)) { /* in memory up to 2^64: descriptor k passes it */
+				uint32_t k = cs_below(m->r, s->ndesc);
+
+				s->top = F8NPU_CMD_HEADER_SIZE + k * F8NPU_CMD_DESC_SIZE + 4 * (1 + cs_below(m->r, 63));
+				s->top_backed = true;
+				note(job, "stream at CMD_BASE 2^64 - %u, in memory: descriptor %u wraps past 2^64",
+				     s->top, k);
+				return true;
+			}
 			s->top = 4 * (1 + cs_below(m->r, 16));
 			note(job, "CMD_BASE 2^64 - %u (the header %s)", s->top,
 			     s->top < F8NPU_CMD_HEADER_SIZE ? "wraps past 2^64" : "is not backed");

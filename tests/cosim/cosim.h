@@ -70,6 +70,7 @@ void cs_rng_case(struct cs_rng *r, uint64_t seed, uint32_t idx);
 
 /* ---- a job: what one case loads and runs ---- */
 
+#define CS_TOP_PAGE 4096u /* bytes of memory at the top of the address space (cs_side.top) */
 #define CS_MAX_BUFS 24u	   /* host buffers per job (hostmem allows 32) */
 #define CS_MAX_DESCS 12u   /* descriptors per stream, END and trailers included */
 #define CS_MAX_STREAMS 3u  /* streams run back to back on one region table */
@@ -88,7 +89,8 @@ struct cs_region {
 struct cs_stream {
 	int buf;	   /* buffer holding it */
 	uint64_t off;	   /* CMD_BASE = buffer address + @off (may lie past the buffer) */
-	uint32_t top;	   /* non-zero: CMD_BASE = 2^64 - @top instead (nothing backed up there) */
+	uint32_t top;	   /* non-zero: CMD_BASE = 2^64 - @top instead */
+	bool top_backed;   /* with @top: its first @top bytes are in the top page (else nothing is) */
 	uint32_t cmd_size; /* CMD_SIZE */
 	uint32_t stored;   /* bytes of the stream present in the buffer at @off */
 	uint64_t buf_len;  /* size of that buffer; 0: @off + @stored + a random tail */
@@ -146,6 +148,8 @@ struct cs_side {
 	struct f8npu_dev *dev;
 	struct f8npu_hostmem hm; /* stable storage: the device's mem port points here */
 	struct f8npu_mem port;	 /* the device's memory port (kept: a harness may keep the pointer) */
+	uint8_t top[CS_TOP_PAGE]; /* memory at [2^64 - CS_TOP_PAGE, 2^64), beside @hm, */
+	bool top_on;		  /* ... while a stream of the job lives there */
 	uint64_t cycles;	 /* cycles spent in run(), whole program */
 };
 
