@@ -21,6 +21,7 @@ package f8npu_pkg;
   localparam int unsigned CmdHdrDescCount = 12;
   localparam int unsigned CmdHdrReserved = 16;  // 16 bytes
 
+  // Opcodes. 0 is never valid, so a zeroed descriptor faults. Never reuse.
   localparam logic [7:0] OpEnd = 8'd1;  // job complete: raise DONE
   localparam logic [7:0] OpConv2d = 8'd2;  // k x k conv, groups 1 or depthwise; FC = conv
   localparam logic [7:0] OpPoolMax = 8'd3;  // max over the window, padding excluded
@@ -28,11 +29,13 @@ package f8npu_pkg;
   localparam logic [7:0] OpAdd = 8'd5;  // elementwise: src (+ aux) through the epilogue
   localparam logic [7:0] OpCount = 8'd6;  // one past the last opcode
 
+  // Element types of a tensor.
   localparam logic [7:0] TypeU8 = 8'd0;  // unsigned 8-bit, written in [0, 255]
   localparam logic [7:0] TypeS8 = 8'd1;  // signed 8-bit, written in [-127, 127]
   localparam logic [7:0] TypeS32 = 8'd2;  // signed 32-bit, written in [-(2^31-1), 2^31-1]
   localparam logic [7:0] TypeCount = 8'd3;
 
+  // Descriptor flags. Undefined bits are reserved (MBZ).
   localparam int unsigned FlagBias = 0;  // CONV2D: add int32 bias[cout]
   localparam int unsigned FlagAux = 1;  // add the aux tensor (residual / 2nd operand)
   localparam int unsigned FlagRelu = 2;  // max(v, 0) after the add, before the shift
@@ -90,6 +93,7 @@ package f8npu_pkg;
   localparam int unsigned DBias = 168;  // 8 bytes
   localparam int unsigned DReserved3 = 176;  // 80 bytes
 
+  // Architectural limits (also reported by the capability registers).
   localparam logic [31:0] MaxK = 32'h0001_0000;  // kernel_h * kernel_w * cin per output
   localparam logic [7:0] ShiftMax = 8'd31;  // out_shift upper bound
   localparam logic [7:0] AlignMax = 8'd31;  // align_src, align_aux upper bound

@@ -107,6 +107,8 @@ def parse(lines):
                 fail(lineno, 'mask of an undefined flag')
             item = {'kind': kind, 'name': words[1], 'value': sum(1 << flags[b] for b in bits),
                     'text': ' '.join(words[3:])}
+        elif kind == 'comment':
+            item = {'kind': kind, 'name': 'comment%d' % lineno, 'text': line[len('comment'):].strip()}
         elif kind == 'sv':
             item = {'kind': kind, 'name': words[1], 'sv': words[2], 'value': words[3],
                     'text': ' '.join(words[4:])}
@@ -175,12 +177,14 @@ def gen_c(items, structs):
     prev = None
     for it in items:
         k = it['kind']
-        if k != prev or k == 'struct':
+        if (k != prev or k in ('struct', 'comment')) and prev != 'comment':
             out.append('')
-        if k == 'const':
+        if k == 'comment':
+            out.append('/* %s */' % it['text'])
+        elif k == 'const':
             out.append('#define F8NPU_%s %s%s' % (it['name'], it['value'], c_comment(it['text'])))
         elif k == 'enum':
-            if prev != 'enum' or items[items.index(it) - 1]['enum'] != it['enum']:
+            if prev != 'enum' or items[items.index(it) - 1].get('enum') != it['enum']:
                 if prev == 'enum':
                     out.append('};')
                     out.append('')
@@ -254,9 +258,12 @@ def gen_sv(items, structs):
     prev = None
     for it in items:
         k = it['kind']
-        if k != prev or k == 'struct' or (k == 'enum' and prev_enum != it['enum']):
+        if (k != prev or k in ('struct', 'comment') or (k == 'enum' and prev_enum != it['enum'])) \
+                and prev != 'comment':
             out.append('')
-        if k == 'const' and it['sv'] != '-':
+        if k == 'comment':
+            out.append('  // ' + it['text'])
+        elif k == 'const' and it['sv'] != '-':
             out += sv_param(it['sv'], camel(it['name']), c_int(it['value']), it['text'])
         elif k == 'enum':
             if it['enum'] == 'opcode' and not it['name'].endswith('_'):

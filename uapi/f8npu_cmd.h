@@ -64,6 +64,7 @@ struct f8npu_cmd_header {
 	f8npu_u32 reserved[4];
 };
 
+/* Opcodes. 0 is never valid, so a zeroed descriptor faults. Never reuse. */
 enum f8npu_opcode {
 	F8NPU_OP_END = 1, /* job complete: raise DONE */
 	F8NPU_OP_CONV2D = 2, /* k x k conv, groups 1 or depthwise; FC = conv */
@@ -73,6 +74,7 @@ enum f8npu_opcode {
 	F8NPU_OP_COUNT_ = 6, /* one past the last opcode */
 };
 
+/* Element types of a tensor. */
 enum f8npu_type {
 	F8NPU_TYPE_U8 = 0, /* unsigned 8-bit, written in [0, 255] */
 	F8NPU_TYPE_S8 = 1, /* signed 8-bit, written in [-127, 127] */
@@ -80,6 +82,7 @@ enum f8npu_type {
 	F8NPU_TYPE_COUNT_ = 3,
 };
 
+/* Descriptor flags. Undefined bits are reserved (MBZ). */
 #define F8NPU_FLAG_BIAS (1u << 0) /* CONV2D: add int32 bias[cout] */
 #define F8NPU_FLAG_AUX (1u << 1) /* add the aux tensor (residual / 2nd operand) */
 #define F8NPU_FLAG_RELU (1u << 2) /* max(v, 0) after the add, before the shift */
@@ -175,6 +178,7 @@ struct f8npu_desc {
 	f8npu_u8 reserved3[80];
 };
 
+/* Architectural limits (also reported by the capability registers). */
 #define F8NPU_MAX_K 65536u /* kernel_h * kernel_w * cin per output */
 #define F8NPU_SHIFT_MIN (-31) /* out_shift lower bound */
 #define F8NPU_SHIFT_MAX 31 /* out_shift upper bound */
