@@ -196,7 +196,7 @@ rtl-check:
 # Check's summary line of the plain unit run comes last: CI reads it.
 check: deps
 	$(MAKE) all $(BUILD)/asan/f8-unit $(BUILD)/asan/fuzz-stream $(BUILD)/asan/f8
-	$(MAKE) freestanding regs-check
+	$(MAKE) freestanding regs-check cmd-check
 	$(MAKE) module module-sparse module-checkpatch
 	$(MAKE) rtl-check
 	$(MAKE) bridge-check
