@@ -149,17 +149,8 @@ int f8_place_eval(const char *tool, struct f8_place *pl, const struct f8_qm *m,
 				done + n - 1, e.msg);
 			goto out;
 		}
-		if (total) {
-			total->jobs += st.jobs;
-			total->images += st.images;
-			total->cycles += st.cycles;
-			total->macs += st.macs;
-			total->rd_bytes += st.rd_bytes;
-			total->wr_bytes += st.wr_bytes;
-			total->stall_cycles += st.stall_cycles;
-			total->descs += st.descs;
-			total->pred_cycles += st.pred_cycles;
-		}
+		if (total)
+			f8_cc_stats_add(total, &st);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		s = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
 		fprintf(stderr, "\rinteger eval %zu/%d images  %.1f img/s", done + n, ds->n,

@@ -283,14 +283,8 @@ static int run_device(struct f8_cc_part *pt, struct part_stage *s, const uint8_t
 	rc = f8_cc_session_run_io(s->sess, in, out, (int)k, &st, e);
 	if (rc)
 		return rc;
-	acc->jobs += st.jobs;
-	acc->cycles += st.cycles;
-	acc->macs += st.macs;
-	acc->rd_bytes += st.rd_bytes;
-	acc->wr_bytes += st.wr_bytes;
-	acc->stall_cycles += st.stall_cycles;
-	acc->descs += st.descs;
-	acc->pred_cycles += st.pred_cycles;
+	st.images = 0; /* counted once per chunk by the caller */
+	f8_cc_stats_add(acc, &st);
 	return F8_OK;
 }
 

@@ -12,6 +12,19 @@
 #include "f8-cc-impl.h"
 #include "f8npu_arith.h"
 
+void f8_cc_stats_add(struct f8_cc_stats *into, const struct f8_cc_stats *add)
+{
+	into->jobs += add->jobs;
+	into->images += add->images;
+	into->cycles += add->cycles;
+	into->macs += add->macs;
+	into->rd_bytes += add->rd_bytes;
+	into->wr_bytes += add->wr_bytes;
+	into->stall_cycles += add->stall_cycles;
+	into->descs += add->descs;
+	into->pred_cycles += add->pred_cycles;
+}
+
 void f8_cc_session_close(struct f8_cc_session *s)
 {
 	int r;

@@ -122,6 +122,9 @@ struct f8_cc_stats {
 	uint64_t pred_cycles; /* the cost model's cycles for the same jobs */
 };
 
+/* @into += @add, every counter (images included). */
+void f8_cc_stats_add(struct f8_cc_stats *into, const struct f8_cc_stats *add);
+
 /*
  * Compile @m (checked with f8_qm_check) for a device with @caps. F8_OK with *@out (free with
  * f8_cc_free), or: F8_ERR_RANGE when the model does not fit the device (the message names
