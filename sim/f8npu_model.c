@@ -15,7 +15,9 @@
 
 #define F8NPU_ERR_INDEX_HEADER 0xffffffffu
 /* Cycles to validate a descriptor and set up its execution (isa.md §7). */
-#define F8NPU_COST_SETUP 128u
+#define F8NPU_COST_SETUP 96u
+/* Row steps the RTL's row reader runs ahead of the executor (isa.md §7, the ramp). */
+#define F8NPU_COST_AHEAD 16u
 #define F8NPU_CAP_OPS_ALL                                                                          \
 	((1u << F8NPU_OP_END) | (1u << F8NPU_OP_CONV2D) | (1u << F8NPU_OP_POOL_MAX) |              \
 	 (1u << F8NPU_OP_POOL_SUM) | (1u << F8NPU_OP_ADD))
@@ -131,45 +133,113 @@ uint64_t f8npu_model_array_cycles(const struct f8npu_model_config *cfg, const st
 }
 
 /*
+ * The engine's memory traffic in cycles of the DRAM server (isa.md §7): every request of
+ * len bytes occupies it ceil(len / B) cycles, so a 3-byte input vector costs as much as a
+ * 16-byte one. These helpers count the requests the RTL's readers and writer issue.
+ */
+
+/* Outputs o < @outs whose tap o * @stride - @pad + @k falls inside 0 .. @in - 1. */
+static uint64_t taps_inside(uint32_t outs, uint32_t stride, uint32_t pad, uint32_t k, uint32_t in)
+{
+	int64_t lo = 0, hi;
+
+	if ((uint64_t)in + pad <= k)
+		return 0;
+	if (pad > k)
+		lo = (int64_t)ceil_div(pad - k, stride);
+	hi = (int64_t)f8npu_div_u64((uint64_t)in + pad - k - 1, stride);
+	if (hi > (int64_t)outs - 1)
+		hi = (int64_t)outs - 1;
+	return hi >= lo ? (uint64_t)(hi - lo + 1) : 0;
+}
+
+/* Server cycles of one request per channel group of @c channels (@cols per group), @esz bytes each. */
+static uint64_t group_requests(const struct f8npu_model_config *cfg, uint32_t c, uint32_t cols, uint32_t esz)
+{
+	uint32_t b = cfg->dram_bytes_per_cycle;
+	uint64_t groups = ceil_div(c, cols), last = c - (groups - 1) * cols;
+
+	return (groups - 1) * ceil_div((uint64_t)cols * esz, b) + ceil_div(last * esz, b);
+}
+
+/*
  * The cost of executing one valid compute descriptor (its fetch is counted separately).
  * MACs and bytes are architectural; the cycles follow the RTL's schedule (isa.md §7):
  * the array (or the pooling lanes) and the epilogue take turns, overlapped with the
- * memory traffic the row reader really causes. A function of the configuration and the
- * descriptor alone, so that a runner can know it before the descriptor starts.
+ * requests the readers and the writer really issue. A function of the configuration and
+ * the descriptor alone, so that a runner can know it before the descriptor starts.
  */
 static void cost_desc(const struct f8npu_model_config *cfg, const struct f8npu_desc *d,
 		      const struct f8npu_plan *p, struct model_cost *c)
 {
-	const uint64_t cols = cfg->cols;
-	uint64_t pixels = (uint64_t)d->dst[0].n * p->out_h * p->out_w;
-	uint64_t src = tensor_bytes(&d->src), rd_src, t_src, other = 0, wr, compute, macs = 0;
-	uint64_t groups = ceil_div(p->out_c, cols), outs, busy, cycles;
-	bool dw = d->flags & F8NPU_FLAG_DEPTHWISE;
+	const uint32_t cols = cfg->cols, rows = cfg->rows, b = cfg->dram_bytes_per_cycle;
+	const bool add = d->opcode == F8NPU_OP_ADD, conv = d->opcode == F8NPU_OP_CONV2D;
+	const bool dw = conv && (d->flags & F8NPU_FLAG_DEPTHWISE), dense = conv && !dw;
+	const uint32_t kh = add ? 1 : d->kernel_h, kw = add ? 1 : d->kernel_w;
+	const uint32_t sh = add ? 1 : d->stride_h, sw = add ? 1 : d->stride_w;
+	const uint32_t pt = add ? 0 : d->pad_top, pl = add ? 0 : d->pad_left;
+	const uint32_t cin = d->src.c, esz = f8npu_type_size(d->src.type);
+	uint64_t n = d->src.n, pixels = n * p->out_h * p->out_w, groups = ceil_div(p->out_c, cols);
+	uint64_t src = tensor_bytes(&d->src), rd_src, other = 0, wr, compute, macs = 0, outs;
+	uint64_t in_rows = 0, in_cols = 0, vec, first_vec, cgs, wgt = 0, first_wgt = 0, mem, busy;
+	uint64_t steps, first_row, ramp;
+	uint32_t i;
 
-	/* Input traffic: each output row fetches its kh input rows, only the needed columns. */
-	if (d->opcode != F8NPU_OP_ADD)
-		t_src = f8npu_div_u64(src, (uint32_t)d->stride_h * d->stride_w) * d->kernel_h *
-			(d->kernel_w < d->stride_w ? d->kernel_w : d->stride_w);
+	/* Input: each row step (output row, kernel row, input channel group) fetches the present
+	 * input columns its windows use, each once (the tile is taken as the whole output row). */
+	for (i = 0; i < kh; i++)
+		in_rows += taps_inside(p->out_h, sh, pt, i, d->src.h);
+	if (kw >= sw) {
+		int64_t lo = -(int64_t)pl, hi = (int64_t)(p->out_w - 1) * sw - pl + kw - 1;
+
+		if (lo < 0)
+			lo = 0;
+		if (hi > (int64_t)d->src.w - 1)
+			hi = (int64_t)d->src.w - 1;
+		in_cols = hi >= lo ? (uint64_t)(hi - lo + 1) : 0;
+	} else {
+		for (i = 0; i < kw; i++)
+			in_cols += taps_inside(p->out_w, sw, pl, i, d->src.w);
+	}
+	if (dense) {
+		/* A vector is Rows channels (fewer in the last group); every channel group of Cout
+		 * lanes streams the input again; a lane row of a weight block is one request. */
+		cgs = ceil_div(cin, rows);
+		vec = group_requests(cfg, cin, rows, 1);
+		first_vec = ceil_div(cin < rows ? cin : rows, b);
+		mem = groups * n * in_rows * in_cols * vec;
+		wgt = (uint64_t)p->out_c * kh * kw * vec;
+		first_wgt = (p->out_c < cols ? p->out_c : cols) * (uint64_t)kh * kw * vec;
+	} else {
+		/* Depthwise, pools, ADD: a vector is one channel group of the source. */
+		cgs = 1;
+		vec = group_requests(cfg, cin, cols, esz);
+		first_vec = ceil_div((uint64_t)(cin < cols ? cin : cols) * esz, b);
+		mem = n * in_rows * in_cols * vec;
+		if (dw) { /* one byte (one lane's tap) per weight request */
+			wgt = (uint64_t)p->out_c * kh * kw;
+			first_wgt = (p->out_c < cols ? p->out_c : cols) * (uint64_t)kh * kw;
+		}
+	}
+	mem += wgt;
+	if (conv && (d->flags & F8NPU_FLAG_BIAS))
+		mem += group_requests(cfg, p->out_c, cols, 4);
+	if (d->flags & F8NPU_FLAG_AUX)
+		mem += pixels * group_requests(cfg, p->out_c, cols, f8npu_type_size(d->aux.type));
+	mem += pixels * group_requests(cfg, p->out_c, cols, f8npu_type_size(d->dst[0].type));
+	if (d->flags & F8NPU_FLAG_DST1)
+		mem += pixels * group_requests(cfg, p->out_c, cols, f8npu_type_size(d->dst[1].type));
 
 	switch (d->opcode) {
 	case F8NPU_OP_CONV2D:
 		macs = pixels * p->out_c * p->k;
-		if (dw) {
-			rd_src = src;
-		} else {
-			rd_src = src * groups;
-			t_src *= groups;
-		}
+		rd_src = dw ? src : src * groups;
 		other += p->span[F8NPU_OPND_WEIGHTS].extent;
 		if (p->span[F8NPU_OPND_BIAS].used)
 			other += p->span[F8NPU_OPND_BIAS].extent;
 		break;
-	case F8NPU_OP_POOL_MAX:
-	case F8NPU_OP_POOL_SUM:
+	default: /* POOL_*, ADD */
 		rd_src = src;
-		break;
-	default: /* ADD */
-		rd_src = t_src = src;
 		break;
 	}
 	/* A valid descriptor's dst[0] has the plan's output shape. */
@@ -179,13 +249,25 @@ static void cost_desc(const struct f8npu_model_config *cfg, const struct f8npu_d
 	wr = tensor_bytes(&d->dst[0]) + ((d->flags & F8NPU_FLAG_DST1) ? tensor_bytes(&d->dst[1]) : 0);
 	outs = (d->flags & F8NPU_FLAG_DST1) ? 2 : 1;
 
-	busy = compute + pixels * groups * outs;
-	cycles = F8NPU_COST_SETUP + max_u64(busy, dma_cycles(cfg, t_src + other + wr));
+	/*
+	 * The array and the epilogue take turns, with one idle cycle where a tile (an output
+	 * row of a channel group) switches from its inputs to its outputs. At the start, the
+	 * row reader runs up to F8NPU_COST_AHEAD row steps ahead and is served before the
+	 * weights, so the first output row waits for those reads and its group's weights
+	 * (the ramp). 2L: the first data, and the response to the last write.
+	 */
+	busy = compute + pixels * groups * outs + n * p->out_h * groups;
+	steps = n * p->out_h * kh * cgs;
+	if (steps > F8NPU_COST_AHEAD)
+		steps = F8NPU_COST_AHEAD;
+	first_row = (uint64_t)p->out_w * ((uint64_t)kh * kw * cgs + outs);
+	ramp = first_wgt + steps * in_cols * first_vec;
+	ramp = ramp > first_row ? ramp - first_row : 0;
+	c->cycles = F8NPU_COST_SETUP + 2 * (uint64_t)cfg->dram_latency + max_u64(busy + ramp, mem);
 	c->macs = macs;
 	c->rd = rd_src + other;
 	c->wr = wr;
-	c->cycles = cycles;
-	c->stall = cycles - compute;
+	c->stall = c->cycles - compute;
 }
 
 /* Count one executed compute descriptor. */

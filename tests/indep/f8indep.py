@@ -575,23 +575,25 @@ def execute(d, p, mems):
                         write_elem(dmems[j], t, i, y, x, k, vals[j])
 
 
-COST_SETUP = 128  # isa.md §7: validation and set-up of an executed compute descriptor
+COST_SETUP = 96  # isa.md §7: validation and set-up of an executed compute descriptor
+COST_AHEAD = 16  # isa.md §7: row steps the row reader runs ahead (the ramp)
 
 
-def cost(d, p, rows, cols):
-    """(macs, read bytes, written bytes, array cycles, busy cycles, timed traffic bytes) of an
-    executed compute descriptor (isa.md §7)."""
+def cost(d, p, rows, cols, B):
+    """(macs, read bytes, written bytes, array cycles, busy cycles, DRAM server cycles, ramp) of
+    an executed compute descriptor (isa.md §7). The server cycles are summed request by request."""
     written = sum(t.nbytes() for t in p.outs)
     aux_b = d.aux.nbytes() if p.has_aux else 0
     src_b = d.src.nbytes()
     NHW = p.N * p.Ho * p.Wo
-    if p.op != OP_ADD:
-        t_src = src_b // (p.sh * p.sw) * p.kh * min(p.kw, p.sw)
-    else:
-        t_src = src_b
+    is_add = p.op == OP_ADD
+    kh, kw, sh, sw = (1, 1, 1, 1) if is_add else (p.kh, p.kw, p.sh, p.sw)
+    pt, pl = (0, 0) if is_add else (d.pad_top, d.pad_left)
+    dense = p.op == OP_CONV2D and not p.dw
+    Cout = p.Cout if p.op == OP_CONV2D else p.Cin
+    groups = ceil_div(Cout, cols)
     if p.op == OP_CONV2D:
         bias_b = 4 * p.Cout if p.has_bias else 0
-        groups = ceil_div(p.Cout, cols)
         if p.dw:
             macs = NHW * p.Cout * p.kh * p.kw
             read = src_b + p.w_size + bias_b + aux_b
@@ -600,22 +602,47 @@ def cost(d, p, rows, cols):
             macs = NHW * p.Cout * p.K
             read = src_b * groups + p.w_size + bias_b + aux_b
             comp = NHW * p.kh * p.kw * ceil_div(p.Cin, rows) * groups
-            t_src *= groups
-        other = p.w_size + bias_b + aux_b
-    elif p.op in (OP_POOL_MAX, OP_POOL_SUM):
-        groups = ceil_div(p.Cin, cols)
-        macs = 0
-        read = src_b + aux_b
-        comp = NHW * p.kh * p.kw * groups
-        other = aux_b
     else:
-        groups = ceil_div(p.Cin, cols)
         macs = 0
         read = src_b + aux_b
-        comp = p.N * p.H * p.W * groups
-        other = aux_b
-    busy = comp + NHW * groups * len(p.outs)
-    return macs, read, written, comp, busy, t_src + other + written
+        comp = NHW * (1 if is_add else p.kh * p.kw) * groups
+    # the set of input columns the windows of one output row use
+    used = {x * sw - pl + kx for x in range(p.Wo) for kx in range(kw)}
+    ncols = len([ix for ix in used if 0 <= ix < p.W])
+    present = [(y, ky) for y in range(p.Ho) for ky in range(kh) if 0 <= y * sh - pt + ky < p.H]
+    vec_ch = rows if dense else cols
+    esz = 1 if dense else d.src.size()
+    chunks = [min(vec_ch, p.Cin - c0) for c0 in range(0, p.Cin, vec_ch)]
+    lane_groups = [min(cols, Cout - g) for g in range(0, Cout, cols)]
+    server = 0
+    for lanes in lane_groups:
+        if dense:
+            per_col = sum(ceil_div(ch, B) for ch in chunks)
+        else:
+            per_col = ceil_div(lanes * esz, B)
+        server += p.N * len(present) * ncols * per_col
+        if dense:
+            server += lanes * kh * kw * sum(ceil_div(ch, B) for ch in chunks)
+        elif p.op == OP_CONV2D:
+            server += lanes * kh * kw
+        if p.op == OP_CONV2D and p.has_bias:
+            server += ceil_div(4 * lanes, B)
+        if p.has_aux:
+            server += NHW * ceil_div(lanes * d.aux.size(), B)
+        for t in p.outs:
+            server += NHW * ceil_div(lanes * t.size(), B)
+    cg = len(chunks) if dense else 1
+    busy = comp + NHW * groups * len(p.outs) + p.N * p.Ho * groups
+    first_lanes = lane_groups[0]
+    if dense:
+        w1 = first_lanes * kh * kw * sum(ceil_div(ch, B) for ch in chunks)
+        v1 = ceil_div(chunks[0], B)
+    else:
+        w1 = first_lanes * kh * kw if p.op == OP_CONV2D else 0
+        v1 = ceil_div(first_lanes * esz, B)
+    steps = min(COST_AHEAD, p.N * p.Ho * kh * cg)
+    ramp = max(0, w1 + steps * ncols * v1 - p.Wo * (kh * kw * cg + len(p.outs)))
+    return macs, read, written, comp, busy, server, ramp
 
 
 # ---------------------------------------------------------------------------------------------
@@ -674,11 +701,11 @@ def run(stream, regions, rows=16, cols=16, bw=16, latency=64, header_cost_on_err
             c['descs'] += 1
             return 'DONE', mems, c
         execute(d, p, mems)
-        macs, rd, wr, comp, busy, traffic = cost(d, p, rows, cols)
+        macs, rd, wr, comp, busy, server, ramp = cost(d, p, rows, cols, B)
         c['macs'] += macs
         c['rd'] += rd
         c['wr'] += wr
-        charge(COST_SETUP + max(busy, L + ceil_div(traffic, B)), comp)
+        charge(COST_SETUP + 2 * L + max(busy + ramp, server), comp)
         c['descs'] += 1
     return ('ERROR', ERR['NO_END'], count), mems, c
 

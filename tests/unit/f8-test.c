@@ -669,13 +669,81 @@ static uint64_t ceil_div(uint64_t a, uint64_t b)
 	return (a + b - 1) / b;
 }
 
-/* docs/isa.md §7: validation and set-up of an executed compute descriptor. */
-#define F8T_COST_SETUP 128u
+/* docs/isa.md §7: validation and set-up of an executed compute descriptor; row steps ahead. */
+#define F8T_COST_SETUP 96u
+#define F8T_COST_AHEAD 16u
 
 void f8t_cost_header(const struct f8npu_model_config *cfg, struct f8t_cost *c)
 {
 	c->rd += F8NPU_CMD_HEADER_SIZE;
 	c->cycles += cfg->dram_latency + ceil_div(F8NPU_CMD_HEADER_SIZE, cfg->dram_bytes_per_cycle);
+}
+
+/* Input columns 0 .. @w-1 some window x * @sw - @pl + kx (x < @wo, kx < @kw) uses, by enumeration. */
+static uint64_t f8t_cols_used(uint64_t w, uint64_t wo, uint64_t kw, uint64_t sw, uint64_t pl)
+{
+	uint64_t ix, kx, used = 0;
+
+	for (ix = 0; ix < w; ix++)
+		for (kx = 0; kx < kw; kx++)
+			if (ix + pl >= kx && (ix + pl - kx) % sw == 0 && (ix + pl - kx) / sw < wo) {
+				used++;
+				break;
+			}
+	return used;
+}
+
+/*
+ * isa.md §7's DRAM server cycles, by walking the requests one by one in the order of the RTL's
+ * readers (the model computes them in closed form): the row steps of every channel group, the
+ * weight lane rows, the bias, aux and output vectors.
+ */
+static uint64_t f8t_cost_mem(const struct f8npu_desc *d, const struct f8npu_model_config *cfg, uint64_t ho,
+			     uint64_t wo, uint64_t co, uint64_t *cols_out)
+{
+	uint64_t B = cfg->dram_bytes_per_cycle, R = cfg->rows, C = cfg->cols, mem = 0;
+	bool add = d->opcode == F8NPU_OP_ADD, conv = d->opcode == F8NPU_OP_CONV2D;
+	bool dense = conv && !(d->flags & F8NPU_FLAG_DEPTHWISE);
+	uint64_t kh = add ? 1 : d->kernel_h, kw = add ? 1 : d->kernel_w, sh = add ? 1 : d->stride_h;
+	uint64_t pt = add ? 0 : d->pad_top, cin = d->src.c, esz = f8t_tsize(d->src.type);
+	uint64_t vw = dense ? R : C, cols, g, i, y, ky, c0, kx, pix = (uint64_t)d->src.n * ho * wo;
+
+	cols = f8t_cols_used(d->src.w, wo, kw, add ? 1 : d->stride_w, add ? 0 : d->pad_left);
+	*cols_out = cols;
+	for (g = 0; g < co; g += C) {
+		uint64_t lanes = co - g < C ? co - g : C;
+
+		for (i = 0; i < d->src.n; i++)
+			for (y = 0; y < ho; y++)
+				for (ky = 0; ky < kh; ky++) {
+					if (y * sh + ky < pt || y * sh + ky - pt >= d->src.h)
+						continue;
+					if (!dense) { /* this group's channels */
+						mem += cols * ceil_div(lanes * esz, B);
+						continue;
+					}
+					for (c0 = 0; c0 < cin; c0 += vw)
+						mem += cols * ceil_div(cin - c0 < vw ? cin - c0 : vw, B);
+				}
+		if (conv)
+			for (ky = 0; ky < kh; ky++)
+				for (kx = 0; kx < kw; kx++) {
+					if (!dense) {
+						mem += lanes; /* one byte per lane */
+						continue;
+					}
+					for (c0 = 0; c0 < cin; c0 += vw)
+						mem += lanes * ceil_div(cin - c0 < vw ? cin - c0 : vw, B);
+				}
+		if (conv && (d->flags & F8NPU_FLAG_BIAS))
+			mem += ceil_div(lanes * 4, B);
+		if (d->flags & F8NPU_FLAG_AUX)
+			mem += pix * ceil_div(lanes * f8t_tsize(d->aux.type), B);
+		mem += pix * ceil_div(lanes * f8t_tsize(d->dst[0].type), B);
+		if (d->flags & F8NPU_FLAG_DST1)
+			mem += pix * ceil_div(lanes * f8t_tsize(d->dst[1].type), B);
+	}
+	return mem;
 }
 
 void f8t_cost_desc(const struct f8npu_desc *d, bool executed, const struct f8npu_model_config *cfg,
@@ -685,7 +753,8 @@ void f8t_cost_desc(const struct f8npu_desc *d, bool executed, const struct f8npu
 	uint64_t R = cfg->rows, C = cfg->cols;
 	uint64_t rd = 0, wr = 0, comp = 0, macs = 0, kk = (uint64_t)d->kernel_h * d->kernel_w;
 	unsigned int n, h, w, co;
-	uint64_t pix, aux = 0, tsrc, other, groups, busy, mem;
+	uint64_t pix, aux = 0, groups, busy, mem, cols, cg = 1, steps, first_w = 0, v1, lanes1, ramp;
+	uint64_t outs = (d->flags & F8NPU_FLAG_DST1) ? 2 : 1;
 
 	c->rd += F8NPU_CMD_DESC_SIZE;
 	c->cycles += L + ceil_div(F8NPU_CMD_DESC_SIZE, B);
@@ -701,12 +770,8 @@ void f8t_cost_desc(const struct f8npu_desc *d, bool executed, const struct f8npu
 	wr = f8t_bytes(&d->dst[0]);
 	if (d->flags & F8NPU_FLAG_DST1)
 		wr += f8t_bytes(&d->dst[1]);
-	/* Traffic the RTL's row reader causes: kh input rows per output row, needed columns only. */
-	if (d->opcode != F8NPU_OP_ADD)
-		tsrc = f8t_bytes(&d->src) / ((uint64_t)d->stride_h * d->stride_w) * d->kernel_h *
-		       (d->kernel_w < d->stride_w ? d->kernel_w : d->stride_w);
-	else
-		tsrc = f8t_bytes(&d->src);
+	lanes1 = co < C ? co : C;
+	v1 = ceil_div(lanes1 * f8t_tsize(d->src.type), B);
 	switch (d->opcode) {
 	case F8NPU_OP_CONV2D: {
 		uint64_t cin = d->src.c, bias = (d->flags & F8NPU_FLAG_BIAS) ? 4ull * co : 0;
@@ -715,14 +780,18 @@ void f8t_cost_desc(const struct f8npu_desc *d, bool executed, const struct f8npu
 		if (d->flags & F8NPU_FLAG_DEPTHWISE) {
 			macs = pix * co * kk;
 			rd = f8t_bytes(&d->src) + (uint64_t)co * kk + bias + aux;
-			other = (uint64_t)co * kk + bias + aux;
 			comp = pix * kk * groups;
+			first_w = lanes1 * kk;
 		} else {
+			uint64_t c0;
+
 			macs = pix * co * kk * cin;
 			rd = f8t_bytes(&d->src) * groups + co * kk * cin + bias + aux;
-			other = co * kk * cin + bias + aux;
-			comp = pix * kk * ceil_div(cin, R) * groups;
-			tsrc *= groups;
+			cg = ceil_div(cin, R);
+			comp = pix * kk * cg * groups;
+			for (c0 = 0; c0 < cin; c0 += R)
+				first_w += lanes1 * kk * ceil_div(cin - c0 < R ? cin - c0 : R, B);
+			v1 = ceil_div(cin < R ? cin : R, B);
 		}
 		break;
 	}
@@ -730,23 +799,27 @@ void f8t_cost_desc(const struct f8npu_desc *d, bool executed, const struct f8npu
 	case F8NPU_OP_POOL_SUM:
 		groups = ceil_div(d->src.c, C);
 		rd = f8t_bytes(&d->src) + aux;
-		other = aux;
 		comp = pix * kk * groups;
 		break;
-	default: /* ADD */
+	default: /* ADD: a 1 x 1 window */
 		groups = ceil_div(d->src.c, C);
 		rd = f8t_bytes(&d->src) + aux;
-		other = aux;
 		comp = pix * groups;
+		kk = 1;
 		break;
 	}
-	busy = comp + pix * groups * ((d->flags & F8NPU_FLAG_DST1) ? 2 : 1);
-	mem = L + ceil_div(tsrc + other + wr, B);
+	mem = f8t_cost_mem(d, cfg, h, w, co, &cols);
+	busy = comp + pix * groups * outs + (uint64_t)n * h * groups;
+	steps = (uint64_t)n * h * (d->opcode == F8NPU_OP_ADD ? 1 : d->kernel_h) * cg;
+	if (steps > F8T_COST_AHEAD)
+		steps = F8T_COST_AHEAD;
+	ramp = first_w + steps * cols * v1;
+	ramp = ramp > w * (kk * cg + outs) ? ramp - w * (kk * cg + outs) : 0;
 	c->macs += macs;
 	c->rd += rd;
 	c->wr += wr;
 	c->compute += comp;
-	c->cycles += F8T_COST_SETUP + (busy > mem ? busy : mem);
+	c->cycles += F8T_COST_SETUP + 2 * L + (busy + ramp > mem ? busy + ramp : mem);
 }
 
 void f8t_check_perf(const struct f8t_cost *want, const char *what)
