@@ -358,9 +358,14 @@ int f8_place_eval(const char *tool, struct f8_place *pl, const struct f8_qm *m,
 	pthread_mutex_destroy(&r.lock);
 	free(w);
 	if (r.failed) {
-		fprintf(stderr, "%s: %s: images %zu-%zu: %s (the %u instance%s stopped; %zu images were done)\n",
-			tool, pl->name, r.fail_lo, r.fail_hi, r.fail_msg, ninst, ninst == 1 ? "" : "s",
-			r.done);
+		char what[64];
+
+		if (r.fail_lo == r.fail_hi)
+			snprintf(what, sizeof(what), "image %zu", r.fail_lo);
+		else
+			snprintf(what, sizeof(what), "images %zu-%zu", r.fail_lo, r.fail_hi);
+		fprintf(stderr, "%s: %s: %s: %s (the %u instance%s stopped; %zu images were done)\n", tool,
+			pl->name, what, r.fail_msg, ninst, ninst == 1 ? "" : "s", r.done);
 		return -1;
 	}
 	s = since(&t0);
