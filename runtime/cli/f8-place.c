@@ -22,10 +22,12 @@
  * image's logits do not depend on the other images of its job.
  */
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "f8-cli.h"
 #include "f8-cpu.h"
@@ -236,6 +238,26 @@ static bool place_done(struct place_run *r, size_t lo, size_t k, const struct f8
 	return go;
 }
 
+/*
+ * The Verilator harness aborts on an RTL bug (a protocol error, a failed assertion:
+ * sim/f8npu_rtl.cpp), in the thread that runs that instance. SIGABRT is delivered to that
+ * thread, so its handler can say which images the instance was running before the process
+ * dies as it would have: each worker keeps that line, formatted before each job.
+ */
+static _Thread_local char place_doing[192];
+
+static void place_on_abort(int sig)
+{
+	size_t n = 0;
+
+	while (n < sizeof(place_doing) && place_doing[n])
+		n++;
+	if (n && write(STDERR_FILENO, place_doing, n) < 0)
+		n = 0;
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
 static void *place_worker(void *arg)
 {
 	struct place_worker *w = arg;
@@ -256,9 +278,14 @@ static void *place_worker(void *arg)
 			const size_t k = n - j < batch ? n - j : batch;
 			struct f8_cc_stats st;
 			struct f8_err e = { { 0 } };
-			const int rc = f8_cc_part_run(part, hwc + j * img, (int)k,
-						      r->logits + (lo + j) * r->m->classes, &st, &e);
+			int rc;
 
+			snprintf(place_doing, sizeof(place_doing),
+				 "\n%s: instance %u aborted while running images %zu-%zu\n", r->pl->name,
+				 w->inst + 1, lo + j, lo + j + k - 1);
+			rc = f8_cc_part_run(part, hwc + j * img, (int)k, r->logits + (lo + j) * r->m->classes,
+					    &st, &e);
+			place_doing[0] = 0;
 			go = place_done(r, lo + j, k, &st, rc ? e.msg : NULL);
 		}
 	}
@@ -283,6 +310,7 @@ int f8_place_eval(const char *tool, struct f8_place *pl, const struct f8_qm *m,
 	const uint32_t ninst = pl->ninst ? pl->ninst : 1;
 	struct place_worker *w;
 	struct place_run r;
+	struct sigaction sa, old_sa;
 	struct timespec t0;
 	size_t per, batch, shown;
 	uint32_t k, started = 0;
@@ -313,6 +341,10 @@ int f8_place_eval(const char *tool, struct f8_place *pl, const struct f8_qm *m,
 		fprintf(stderr, "%s: out of memory\n", tool);
 		return -1;
 	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = place_on_abort;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGABRT, &sa, &old_sa);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	pthread_mutex_lock(&r.lock);
 	for (k = 0; k < ninst; k++) {
@@ -354,6 +386,7 @@ int f8_place_eval(const char *tool, struct f8_place *pl, const struct f8_qm *m,
 	}
 	for (k = 0; k < started; k++)
 		pthread_join(w[k].tid, NULL);
+	sigaction(SIGABRT, &old_sa, NULL);
 	fprintf(stderr, "\n");
 	pthread_mutex_destroy(&r.lock);
 	free(w);
