@@ -54,16 +54,17 @@ done
 # several instances of a simulator, one thread each (--threads, docs/runner.md): each its own
 # Verilated model, context and memory; the images split between them, the logits in image
 # order and identical to one instance's and to ref's
-expect_ok eval "$M" --limit $N --backend ref --batch 3 --threads 1 --logits "$T/ref1.bin"
+expect_ok eval "$M" --limit 12 --backend ref --batch 3 --threads 1 --logits "$T/ref1.bin"
 for b in ref:4x4 $RTLS; do
 	for t in 1 2 3; do
-		expect_ok eval "$M" --limit $N --backend "$b" --batch 3 --threads $t --logits "$T/b.bin"
+		# 12 images in jobs of 3: four jobs, so three instances all get work
+		expect_ok eval "$M" --limit 12 --backend "$b" --batch 3 --threads $t --logits "$T/b.bin"
 		n=$((n + 1))
 		cmp -s "$T/ref1.bin" "$T/b.bin" || fail "--backend $b --threads $t: logits differ from ref's"
 		n=$((n + 1))
 		s=s
 		[ $t -gt 1 ] || s=""
-		grep -q "^f8 eval: $N images on $b, $t instance$s, in " "$T/err" ||
+		grep -q "^f8 eval: 12 images on $b, $t instance$s, in " "$T/err" ||
 			fail "--backend $b --threads $t: not $t instances: $(tail -n 2 "$T/err")"
 	done
 done
