@@ -54,8 +54,14 @@ done
 # several instances of a simulator, one thread each (--threads, docs/runner.md): each its own
 # Verilated model, context and memory; the images split between them, the logits in image
 # order and identical to one instance's and to ref's
+# (not rtl:4x4: the same code, four times the CPU time of rtl:16x16 for these images)
 expect_ok eval "$M" --limit 12 --backend ref --batch 3 --threads 1 --logits "$T/ref1.bin"
-for b in ref:4x4 $RTLS; do
+PAR=""
+for b in $RTLS; do
+	[ "$b" = rtl:4x4 ] || PAR="$PAR $b"
+done
+[ -n "$PAR" ] || fail "no RTL configuration but rtl:4x4 built: the parallel instances went untested"
+for b in ref:4x4 $PAR; do
 	for t in 1 2 3; do
 		# 12 images in jobs of 3: four jobs, so three instances all get work
 		expect_ok eval "$M" --limit 12 --backend "$b" --batch 3 --threads $t --logits "$T/b.bin"
@@ -71,7 +77,7 @@ done
 # a device that does not finish (here: a cycle budget far below the job's) stops every
 # instance and names the first failing job's images
 export F8_JOB_MAX_CYCLES=1000
-for b in $RTLS; do
+for b in $PAR; do
 	expect_usage "rtl:" eval "$M" --limit 12 --backend "$b" --batch 3 --threads 2
 	n=$((n + 1))
 	grep -q "^f8 eval: $b: images 0-2: the job ran out of cycles (budget 1000, .*(the 2 instances stopped; 0 images were done)" "$T/err" ||
