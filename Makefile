@@ -62,6 +62,7 @@ help:
 	@echo "make check   deps + build + every test level of docs/testing.md (ends with Check's summary)"
 	@echo "make demo    train a small ResNet, F8Net it, compile, run it on the CPU and the RTL (runs/demo/report.html)"
 	@echo "make fuzz    mutated command streams against the model under ASan/UBSan"
+	@echo "make bench-rtl-testset  the 10 000 Fashion-MNIST test images through rtl:16x16 on 2 threads, logits == ref"
 	@echo "make bench   functional-model throughput, training speed against PyTorch, the CPU"
 	@echo "             backend against the reference kernels (bench/cpu-bench.sh), the RTL bench"
 	@echo "make train-cli  f8 train's command-line checks (tests/cli/train-cli.sh; part of check)"

@@ -64,6 +64,9 @@
 #define TARGET_UTIL_DW 50.0    /* % on depthwise 3x3 */
 #define TARGET_RATIO_TOL 0.10  /* model/RTL cycles within 10 % */
 #define TARGET_NET_SECS 0.5    /* s per image of the whole network: "well under a second" */
+#define TARGET_UTIL_MNV2 60.0  /* % over all of MobileNetV2 (224)'s convolutions (issue 14) */
+#define TARGET_UTIL_R18 85.0   /* % over all of ResNet-18's convolutions (issue 14) */
+#define TARGET_UTIL_FEWC 60.0  /* % on convs with fewer input channels than array rows (stems) */
 
 /* ---- networks ---- */
 
@@ -1142,8 +1145,12 @@ static unsigned int report_array(unsigned int a, uint64_t *all_clk, double *all_
 	uint32_t R = opt.rows[a], C = opt.cols[a], RC = R * C;
 	double v3[MAX_SHAPES], vdw[MAX_SHAPES], m3[MAX_SHAPES], mdw[MAX_SHAPES], worst_ratio = 1.0;
 	unsigned int n3 = 0, ndw = 0, nout = 0, nratio = 0, nbad = 0, nskip = 0, worst_row_net = 0, worst_row = 0;
-	double min3 = 1e9, mindw = 1e9;
-	unsigned int ni, s, i;
+	double min3 = 1e9, mindw = 1e9, minfew = 1e9;
+	/* Per network over the rows run: RTL and model utilization; partial when rows were skipped. */
+	double net_util[4] = { 0 }, net_mutil[4] = { 0 };
+	bool net_partial[4] = { false }, net_ran[4] = { false };
+	unsigned int nfew = 0;
+	unsigned int ni, s, i, r;
 	char sh[64];
 
 	out("\n## rtl:%ux%u\n\n", R, C);
@@ -1154,7 +1161,7 @@ static unsigned int report_array(unsigned int a, uint64_t *all_clk, double *all_
 		const struct net *n = &nets[ni];
 		uint64_t net_macs = 0, net_rtl = 0, net_model = 0, run_macs = 0, net_clk = 0;
 		double net_secs = 0;
-		unsigned int r, layers = 0, missing = 0;
+		unsigned int layers = 0, missing = 0;
 
 		if (!net_selected(n))
 			continue;
@@ -1216,6 +1223,11 @@ static unsigned int report_array(unsigned int a, uint64_t *all_clk, double *all_
 					if (util < min3)
 						min3 = util;
 				}
+				if (!cs->dw && cs->cin < R) {
+					nfew++;
+					if (util < minfew)
+						minfew = util;
+				}
 				if (cs->dw && cs->k == 3) {
 					mdw[ndw] = 100.0 * ideal / (double)res->model.cycles;
 					vdw[ndw++] = util;
@@ -1234,6 +1246,34 @@ static unsigned int report_array(unsigned int a, uint64_t *all_clk, double *all_
 		    net_rtl, net_rtl ? 100.0 * (double)run_macs / RC / (double)net_rtl : 0.0, net_model,
 		    net_rtl ? (double)net_model / (double)net_rtl : 0.0, net_secs > 0 ? (double)net_clk / net_secs / 1e3 : 0.0,
 		    missing ? "PARTIAL" : "");
+		net_ran[ni] = net_rtl > 0;
+		net_partial[ni] = missing > 0;
+		net_util[ni] = net_rtl ? 100.0 * (double)run_macs / RC / (double)net_rtl : 0.0;
+		net_mutil[ni] = net_model ? 100.0 * (double)run_macs / RC / (double)net_model : 0.0;
+	}
+
+	/* MobileNetV2's depthwise layers on their own: the mode issue 14 adds. */
+	if (net_selected(&nets[1])) {
+		out("\n### MobileNetV2 (224x224) depthwise layers (rtl:%ux%u)\n\n", R, C);
+		out("| layer | shape | count | RTL cycles | RTL util %% | model util %% | model/RTL |\n");
+		out("|---|---|--:|--:|--:|--:|--:|\n");
+		for (r = 0; r < nrows[1]; r++) {
+			const struct net_layer *l = &nets[1].l[rows[1][r].first];
+			const struct layer_result *res = &shape_res[a][l->shape];
+			const double ideal = (double)shape_macs(&l->s) / RC;
+
+			if (!l->s.dw)
+				continue;
+			shape_str(&l->s, sh, sizeof(sh));
+			if (has_cycles(a, l->shape))
+				out("| %s | %s | %u | %" PRIu64 " | %.1f | %.1f | %.3f |\n", l->name, sh, rows[1][r].count,
+				    res->rtl.cycles, 100.0 * ideal / (double)res->rtl.cycles,
+				    res->model.cycles ? 100.0 * ideal / (double)res->model.cycles : 0.0,
+				    (double)res->model.cycles / (double)res->rtl.cycles);
+			else
+				out("| %s | %s | %u | - | - | - | - (%s) |\n", l->name, sh, rows[1][r].count,
+				    shape_run[a][l->shape] ? status_names[res->st.code] : "not run");
+		}
 	}
 
 	out("\n### Summary (rtl:%ux%u)\n\n", R, C);
@@ -1269,8 +1309,24 @@ static unsigned int report_array(unsigned int a, uint64_t *all_clk, double *all_
 		} else {
 			out("- model/RTL cycles: no row ran. Target within 10 %%: **NOT MEASURED**\n");
 		}
+		for (ni = 0; ni < 2; ni++) {
+			const double target = ni ? TARGET_UTIL_MNV2 : TARGET_UTIL_R18;
+
+			if (!net_selected(&nets[ni]))
+				continue;
+			out("- %s over all its convolutions: RTL utilization %.1f %% (the model predicts %.1f %%)%s. "
+			    "Target >= %.0f %%: **%s**\n", ni ? "MobileNetV2 (224x224)" : "ResNet-18 (224x224)",
+			    net_util[ni], net_mutil[ni], net_partial[ni] ? ", over the rows run only (--quick)" : "",
+			    target, !net_ran[ni] || net_partial[ni] ? "NOT MEASURED" : net_util[ni] >= target ? "PASS" : "MISS");
+		}
+		out("- convolutions with fewer input channels than the array's %u rows (groups = 1: the stems), %u "
+		    "distinct rows: RTL utilization min %.1f %%. Target >= %.0f %%: **%s**\n", R, nfew,
+		    nfew ? minfew : 0.0, TARGET_UTIL_FEWC, nfew ? (minfew >= TARGET_UTIL_FEWC ? "PASS" : "MISS") : "NOT MEASURED");
 		out("- rows not OK: %u%s; rows skipped: %u\n", nbad, nbad ? " (**RTL BUG or HANG: see below**)" : "",
 		    nskip);
+		out("- the whole Fashion-MNIST test set (10 000 images, the demo model) through rtl:16x16 on 2 "
+		    "threads, int32 logits equal to ref on every image: `make bench-rtl-testset` (too long for "
+		    "this bench; target under 10 minutes on 2 cores)\n");
 	}
 	if (nbad) {
 		out("\n### Layer jobs that failed (each distinct shape once)\n\n");

@@ -8,6 +8,16 @@
 #   make bench-rtl BENCH_RTL_FLAGS=--quick   CI-sized run (the big nets' cheap layers only)
 #   make bench-rtl-quick                 the same
 #   make bench-rtl BENCH_RTL_ARRAYS="4x4 16x16"   several configurations in one run
+#   make bench-rtl-testset               the whole Fashion-MNIST test set (10 000 images) through
+#                                        rtl:16x16 on 2 threads (bench/rtl-testset.sh): the default
+#                                        demo model (runs/demo/q8/model.f8m, made by scripts/demo.sh
+#                                        if missing), every image's int32 logits against ref;
+#                                        images/s, RTL cycles/s per thread, wall time, mismatches
+#                                        (must be 0), accuracy; $(BUILD)/rtl-testset/rtl-testset.md.
+#                                        Target (issue 14): under 10 minutes on 2 cores. Not part of
+#                                        make check (too long). A slice: RTL_TESTSET_IMAGES=500
+#                                        (the time for 10 000 extrapolated); RTL_TESTSET_THREADS,
+#                                        RTL_TESTSET_BATCH, RTL_TESTSET_MODEL likewise.
 #
 # The program links libf8 and libf8npu-sim.a, as the f8 tool does; each array's RTL is the backend
 # rtl:RxC, its $(BUILD)/rtl/rRcC/libf8npu-rtl.so (built here by mk/rtl.mk) loaded at run time. The
@@ -24,7 +34,7 @@ BENCH_RTL_LIBS   := $(BUILD)/libf8.a $(BUILD)/libf8npu-sim.a
 include mk/flags.mk
 BENCH_CFLAGS     := $(F8_CSTD) -Isim/include -Iuapi -Iruntime/include -O2 -g $(F8_WARN)
 
-.PHONY: bench-rtl bench-rtl-quick bench-rtl-build
+.PHONY: bench-rtl bench-rtl-quick bench-rtl-build bench-rtl-testset
 
 # The RTL libraries come from mk/rtl.mk, the program (and libf8) from the top Makefile, whose
 # TRAIN_LIBS it links with: sub-makes decide what is up to date.
@@ -41,3 +51,10 @@ bench-rtl: bench-rtl-build
 
 bench-rtl-quick: bench-rtl-build
 	$(BENCH_RTL_BIN) --out $(BUILD)/bench-rtl --quick $(addprefix --array ,$(BENCH_RTL_ARRAYS)) $(BENCH_RTL_FLAGS)
+
+# The whole test set through the RTL: the tool and the 16x16 library, then the script.
+bench-rtl-testset:
+	+@$(MAKE) --no-print-directory -f mk/rtl.mk BUILD=$(BUILD) RTL_CONFIGS=r16c16 \
+	  $(BUILD)/rtl/r16c16/libf8npu-rtl.so
+	+@$(MAKE) --no-print-directory -f Makefile BUILD=$(BUILD) $(BUILD)/f8
+	bench/rtl-testset.sh $(BUILD)/f8 $(BUILD)/rtl-testset

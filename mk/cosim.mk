@@ -2,7 +2,7 @@
 # Included by the top Makefile after its own definitions (BUILD, CC, CFLAGS, WARN, CPPFLAGS_F8);
 # meanwhile: make -f Makefile -f mk/cosim.mk cosim
 #
-#   make cosim [RTL_CONFIGS="r16c16 r4c4"] [COSIM_SEED=1] [COSIM_CASES=1500] [COSIM_STREAMS=200]
+#   make cosim [RTL_CONFIGS="r16c16 r4c4 r8c16"] [COSIM_SEED=1] [COSIM_CASES=1500] [COSIM_STREAMS=200]
 #              [COSIM_ARGS="--dump build/cosim-fail"] [COSIM_FAKE=0|1]
 #
 # One program per array configuration, $(BUILD)/rtl/<cfg>/f8-cosim, linked with that
@@ -13,7 +13,7 @@
 # Never the default goal of the including Makefile (restored at the end).
 COSIM_SAVED_DEFAULT_GOAL := $(.DEFAULT_GOAL)
 
-RTL_CONFIGS   ?= r16c16 r4c4
+RTL_CONFIGS   ?= r16c16 r4c4 r8c16
 COSIM_SEED    ?= 1
 COSIM_CASES   ?= 1500
 COSIM_STREAMS ?= 200

@@ -21,7 +21,9 @@ RTL_SAVED_DEFAULT_GOAL := $(.DEFAULT_GOAL)
 BUILD        ?= build
 CC           ?= cc
 VERILATOR    ?= verilator
-RTL_CONFIGS  ?= r16c16 r4c4
+# A square array, a small one, and a non-square one (Rows != Cols: catches a row index used
+# for a column, docs/testing.md).
+RTL_CONFIGS  ?= r16c16 r4c4 r8c16
 RTL_FILELIST ?= rtl/f8npu.f
 RTL_OUT      ?= $(BUILD)/rtl
 RTL_STUB_SRCS := tests/rtl/harness/stub_core.sv

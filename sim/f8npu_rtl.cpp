@@ -11,6 +11,15 @@
  * clock and evaluates. Inputs never change on the sampling edge.
  *
  * C-like C++: the only C++ is the Verilator API.
+ *
+ * Threads: several devices may run at once, one thread each (the runtime's rtl backend runs
+ * one instance per --threads). Verilator 5.006 supports this when every model has its own
+ * VerilatedContext and each context is used by one thread at a time: each device here owns
+ * its context, model, trace and memory queues, and this file has no mutable static data.
+ * Verilator's global API (errors, $finish, a failing assertion: Verilated::threadContextp())
+ * is thread-local and points at the context built last in that thread, so every entry
+ * point that evaluates the model first names this device's context (rtl_enter): a device
+ * built in one thread and run in another still reports into its own context.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -74,6 +83,15 @@ struct f8npu_rtl {
 static struct f8npu_rtl *to_rtl(struct f8npu_dev *dev)
 {
 	return (struct f8npu_rtl *)dev;
+}
+
+/* This thread's Verilator context is the device's (see Threads above); a thread-local store. */
+static inline struct f8npu_rtl *rtl_enter(struct f8npu_dev *dev)
+{
+	struct f8npu_rtl *r = to_rtl(dev);
+
+	Verilated::threadContextp(r->ctx);
+	return r;
 }
 
 /* An RTL bug or a broken harness invariant: say what and when, keep the trace, stop. */
@@ -223,7 +241,7 @@ static inline void rtl_clock(struct f8npu_rtl *r)
 
 static uint32_t rtl_reg_read(struct f8npu_dev *dev, uint32_t off)
 {
-	struct f8npu_rtl *r = to_rtl(dev);
+	struct f8npu_rtl *r = rtl_enter(dev);
 	Vf8npu_core *t = r->top;
 	bool ar_done = false;
 	uint32_t val = 0, n;
@@ -264,7 +282,7 @@ static uint32_t rtl_reg_read(struct f8npu_dev *dev, uint32_t off)
 
 static void rtl_reg_write(struct f8npu_dev *dev, uint32_t off, uint32_t val)
 {
-	struct f8npu_rtl *r = to_rtl(dev);
+	struct f8npu_rtl *r = rtl_enter(dev);
 	Vf8npu_core *t = r->top;
 	bool aw_done = false, w_done = false;
 	uint32_t n;
@@ -316,7 +334,7 @@ static bool rtl_irq(struct f8npu_dev *dev)
 
 static enum f8npu_run_result rtl_run(struct f8npu_dev *dev, uint64_t max_cycles, uint64_t *cycles)
 {
-	struct f8npu_rtl *r = to_rtl(dev);
+	struct f8npu_rtl *r = rtl_enter(dev);
 	const Vf8npu_core *t = r->top;
 	enum f8npu_run_result res = F8NPU_RUN_IDLE;
 	uint64_t n = 0;
@@ -343,7 +361,11 @@ static void rtl_free(struct f8npu_rtl *r)
 		delete r->vcd;
 	}
 	delete r->top;
-	delete r->ctx;
+	if (r->ctx) {
+		delete r->ctx;
+		/* Verilator's thread-local and last-used context must not name the deleted one. */
+		Verilated::threadContextp(nullptr);
+	}
 	free(r->rd);
 	free(r->wr);
 	free(r);
@@ -351,7 +373,7 @@ static void rtl_free(struct f8npu_rtl *r)
 
 static void rtl_destroy(struct f8npu_dev *dev)
 {
-	rtl_free(to_rtl(dev));
+	rtl_free(rtl_enter(dev));
 }
 
 static const struct f8npu_dev_ops rtl_ops = {
@@ -383,7 +405,7 @@ uint32_t f8npu_rtl_cols(void)
 
 void f8npu_rtl_step(struct f8npu_dev *dev, uint64_t cycles)
 {
-	struct f8npu_rtl *r = to_rtl(dev);
+	struct f8npu_rtl *r = rtl_enter(dev);
 
 	while (cycles--)
 		rtl_clock(r);

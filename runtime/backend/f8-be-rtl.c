@@ -7,6 +7,10 @@
  * -Bsymbolic, so rtl:4x4 and rtl:16x16 live side by side in one process, each with its own
  * Verilator runtime. <dir> is $F8_RTL_DIR if set, else the build directory of this program
  * (build/rtl next to build/f8, or the one it is in).
+ * Opening one configuration several times (f8 eval --threads: one instance per thread) loads
+ * its library once (dlopen counts the references); each open creates its own Verilated model in
+ * its own VerilatedContext over its own host memory, so the instances may run in different
+ * threads at once (sim/f8npu_rtl.cpp, "Threads").
  */
 #include <dlfcn.h>
 #include <limits.h>

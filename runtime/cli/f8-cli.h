@@ -93,6 +93,11 @@ void f8_qm_file_free(struct f8_qm_file *qf);
  * device: opened, the model compiled for its capabilities with @batch images per job);
  * f8_place_eval runs the test set with progress (the device's counters summed into @st,
  * may be NULL); f8_place_report prints which layer runs where and why.
+ * f8_place_instances gives an in-process simulator (ref, rtl) @n instances in all: each its
+ * own backend (for rtl its own Verilated model, VerilatedContext and memory image) and its
+ * own compiled copy of the model; f8_place_eval then runs one thread per instance, the images
+ * split into chunks that the threads take in turn, the logits written in image order (so
+ * identical to one instance). A real device (kmod) keeps one. 0, or -1 with a message.
  */
 #include "f8-backend.h"
 #include "f8-compile.h"
@@ -104,11 +109,17 @@ struct f8_place {
 	struct f8_be *be;
 	struct f8_cc_part *part;   /* the model split between the device and the host */
 	uint32_t on_device, on_host; /* nodes of each */
+	uint32_t batch;
+	/* Instances 1 .. ninst-1 of the device (f8_place_instances); instance 0 is be, part. */
+	uint32_t ninst;
+	struct f8_be **xbe;
+	struct f8_cc_part **xpart;
 };
 int f8_place_open(const char *tool, const char *spec, const struct f8_qm *m, uint32_t batch,
 		  struct f8_place *pl);
 int f8_place_eval(const char *tool, struct f8_place *pl, const struct f8_qm *m,
 		  const struct f8_dataset *ds, int32_t *logits, struct f8_cc_stats *st);
+int f8_place_instances(const char *tool, struct f8_place *pl, const struct f8_qm *m, uint32_t n);
 void f8_place_report(FILE *f, const struct f8_place *pl, const struct f8_qm *m);
 void f8_place_close(struct f8_place *pl);
 

@@ -28,7 +28,8 @@ static void usage(FILE *f)
 		   "  --limit N         the first N test images only\n"
 		   "  --logits FILE     write the int32 logits, [images][classes] little-endian\n"
 		   "  --compare CKPT    also run the float checkpoint; count top-1 disagreements\n"
-		   "  --threads T       worker threads (default 2)\n"
+		   "  --threads T       worker threads; with ref or rtl, instances of the simulator,\n"
+		   "                    one thread each, the images split between them (default 2)\n"
 		   "  --backend B       where the model runs, every one with the same logits:\n"
 		   "                    graph: the unfused model on sim/'s reference kernels (default);\n"
 		   "                    cpu: the fast CPU path (docs/cpu-backend.md);\n"
@@ -216,8 +217,11 @@ int f8_cmd_eval(int argc, char **argv)
 	}
 	if (f8_place_open("f8 eval", backend, mp, (uint32_t)batch, &pl))
 		goto out;
-	fprintf(stderr, "f8 eval: %s (%s), %u nodes, %d test images, integer arithmetic on %s\n",
-		argv[optind], mp->model_name, mp->nnodes, ds.n, pl.name);
+	if (f8_place_instances("f8 eval", &pl, mp, (uint32_t)threads))
+		goto out;
+	fprintf(stderr, "f8 eval: %s (%s), %u nodes, %d test images, integer arithmetic on %s%s\n",
+		argv[optind], mp->model_name, mp->nnodes, ds.n, pl.name,
+		pl.ninst > 1 ? " (one instance per thread)" : "");
 	if (placement)
 		f8_place_report(stdout, &pl, mp);
 	if (f8_place_eval("f8 eval", &pl, mp, &ds, logits, NULL))

@@ -28,7 +28,8 @@ static void usage(FILE *f)
 		   "  --backend B      graph, cpu, ref[:RxC], rtl:RxC, kmod or auto (default auto)\n"
 		   "  --batch N        images per device job (default 16)\n"
 		   "  --placement      print which layer runs where, and why\n"
-		   "  --threads T      worker threads of the CPU paths (default 2)\n");
+		   "  --threads T      worker threads of the CPU paths, and instances of a simulator\n"
+		   "                   (ref, rtl), one thread each (default 2)\n");
 }
 
 /* One line per image: its two best classes with their scores (logit / 2^FL). */
@@ -149,7 +150,10 @@ int f8_cmd_run(int argc, char **argv)
 	}
 	if (f8_place_open("f8 run", backend, &qf.m, (uint32_t)batch, &pl))
 		goto out;
-	fprintf(stderr, "f8 run: %s on %s (%s)\n", qf.m.model_name, pl.name, pl.why);
+	if (f8_place_instances("f8 run", &pl, &qf.m, (uint32_t)threads))
+		goto out;
+	fprintf(stderr, "f8 run: %s on %s (%s)%s\n", qf.m.model_name, pl.name, pl.why,
+		pl.ninst > 1 ? ", one instance per thread" : "");
 	if (placement)
 		f8_place_report(stdout, &pl, &qf.m);
 	if (f8_place_eval("f8 run", &pl, &qf.m, &ds, logits, NULL))

@@ -81,12 +81,33 @@ out_close:
 	return rc;
 }
 
+/*
+ * A job's budget (f8-compile.h): the cost model's cycles with a wide margin, since the model
+ * and the device may differ in schedule, or F8_JOB_MAX_CYCLES.
+ */
+static uint64_t job_budget(const struct f8_cc_prog *p)
+{
+	const char *env = getenv("F8_JOB_MAX_CYCLES");
+	char *end;
+	unsigned long long v;
+
+	if (env && *env >= '0' && *env <= '9') {
+		v = strtoull(env, &end, 10);
+		if (!*end && v)
+			return v;
+	}
+	return F8_CC_JOB_BUDGET(p->cycles);
+}
+
 /* Why a job stopped, with the descriptor's node. */
 static int job_fail(const struct f8_cc_prog *p, const struct f8npu_job_result *res,
-		    struct f8_err *e)
+		    uint64_t budget, struct f8_err *e)
 {
 	if (res->timed_out)
-		return f8_fail(e, F8_ERR_IO, "the job ran out of cycles");
+		return f8_fail(e, F8_ERR_IO,
+			       "the job ran out of cycles (budget %llu, the cost model's %llu): the "
+			       "device hangs or is far slower than predicted",
+			       (unsigned long long)budget, (unsigned long long)p->cycles);
 	if (res->err_index < p->ndesc)
 		return f8_fail(e, F8_ERR_IO, "device error %s at descriptor %u (%s)",
 			       f8npu_err_name(res->err), res->err_index, p->info[res->err_index].name);
@@ -99,6 +120,7 @@ int f8_cc_session_run_io(struct f8_cc_session *s, const void *const *in, void *c
 {
 	const struct f8_cc_prog *p;
 	struct f8_cc_stats acc;
+	uint64_t budget;
 	size_t done, q;
 	uint32_t j;
 	int r, rc;
@@ -106,6 +128,7 @@ int f8_cc_session_run_io(struct f8_cc_session *s, const void *const *in, void *c
 	if (!s || n < 0 || (n > 0 && (!in || !out)))
 		return f8_fail(e, F8_ERR_MISUSE, "f8_cc_session_run: NULL session, inputs or outputs");
 	p = s->p;
+	budget = job_budget(p);
 	memset(&acc, 0, sizeof(acc));
 	for (done = 0; done < (size_t)n; done += p->batch) {
 		const size_t k = (size_t)n - done < p->batch ? (size_t)n - done : p->batch;
@@ -128,6 +151,7 @@ int f8_cc_session_run_io(struct f8_cc_session *s, const void *const *in, void *c
 		memset(&job, 0, sizeof(job));
 		job.cmd = &s->cmd;
 		job.cmd_size = p->stream_size;
+		job.max_cycles = budget;
 		for (r = 0; r < F8_CC_REGIONS; r++)
 			job.region[r] = &s->reg[r];
 		memset(&res, 0, sizeof(res));
@@ -135,7 +159,7 @@ int f8_cc_session_run_io(struct f8_cc_session *s, const void *const *in, void *c
 		if (rc)
 			return rc;
 		if (!res.done)
-			return job_fail(p, &res, e);
+			return job_fail(p, &res, budget, e);
 		for (j = 0; j < p->nout; j++) {
 			const struct f8_cc_io *io = &p->out[j];
 			const uint8_t *src = s->reg[F8_CC_R_LOGITS].ptr + io->offset;

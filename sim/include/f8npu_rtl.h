@@ -32,7 +32,9 @@
  *
  * One build of the library holds one geometry (f8npu_rtl_rows/cols) and one
  * copy of the Verilator runtime: a program links exactly one libf8npu-rtl.a
- * (mk/rtl.mk; with -lstdc++ -lm -pthread). Several devices may exist at once.
+ * (mk/rtl.mk; with -lstdc++ -lm -pthread). Several devices may exist at once, and run
+ * in different threads at once, each device used by one thread at a time (each has its
+ * own VerilatedContext; sim/f8npu_rtl.cpp, "Threads").
  *
  * Usage:
  *	struct f8npu_rtl_config cfg;

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: MIT
 # The runtime from the command line (issue 11: f8 compile, eval --backend, run, profile,
 # info): one integer model gives identical int32 logits on every backend (graph, cpu, ref
-# 16x16 and 4x4 with tiny batches, the RTL of each built configuration, and f8 exec running
-# the stream f8 compile wrote); auto falls back to the CPU and says why; images given as
+# 16x16 and 4x4 with tiny batches, the RTL of each built configuration, on 1 to 3 simulator
+# instances in parallel, and f8 exec running the stream f8 compile wrote); a job that does
+# not finish stops every instance and names its images; auto falls back to the CPU and says why; images given as
 # PGM or PNG files classify as the same test images from the IDX file; bad backends, models
 # and images are refused with exit status 1 and a message naming them.
 # Run by `make run-cli` (part of make check).
@@ -23,7 +24,7 @@ LBL=$D/t10k-labels-idx1-ubyte.gz
 [ -x "$F8" ] || { echo "run-cli: $F8 not built"; exit 1; }
 # the RTL configurations built next to the tool (make rtl-libs)
 RTLS=""
-for c in 4:4 16:16; do
+for c in 4:4 16:16 8:16; do
 	r=${c%:*}
 	k=${c#*:}
 	for d in "$(dirname "$F8")/rtl" "$(dirname "$F8")/../rtl"; do # where the backend looks
@@ -49,6 +50,40 @@ for b in cpu ref ref:4x4 $RTLS; do
 	done
 done
 [ -n "$RTLS" ] || fail "no RTL configuration built next to $F8 (make rtl-libs): the rtl backend went untested"
+
+# several instances of a simulator, one thread each (--threads, docs/runner.md): each its own
+# Verilated model, context and memory; the images split between them, the logits in image
+# order and identical to one instance's and to ref's
+# (not rtl:4x4: the same code, four times the CPU time of rtl:16x16 for these images)
+expect_ok eval "$M" --limit 12 --backend ref --batch 3 --threads 1 --logits "$T/ref1.bin"
+PAR=""
+for b in $RTLS; do
+	[ "$b" = rtl:4x4 ] || PAR="$PAR $b"
+done
+[ -n "$PAR" ] || fail "no RTL configuration but rtl:4x4 built: the parallel instances went untested"
+for b in ref:4x4 $PAR; do
+	for t in 1 2 3; do
+		# 12 images in jobs of 3: four jobs, so three instances all get work
+		expect_ok eval "$M" --limit 12 --backend "$b" --batch 3 --threads $t --logits "$T/b.bin"
+		n=$((n + 1))
+		cmp -s "$T/ref1.bin" "$T/b.bin" || fail "--backend $b --threads $t: logits differ from ref's"
+		n=$((n + 1))
+		s=s
+		[ $t -gt 1 ] || s=""
+		grep -q "^f8 eval: 12 images on $b, $t instance$s, in " "$T/err" ||
+			fail "--backend $b --threads $t: not $t instances: $(tail -n 2 "$T/err")"
+	done
+done
+# a device that does not finish (here: a cycle budget far below the job's) stops every
+# instance and names the first failing job's images
+export F8_JOB_MAX_CYCLES=1000
+for b in $PAR; do
+	expect_usage "rtl:" eval "$M" --limit 12 --backend "$b" --batch 3 --threads 2
+	n=$((n + 1))
+	grep -q "^f8 eval: $b: images 0-2: the job ran out of cycles (budget 1000, .*(the 2 instances stopped; 0 images were done)" "$T/err" ||
+		fail "--backend $b, a job out of cycles: $(tail -n 1 "$T/err")"
+done
+unset F8_JOB_MAX_CYCLES
 
 # auto: no device here, so the CPU path, with the reason
 expect_ok eval "$M" --limit 4 --backend auto --placement
