@@ -16,6 +16,15 @@
 #define F8NPU_ERR_INDEX_HEADER 0xffffffffu
 /* Cycles to validate a descriptor and set up its execution (isa.md §7). */
 #define F8NPU_COST_SETUP 128u
+/*
+ * The RTL's fast depthwise path (docs/rtl.md "Depthwise"), as the cost model sees it: the
+ * reference RTL's buffers (a 256-column row buffer of 8 slots, 256 accumulator words), so
+ * that the prediction depends on the array geometry alone, like the rest of §7.
+ */
+#define F8NPU_COST_RBUF_COLS 256u
+#define F8NPU_COST_ABUF_WORDS 256u
+#define F8NPU_COST_DW_KH_MAX 4u /* half the row buffer's slots */
+#define F8NPU_COST_DW_KW_MAX 3u
 #define F8NPU_CAP_OPS_ALL                                                                          \
 	((1u << F8NPU_OP_END) | (1u << F8NPU_OP_CONV2D) | (1u << F8NPU_OP_POOL_MAX) |              \
 	 (1u << F8NPU_OP_POOL_SUM) | (1u << F8NPU_OP_ADD))
@@ -109,6 +118,22 @@ static uint64_t tensor_bytes(const struct f8npu_tensor_ref *t)
 	return (uint64_t)t->n * t->h * t->w * t->c * f8npu_type_size(t->type);
 }
 
+/*
+ * Whether a depthwise CONV2D takes the RTL's fast path: kernel taps on the array rows
+ * (kh * kw <= ROWS, kw <= 3, kh <= min(ROWS, 4)), stride_h <= kh (every input row is used),
+ * and one column tile per output row: Wo <= 256 and (Wo - 1) * stride_w + kw <= 256.
+ */
+bool f8npu_model_dw_fast(const struct f8npu_model_config *cfg, const struct f8npu_desc *d)
+{
+	uint32_t kh = d->kernel_h, kw = d->kernel_w, wo = d->dst[0].w;
+	uint32_t kh_max = cfg->rows < F8NPU_COST_DW_KH_MAX ? cfg->rows : F8NPU_COST_DW_KH_MAX;
+
+	return d->opcode == F8NPU_OP_CONV2D && (d->flags & F8NPU_FLAG_DEPTHWISE) &&
+	       kw <= F8NPU_COST_DW_KW_MAX && kh <= kh_max && kh * kw <= cfg->rows &&
+	       d->stride_h <= kh && wo <= F8NPU_COST_ABUF_WORDS &&
+	       (uint64_t)(wo - 1) * d->stride_w + kw <= F8NPU_COST_RBUF_COLS;
+}
+
 uint64_t f8npu_model_array_cycles(const struct f8npu_model_config *cfg, const struct f8npu_desc *d)
 {
 	const struct f8npu_tensor_ref *o = &d->dst[0];
@@ -117,6 +142,10 @@ uint64_t f8npu_model_array_cycles(const struct f8npu_model_config *cfg, const st
 
 	switch (d->opcode) {
 	case F8NPU_OP_CONV2D:
+		/* Fast depthwise: one cycle per input column of each output row's window. */
+		if (f8npu_model_dw_fast(cfg, d))
+			return (uint64_t)o->n * o->h * groups *
+			       ((uint64_t)(o->w - 1) * d->stride_w + d->kernel_w);
 		if (d->flags & F8NPU_FLAG_DEPTHWISE)
 			return pixels * window * groups;
 		return pixels * window * ceil_div(d->src.c, cfg->rows) * groups;
@@ -156,6 +185,10 @@ static void cost_desc(const struct f8npu_model_config *cfg, const struct f8npu_d
 		macs = pixels * p->out_c * p->k;
 		if (dw) {
 			rd_src = src;
+			/* Fast depthwise: each input row once per channel group (line buffer). */
+			if (f8npu_model_dw_fast(cfg, d))
+				t_src = f8npu_div_u64(src, d->stride_w) *
+					(d->kernel_w < d->stride_w ? d->kernel_w : d->stride_w);
 		} else {
 			rd_src = src * groups;
 			t_src *= groups;

@@ -160,6 +160,8 @@ static void print_summary(const struct cs_pair *p, const struct cs_stats *st, do
 	for (c = 1; c < F8NPU_ERR_COUNT_; c++)
 		printf(" %s=%" PRIu64, f8npu_err_name(c), st->err_hits[c]);
 	printf("; DONE=%" PRIu64 ")\n", st->done);
+	printf("cosim %s: depthwise CONV2Ds generated: %" PRIu64 " on the RTL's fast path, %" PRIu64
+	       " on the one-tap path\n", p->cfg_name, st->dw_fast, st->dw_slow);
 	printf("cosim %s: %" PRIu64 " jobs: %" PRIu64 " through f8npu_prog, %" PRIu64 " doorbells, %" PRIu64
 	       " soft resets mid-job, %" PRIu64 " IRQ protocol checks, %" PRIu64 " PERF_CLEARs; %" PRIu64
 	       " fault cases (%" PRIu64 " ended in another code); cycles run: model %" PRIu64 ", rtl %" PRIu64
