@@ -713,10 +713,20 @@ void f8t_cost_desc(const struct f8npu_desc *d, bool executed, const struct f8npu
 
 		groups = ceil_div(co, C);
 		if (d->flags & F8NPU_FLAG_DEPTHWISE) {
+			/* The RTL's fast path (isa.md §7): taps on the array rows, a line buffer. */
+			bool fast = d->kernel_w <= 3 && d->kernel_h <= (R < 4 ? R : 4) && kk <= R &&
+				    d->stride_h <= d->kernel_h && w <= 256 &&
+				    (uint64_t)(w - 1) * d->stride_w + d->kernel_w <= 256;
+
 			macs = pix * co * kk;
 			rd = f8t_bytes(&d->src) + (uint64_t)co * kk + bias + aux;
 			other = (uint64_t)co * kk + bias + aux;
 			comp = pix * kk * groups;
+			if (fast) {
+				comp = (uint64_t)n * h * groups * ((uint64_t)(w - 1) * d->stride_w + d->kernel_w);
+				tsrc = f8t_bytes(&d->src) / d->stride_w *
+				       (d->kernel_w < d->stride_w ? d->kernel_w : d->stride_w);
+			}
 		} else {
 			macs = pix * co * kk * cin;
 			rd = f8t_bytes(&d->src) * groups + co * kk * cin + bias + aux;
