@@ -282,6 +282,12 @@ module f8npu_engine #(
   assign fast = mode == 2'd1 && kw <= 8'(KwMax) && kh <= 8'(KhMax) && prod_q[9] <= 64'(Rows) &&
                 sth <= kh && tw_q == wo_q;
   assign fspan = prod_q[4][19:0] - 20'(stw) + 20'(kw);
+  // Narrow rows (span <= RbufCols / 2) pack two rows per bank, row s in half s[SL] of bank
+  // s mod RbufSlots, so that the reader may run 2 * RbufSlots - kh rows ahead (the memory
+  // latency of narrow layers); the in-flight step counters (Steps) bound it to 2 slots.
+  localparam bit PackOk = 2 * RbufSlots <= Steps;
+  logic fpack;
+  assign fpack = PackOk && fast && fspan <= 20'(RbufCols / 2);
 
   // ---------------------------------------------------------------- walkers
   logic [3*64-1:0] o_base, o_sn, o_sh, o_sw, o_tw_sw;
@@ -421,7 +427,7 @@ module f8npu_engine #(
   logic f_pend;
   logic [15:0] xf_q;                    // fast: first row step of the executor's output row
   assign f_ahead = r_steps - xf_q;
-  assign r_sync = fast ? $signed(f_ahead) < $signed(16'(RbufSlots)) :
+  assign r_sync = fast ? $signed(f_ahead) < $signed(fpack ? 16'(2 * RbufSlots) : 16'(RbufSlots)) :
                   r_ahead < 16'(Steps) && r_base_q - x_base_q <= 32'(RE - RbufCols);
   assign w_sync = w_ahead < (two_sets ? 16'd2 : 16'd1);
   assign tag_ok = tags_q < (TL+1)'(TagDepth);
@@ -451,7 +457,8 @@ module f8npu_engine #(
   end
 
   logic [REL-1:0] r_ring_tag;
-  assign r_ring_tag = fast ? {r_steps[SL-1:0], r_idx[CBL-1:0]} : r_ring;
+  assign r_ring_tag = !fast ? r_ring : fpack ? {r_steps[SL-1:0], r_steps[SL], r_idx[CBL-2:0]} :
+                      {r_steps[SL-1:0], r_idx[CBL-1:0]};
   logic rsp_pop;
   logic [TL:0] tag_count;
   logic [$clog2(AuxDepth):0] aux_count;
@@ -527,16 +534,27 @@ module f8npu_engine #(
   logic [RbufSlots*512-1:0] rbank_q;
   logic [511:0] rbuf_q;
   logic [REL-1:0] rbuf_raddr;
-  logic [CBL-1:0] rbuf_word;
+  logic [RbufSlots*CBL-1:0] rbuf_word;
   logic [SL-1:0] rbuf_sel_q;
-  assign rbuf_word = fast ? x_rb_idx[CBL-1:0] : rbuf_raddr[CBL-1:0];
+  // Fast: bank b holds the window's row xf_q + ((b - xf_q) mod RbufSlots), packed: in half
+  // bit SL of that step.
+  always_comb begin
+    for (int b = 0; b < RbufSlots; b++) begin
+      logic [15:0] sb;
+      logic [SL-1:0] rel;
+      rel = SL'(b) - xf_q[SL-1:0];
+      sb = xf_q + {{(16-SL){1'b0}}, rel};
+      rbuf_word[b*CBL +: CBL] = !fast ? rbuf_raddr[CBL-1:0] :
+                                fpack ? {sb[SL], x_rb_idx[CBL-2:0]} : x_rb_idx[CBL-1:0];
+    end
+  end
   genvar gb;
   for (gb = 0; gb < RbufSlots; gb++) begin : g_rbuf
     logic [511:0] mem [RbufCols];
     always_ff @(posedge clk_i) begin
       if (mrs_valid_i && rsp_dest == DestRow && rsp_idx[REL-1:CBL] == SL'(gb))
         mem[rsp_idx[CBL-1:0]] <= mrs_data_i;
-      rbank_q[gb*512 +: 512] <= mem[rbuf_word];
+      rbank_q[gb*512 +: 512] <= mem[rbuf_word[gb*CBL +: CBL]];
     end
   end
   always_ff @(posedge clk_i) rbuf_sel_q <= rbuf_raddr[REL-1:CBL];
