@@ -282,6 +282,10 @@ module f8npu_engine #(
   assign fast = mode == 2'd1 && kw <= 8'(KwMax) && kh <= 8'(KhMax) && prod_q[9] <= 64'(Rows) &&
                 sth <= kh && tw_q == wo_q;
   assign fspan = prod_q[4][19:0] - 20'(stw) + 20'(kw);
+  // Leading columns of every output row that are left padding and not a whole window: the
+  // executor starts after them, with zeros in their place in the window.
+  logic [7:0] fskip;
+  assign fskip = (pl < kw) ? pl : kw - 8'd1;
   // Narrow rows (span <= RbufCols / 2) pack two rows per bank, row s in half s[SL] of bank
   // s mod RbufSlots, so that the reader may run 2 * RbufSlots - kh rows ahead (the memory
   // latency of narrow layers); the in-flight step counters (Steps) bound it to 2 slots.
@@ -320,7 +324,7 @@ module f8npu_engine #(
   logic [15:0] x_x;
   logic [7:0] x_lanes;
   logic [63:0] x_d0, x_d1;
-  logic x_fire, x_row_last, a_nc_fire, a_nc_row_last;
+  logic x_fire, x_row_last, a_nc_fire, a_nc_row_last, x_col0, a_nc_col0;
   logic signed [19:0] x_iy0, a_nc_iy0;
   // Twin outputs it does not need.
   logic a_nc_present, a_nc_first, a_nc_sl, a_nc_pl, a_nc_gl, a_nc_el, x_nc_read;
@@ -333,7 +337,8 @@ module f8npu_engine #(
 
   f8npu_walk_x #(.Rows(Rows), .Cols(Cols)) u_walk_aux (
     .clk_i, .rst_ni, .clear_i, .start_i(nest_start), .step_i(a_step),
-    .mode_i(mode), .fast_i(fast), .span_i(fspan), .bias_i(has_bias), .aux_i(has_aux),
+    .mode_i(mode), .fast_i(fast), .span_i(fspan), .skip_i(fskip), .bias_i(has_bias),
+    .aux_i(has_aux),
     .cout_i(cout), .cin_i(src_c),
     .n_i(src_n), .h_i(src_h), .w_i(src_w), .ho_i(ho_q), .wo_i(wo_q), .kh_i(kh), .kw_i(kw),
     .sth_i(sth), .stw_i(stw), .pt_i(pt), .pl_i(pl), .tw_max_i(tw_q),
@@ -345,12 +350,14 @@ module f8npu_engine #(
     .pass_last_o(a_nc_pl), .group_last_o(a_nc_gl), .pass_o(a_nc_pass), .rb_idx_o(a_nc_rb),
     .x_o(a_nc_x), .epi_last_o(a_nc_el), .lanes_o(a_nc_lanes), .d0_addr_o(a_nc_d0),
     .d1_addr_o(a_nc_d1), .fire_o(a_nc_fire), .iy0_o(a_nc_iy0), .row_last_o(a_nc_row_last),
+    .col0_o(a_nc_col0),
     .busy_o(a_busy)
   );
 
   f8npu_walk_x #(.Rows(Rows), .Cols(Cols)) u_walk_exec (
     .clk_i, .rst_ni, .clear_i, .start_i(nest_start), .step_i(x_step),
-    .mode_i(mode), .fast_i(fast), .span_i(fspan), .bias_i(has_bias), .aux_i(has_aux),
+    .mode_i(mode), .fast_i(fast), .span_i(fspan), .skip_i(fskip), .bias_i(has_bias),
+    .aux_i(has_aux),
     .cout_i(cout), .cin_i(src_c),
     .n_i(src_n), .h_i(src_h), .w_i(src_w), .ho_i(ho_q), .wo_i(wo_q), .kh_i(kh), .kw_i(kw),
     .sth_i(sth), .stw_i(stw), .pt_i(pt), .pl_i(pl), .tw_max_i(tw_q),
@@ -362,7 +369,7 @@ module f8npu_engine #(
     .pass_last_o(x_pass_last), .group_last_o(x_group_last), .pass_o(x_pass),
     .rb_idx_o(x_rb_idx), .x_o(x_x), .epi_last_o(x_epi_last), .lanes_o(x_lanes),
     .d0_addr_o(x_d0), .d1_addr_o(x_d1), .fire_o(x_fire), .iy0_o(x_iy0),
-    .row_last_o(x_row_last), .busy_o(x_busy)
+    .row_last_o(x_row_last), .col0_o(x_col0), .busy_o(x_busy)
   );
 
   // Row reader.
@@ -586,7 +593,7 @@ module f8npu_engine #(
   end
 
   // ---------------------------------------------------------------- executor
-  logic b_valid_q, b_first_q, b_present_q, b_col_q;
+  logic b_valid_q, b_first_q, b_present_q, b_col_q, b_c0_q;
   logic [KhMax-1:0] b_rowp_q;            // fast: the window's kernel row ky is inside the input
   logic [SL-1:0] b_fb_q;                 // fast: slot of the window's kernel row 0
   logic [AL-1:0] b_x_q;
@@ -628,9 +635,11 @@ module f8npu_engine #(
   // weights need not all be there); a streamed set is its one block.
   assign wgts_ready = !has_wgt || w_blocks_q[x_half_w] > (resident ? x_pass : 17'd0);
   assign in_ok = rows_ready && wgts_ready;
-  // An EPI item needs the MAC pipeline empty (its last write has landed), room in the
-  // write queue for itself and the one in epilogue stage B, and its aux vector.
-  assign epi_ok = !b_valid_q && (32'(q_cnt) + (e_valid_q ? 32'd1 : 32'd0)) < QD &&
+  // An EPI item needs its pixel's last accumulator write landed (an IN item in stage B
+  // writing the word it reads would be missed), room in the write queue for itself and the
+  // one in epilogue stage B, and its aux vector.
+  assign epi_ok = !(b_valid_q && b_x_q == AL'(x_x)) &&
+                  (32'(q_cnt) + (e_valid_q ? 32'd1 : 32'd0)) < QD &&
                   (!has_aux || aux_valid);
   assign bias_ok = aux_valid;
   always_comb begin
@@ -669,7 +678,7 @@ module f8npu_engine #(
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       b_valid_q <= 1'b0; b_first_q <= 1'b0; b_present_q <= 1'b0; b_x_q <= '0;
-      b_col_q <= 1'b0; b_rowp_q <= '0; b_fb_q <= '0;
+      b_col_q <= 1'b0; b_c0_q <= 1'b0; b_rowp_q <= '0; b_fb_q <= '0;
       e_valid_q <= 1'b0; e_aux_q <= '0; e_d0_q <= '0; e_d1_q <= '0;
       e_len0_q <= '0; e_len1_q <= '0; bias_q <= '0;
     end else if (clear_i) begin
@@ -680,6 +689,7 @@ module f8npu_engine #(
       b_valid_q <= can_step && x_kind == ItIn && x_fire;
       b_col_q <= can_step && x_kind == ItIn && fast;
       b_fb_q <= xf_q[SL-1:0];
+      b_c0_q <= x_col0;
       for (int i = 0; i < KhMax; i++) begin
         logic signed [19:0] iy;
         iy = x_iy0 + 20'(i);
@@ -707,7 +717,10 @@ module f8npu_engine #(
   assign b_vec = b_present_q ? rbuf_q : 512'd0;
   // Fast depthwise window: ncol = the column entering from each kernel row's slot (zero
   // outside the input), sr0 / sr1 = the one / two columns before it.
-  logic [KhMax*CB-1:0] ncol, sr0_q, sr1_q;
+  logic [KhMax*CB-1:0] ncol, sr0_q, sr1_q, sr0, sr1;
+  // The row's first item: the columns before it are (skipped) padding.
+  assign sr0 = b_c0_q ? '0 : sr0_q;
+  assign sr1 = b_c0_q ? '0 : sr1_q;
   always_comb begin
     for (int i = 0; i < KhMax; i++) begin
       logic [SL-1:0] b;
@@ -720,7 +733,7 @@ module f8npu_engine #(
       sr0_q <= '0; sr1_q <= '0;
     end else if (b_col_q) begin
       sr0_q <= ncol;
-      sr1_q <= sr0_q;
+      sr1_q <= sr0;
     end
   end
   // Array row r = ky*kw + kx takes window column (ky, kx): kx = kw-1 is ncol, kx = kw-2
@@ -742,13 +755,13 @@ module f8npu_engine #(
     assign tap1[gy*CB +: CB] = ncol[gy*CB +: CB];
     for (gx = 0; gx < 2; gx++) begin : g_tap2
       if (gy * 2 + gx < Rows) begin : g_in
-        assign tap2[(gy*2 + gx)*CB +: CB] = (gx == 1) ? ncol[gy*CB +: CB] : sr0_q[gy*CB +: CB];
+        assign tap2[(gy*2 + gx)*CB +: CB] = (gx == 1) ? ncol[gy*CB +: CB] : sr0[gy*CB +: CB];
       end
     end
     for (gx = 0; gx < 3; gx++) begin : g_tap3
       if (gy * 3 + gx < Rows) begin : g_in
         assign tap3[(gy*3 + gx)*CB +: CB] = (gx == 2) ? ncol[gy*CB +: CB] :
-                                            (gx == 1) ? sr0_q[gy*CB +: CB] : sr1_q[gy*CB +: CB];
+                                            (gx == 1) ? sr0[gy*CB +: CB] : sr1[gy*CB +: CB];
       end
     end
   end
@@ -871,7 +884,7 @@ module f8npu_engine #(
   logic unused;
   assign unused = ^{a_nc_present, a_nc_first, a_nc_sl, a_nc_pl, a_nc_gl, a_nc_el, a_nc_pass,
                     a_nc_rb, a_nc_x, a_nc_lanes, a_nc_d0, a_nc_d1, a_kind, x_nc_read,
-                    a_nc_fire, a_nc_iy0, a_nc_row_last, x_rb_idx[19:CBL],
+                    a_nc_fire, a_nc_iy0, a_nc_row_last, a_nc_col0, x_rb_idx[19:CBL],
                     x_nc_addr, x_nc_len, x_epi_last, w_region[7:4], b_region[7:4],
                     align_src[7:5], align_aux[7:5], tag_valid, aux_head[512], abuf_q[AW-1],
                     k_i[16], x_slot[16:WL], x_x[15:AL], rsp_idx[16:REL],

@@ -29,6 +29,7 @@ module f8npu_walk_x #(
   input  logic [1:0]  mode_i,          // 0 conv groups=1, 1 depthwise, 2 pool/add
   input  logic        fast_i,          // fast depthwise (mode 1, one tile per output row)
   input  logic [19:0] span_i,          // fast: input columns of the tile (tw-1)*stw + kw
+  input  logic [7:0]  skip_i,          // fast: leading padding columns not visited (< kw)
   input  logic        bias_i,
   input  logic        aux_i,
   input  logic [15:0] cout_i,
@@ -74,6 +75,7 @@ module f8npu_walk_x #(
   output logic        fire_o,          // IN: the item completes an output (always, unless fast)
   output logic signed [19:0] iy0_o,    // first input row of the output row's window
   output logic        row_last_o,      // the output row is the image's last
+  output logic        col0_o,          // fast IN: the row's first item (window starts zero)
   output logic        busy_o
 );
   localparam logic [2:0] ItNone = 3'd0, ItBias = 3'd1, ItIn = 3'd3, ItEpi = 3'd4;
@@ -218,9 +220,11 @@ module f8npu_walk_x #(
     if (e_pass) begin
       st_d = ItIn;
       x_d = '0;
-      xs_d = '0;
+      // Fast: the first skip_i columns (left padding) are zeros the engine puts in the
+      // window at the row's first item, so the row starts at column skip_i.
+      xs_d = fast_i ? 20'(skip_i) : '0;
       fx_d = '0;
-      wait_d = kw_i - 8'd1;
+      wait_d = kw_i - 8'd1 - (fast_i ? skip_i : 8'd0);
     end
     if (e_epi) begin
       st_d = ItEpi;
@@ -279,6 +283,7 @@ module f8npu_walk_x #(
   assign fire_o = !fast_i || wait_q == '0;
   assign iy0_o = iy0_q;
   assign row_last_o = y_q == ho_i - 16'd1;
+  assign col0_o = xs_q == 20'(skip_i);
   assign epi_last_o = last_x;
   assign lanes_o = lanes;
   assign d0_addr_o = ox_q[64 +: 64] + och_q[64 +: 64];

@@ -142,10 +142,12 @@ uint64_t f8npu_model_array_cycles(const struct f8npu_model_config *cfg, const st
 
 	switch (d->opcode) {
 	case F8NPU_OP_CONV2D:
-		/* Fast depthwise: one cycle per input column of each output row's window. */
+		/* Fast depthwise: one cycle per input column of each output row's windows,
+		 * but for the leading left-padding columns (at most kw - 1). */
 		if (f8npu_model_dw_fast(cfg, d))
 			return (uint64_t)o->n * o->h * groups *
-			       ((uint64_t)(o->w - 1) * d->stride_w + d->kernel_w);
+			       ((uint64_t)(o->w - 1) * d->stride_w + d->kernel_w -
+				(d->pad_left < d->kernel_w ? d->pad_left : d->kernel_w - 1u));
 		if (d->flags & F8NPU_FLAG_DEPTHWISE)
 			return pixels * window * groups;
 		return pixels * window * ceil_div(d->src.c, cfg->rows) * groups;

@@ -723,7 +723,9 @@ void f8t_cost_desc(const struct f8npu_desc *d, bool executed, const struct f8npu
 			other = (uint64_t)co * kk + bias + aux;
 			comp = pix * kk * groups;
 			if (fast) {
-				comp = (uint64_t)n * h * groups * ((uint64_t)(w - 1) * d->stride_w + d->kernel_w);
+				comp = (uint64_t)n * h * groups *
+				       ((uint64_t)(w - 1) * d->stride_w + d->kernel_w -
+					(d->pad_left < d->kernel_w ? d->pad_left : d->kernel_w - 1u));
 				tsrc = f8t_bytes(&d->src) / d->stride_w *
 				       (d->kernel_w < d->stride_w ? d->kernel_w : d->stride_w);
 			}
