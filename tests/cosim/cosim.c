@@ -10,8 +10,10 @@
  * multi-descriptor streams; case K is built from (seed, K) alone, so
  * `--case K` replays it (with --vcd, into a waveform). Every fifth case is a
  * fault; a run of at least 75 cases hits every error code, and a default-size
- * run fails if one was never reached. Exit status: 0 RTL == model, 1 a
- * mismatch (or an error code never hit), 2 bad usage or setup.
+ * run fails if one was never reached, or if no depthwise CONV2D took one of
+ * the RTL's two depthwise paths. Exit status: 0 RTL == model, 1 a mismatch
+ * (or an error code never hit, a depthwise path never taken), 2 bad usage or
+ * setup.
  */
 #include <inttypes.h>
 #include <signal.h>
@@ -229,6 +231,12 @@ int main(int argc, char **argv)
 			}
 		if (missing) {
 			printf("\n");
+			rc = 1;
+		}
+		/* Both depthwise paths of the RTL (docs/rtl.md "Depthwise"). */
+		if (!st.dw_fast || !st.dw_slow) {
+			printf("cosim %s: FAILED: no depthwise CONV2D on the RTL's %s path\n", pair.cfg_name,
+			       st.dw_fast ? "one-tap" : "fast");
 			rc = 1;
 		}
 	}
