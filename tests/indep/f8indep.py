@@ -576,6 +576,14 @@ def execute(d, p, mems):
 
 
 COST_SETUP = 128  # isa.md §7: validation and set-up of an executed compute descriptor
+# isa.md §7: the fast depthwise path, with the reference RTL's buffers (256 columns / words)
+DW_FAST_WIDTH = 256
+
+
+def dw_fast(d, p, rows):
+    """A depthwise CONV2D on the RTL's fast path (isa.md §7, docs/rtl.md "Depthwise")."""
+    return (p.kw <= 3 and p.kh <= min(rows, 4) and p.kh * p.kw <= rows and p.sh <= p.kh and
+            p.Wo <= DW_FAST_WIDTH and (p.Wo - 1) * p.sw + p.kw <= DW_FAST_WIDTH)
 
 
 def cost(d, p, rows, cols):
@@ -596,6 +604,11 @@ def cost(d, p, rows, cols):
             macs = NHW * p.Cout * p.kh * p.kw
             read = src_b + p.w_size + bias_b + aux_b
             comp = NHW * p.kh * p.kw * groups
+            if dw_fast(d, p, rows):
+                # one cycle per input column of an output row, leading left padding skipped
+                comp = (p.N * p.Ho * groups *
+                        ((p.Wo - 1) * p.sw + p.kw - min(d.pad_left, p.kw - 1)))
+                t_src = src_b // p.sw * min(p.kw, p.sw)
         else:
             macs = NHW * p.Cout * p.K
             read = src_b * groups + p.w_size + bias_b + aux_b
