@@ -50,7 +50,10 @@
 #include "f8npu_build.h"
 #include "f8npu_model.h"
 
-#define BENCH_B 16u       /* DRAM bytes per cycle, RTL harness and model (bw=) */
+#define BENCH_B 16u       /* DRAM bytes per cycle, RTL harness and model (bw=); --bw N */
+/* The bandwidth of this run: BENCH_B unless --bw (e.g. to see the array-side rate of a
+ * bandwidth-bound layer). */
+static unsigned int bench_b = BENCH_B;
 #define BENCH_L 64u       /* DRAM latency, cycles (lat=) */
 #define BENCH_SHIFT 7     /* per-layer out_shift: u8 at FL 4 from acc at FL 4 + 7 */
 #define MAX_LAYERS 128u   /* convolutions of one network */
@@ -463,7 +466,7 @@ static int be_open(const char *name, struct f8_be **be, struct f8_err *e)
 {
 	char spec[64];
 
-	snprintf(spec, sizeof(spec), "%s:%ux%u,bw=%u,lat=%u", name, cur_rows, cur_cols, BENCH_B, BENCH_L);
+	snprintf(spec, sizeof(spec), "%s:%ux%u,bw=%u,lat=%u", name, cur_rows, cur_cols, bench_b, BENCH_L);
 	return f8_be_open(spec, be, e);
 }
 
@@ -655,7 +658,7 @@ static int budget_submit(void *priv, const struct f8_be_job *job, struct f8npu_j
 static void run_whole(const struct whole *w, struct net_result *r)
 {
 	const struct f8_qm *m = &w->q.m;
-	struct f8_cc_opts o = { .batch = 1, .dram_bpc = BENCH_B, .dram_latency = BENCH_L };
+	struct f8_cc_opts o = { .batch = 1, .dram_bpc = bench_b, .dram_latency = BENCH_L };
 	struct f8_be *ref = NULL, *rtl = NULL;
 	struct f8_cc_session *sm = NULL, *sr = NULL;
 	struct f8_cc_prog *p = NULL;
@@ -965,7 +968,7 @@ static bool has_cycles(unsigned int a, unsigned int s)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: f8-rtl-bench [--array RxC[,RxC...]]... [--quick] [--out PREFIX] [-j N] [--net SUBSTR]\n"
-		   "                    [--budget F] [--max-hangs N] [--timeout S] [--images N]\n"
+		   "                    [--budget F] [--max-hangs N] [--timeout S] [--images N] [--bw B]\n"
 		   "  --array A    the RTL configurations to run, rtl:RxC each (default 16x16); repeatable\n"
 		   "  --quick      full Fashion-MNIST tables, but of ResNet-18/MobileNetV2 only the layers\n"
 		   "               whose cost-model compute is <= %u cycles (CI-sized run)\n"
@@ -977,8 +980,10 @@ static void usage(FILE *f)
 		   "  --max-hangs N  after N layer TIMEOUTs the remaining layers are NOTRUN (default 3,\n"
 		   "               0: never give up); layers run cheapest first\n"
 		   "  --timeout S  wall-clock limit per job process, seconds (default 900)\n"
-		   "  --images N   images through each whole network (default 3, at most %u; 0: none)\n",
-		QUICK_MAX_CYCLES, NET_MAX_IMAGES);
+		   "  --images N   images through each whole network (default 3, at most %u; 0: none)\n"
+		   "  --bw B       DRAM bytes per cycle of the RTL harness and the model (default %u): a high\n"
+		   "               B shows the array-side rate of bandwidth-bound layers\n",
+		QUICK_MAX_CYCLES, NET_MAX_IMAGES, BENCH_B);
 }
 
 /* An unsigned decimal in [lo, hi]. */
@@ -1025,7 +1030,8 @@ static int parse_args(int argc, char **argv)
 		{ "net", required_argument, NULL, 'n' },     { "budget", required_argument, NULL, 'b' },
 		{ "timeout", required_argument, NULL, 't' }, { "max-hangs", required_argument, NULL, 'm' },
 		{ "images", required_argument, NULL, 'i' },  { "array", required_argument, NULL, 'a' },
-		{ "help", no_argument, NULL, 'h' },	     { NULL, 0, NULL, 0 },
+		{ "bw", required_argument, NULL, 'w' },	     { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	char *end;
 	bool ok;
@@ -1042,6 +1048,7 @@ static int parse_args(int argc, char **argv)
 		case 'm': ok = parse_uint(optarg, 0, 100000, &opt.max_hangs); break;
 		case 'i': ok = parse_uint(optarg, 0, NET_MAX_IMAGES, &opt.images); break;
 		case 'a': ok = parse_arrays(optarg); break;
+		case 'w': ok = parse_uint(optarg, 1, 1u << 20, &bench_b); break;
 		case 'b':
 			errno = 0;
 			opt.budget = strtod(optarg, &end);
@@ -1127,7 +1134,7 @@ static int run_array(unsigned int a)
 	}
 	ntodo = ntasks;
 	fprintf(stderr, "f8-rtl-bench: rtl:%ux%u, B = %u, L = %u: %u distinct layer shapes to run, %u job(s) at a time\n",
-		R, C, BENCH_B, BENCH_L, ntasks, opt.jobs);
+		R, C, bench_b, BENCH_L, ntasks, opt.jobs);
 	if (run_tasks(tasks, ntasks, layer_done))
 		return -1;
 	for (i = 0; i < NWHOLES; i++)
@@ -1297,7 +1304,7 @@ static unsigned int report_array(unsigned int a, uint64_t *all_clk, double *all_
 			out("  - the cost model (isa.md section 7) already misses it: a depthwise 3x3 with u8 input and "
 			    "output moves 2 bytes per output element (stride 1; 5 at stride 2) for 9 MACs, so at %u "
 			    "bytes/cycle it is bandwidth-bound at <= 9 x %u / (2 x %u x %u) = %.1f %% utilization.\n",
-			    BENCH_B, BENCH_B, R, C, 100.0 * 9.0 * BENCH_B / (2.0 * RC));
+			    bench_b, bench_b, R, C, 100.0 * 9.0 * bench_b / (2.0 * RC));
 		if (nratio) {
 			const struct net_layer *wl = &nets[worst_row_net].l[rows[worst_row_net][worst_row].first];
 
@@ -1473,7 +1480,7 @@ int main(int argc, char **argv)
 	out("Through the backend table (runtime/include/f8-backend.h): `rtl:RxC,bw=%u,lat=%u`, the Verilated "
 	    "f8npu_core of that array (its rRcC/libf8npu-rtl.so; memory model %u bytes/cycle, latency %u cycles), "
 	    "against `ref:RxC,bw=%u,lat=%u`, the functional model with the same array, bandwidth and latency. "
-	    "Arrays:", BENCH_B, BENCH_L, BENCH_B, BENCH_L, BENCH_B, BENCH_L);
+	    "Arrays:", bench_b, BENCH_L, bench_b, BENCH_L, bench_b, BENCH_L);
 	for (a = 0; a < opt.narrays; a++)
 		out(" %ux%u", opt.rows[a], opt.cols[a]);
 	out(".\n\nEach row is one distinct conv shape, run once as a job of one CONV2D (u8 input: half zeros, the "

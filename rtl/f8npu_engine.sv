@@ -20,6 +20,15 @@
 // ADD runs as a 1x1 sum pool (its value is the source element). Accumulators are
 // 48 bits: a sum pool of up to 255*255 int32 values is exact before saturation.
 //
+// Fast depthwise (docs/rtl.md "Depthwise"): a depthwise CONV2D with kw <= KwMax,
+// kh <= KhMax, kh*kw <= Rows, stride_h <= kh and one column tile per output row runs
+// with the row buffer as a line buffer (input row s of a channel group in slot
+// s mod RbufSlots, fetched once and kept while the kh output rows that need it run) and
+// all kh*kw taps of one output pixel on the array rows in one cycle: per cycle the
+// executor reads one input column from every slot, shifts it into a kw-deep window per
+// kernel row, and array row ky*kw + kx multiplies the window's column (ky, kx) by
+// w[c][ky][kx]. Other depthwise convolutions take one tap per cycle on row 0.
+//
 // Parameters: Rows, Cols (array), WbufBlocks (weight buffer blocks of Rows*Cols
 // bytes), AbufWords (accumulator words = widest output tile), RbufCols (input
 // columns per row buffer half), TagDepth (reads in flight).
@@ -69,6 +78,13 @@ module f8npu_engine #(
   localparam int unsigned REL = $clog2(RE);
   localparam int unsigned Steps = 16;
   localparam int unsigned RSL = 4;
+  localparam int unsigned SL = $clog2(RbufSlots);
+  localparam int unsigned CBL = $clog2(RbufCols);
+  // Fast depthwise: window columns per kernel row, kernel rows (half the slots, so that
+  // the row reader can run ahead by RbufSlots - kh rows).
+  localparam int unsigned KwMax = 3;
+  localparam int unsigned KhMax = (Rows < RbufSlots / 2) ? Rows : RbufSlots / 2;
+  localparam int unsigned CB = Cols * 8;
   localparam int unsigned AuxDepth = 64;
   localparam logic [1:0] DestAux = 2'd0, DestRow = 2'd1, DestWgt = 2'd2;
   localparam int unsigned AL = $clog2(AbufWords);
@@ -187,7 +203,7 @@ module f8npu_engine #(
   logic [63:0] nblocks;
   logic resident, two_sets;
   logic [16:0] set_blocks;
-  assign nblocks = (mode == 2'd0) ? prod_q[10] : prod_q[9];
+  assign nblocks = (mode == 2'd0) ? prod_q[10] : fast ? 64'd1 : prod_q[9];
   assign resident = nblocks <= 64'(WbufBlocks);
   assign set_blocks = resident ? nblocks[16:0] : 17'd1;
   assign two_sets = {set_blocks, 1'b0} <= 18'(WbufBlocks);
@@ -260,6 +276,23 @@ module f8npu_engine #(
     end
   end
 
+  // Fast depthwise (see the header): decided from the registered set-up, stable in SRun.
+  logic fast;
+  logic [19:0] fspan;
+  assign fast = mode == 2'd1 && kw <= 8'(KwMax) && kh <= 8'(KhMax) && prod_q[9] <= 64'(Rows) &&
+                sth <= kh && tw_q == wo_q;
+  assign fspan = prod_q[4][19:0] - 20'(stw) + 20'(kw);
+  // Leading columns of every output row that are left padding and not a whole window: the
+  // executor starts after them, with zeros in their place in the window.
+  logic [7:0] fskip;
+  assign fskip = (pl < kw) ? pl : kw - 8'd1;
+  // Narrow rows (span <= RbufCols / 2) pack two rows per bank, row s in half s[SL] of bank
+  // s mod RbufSlots, so that the reader may run 2 * RbufSlots - kh rows ahead (the memory
+  // latency of narrow layers); the in-flight step counters (Steps) bound it to 2 slots.
+  localparam bit PackOk = 2 * RbufSlots <= Steps;
+  logic fpack;
+  assign fpack = PackOk && fast && fspan <= 20'(RbufCols / 2);
+
   // ---------------------------------------------------------------- walkers
   logic [3*64-1:0] o_base, o_sn, o_sh, o_sw, o_tw_sw;
   assign o_base = {t_base[3*64 +: 64], t_base[2*64 +: 64], t_base[1*64 +: 64]};
@@ -291,6 +324,8 @@ module f8npu_engine #(
   logic [15:0] x_x;
   logic [7:0] x_lanes;
   logic [63:0] x_d0, x_d1;
+  logic x_fire, x_row_last, a_nc_fire, a_nc_row_last, x_col0, a_nc_col0;
+  logic signed [19:0] x_iy0, a_nc_iy0;
   // Twin outputs it does not need.
   logic a_nc_present, a_nc_first, a_nc_sl, a_nc_pl, a_nc_gl, a_nc_el, x_nc_read;
   logic [16:0] a_nc_pass;
@@ -302,7 +337,9 @@ module f8npu_engine #(
 
   f8npu_walk_x #(.Rows(Rows), .Cols(Cols)) u_walk_aux (
     .clk_i, .rst_ni, .clear_i, .start_i(nest_start), .step_i(a_step),
-    .mode_i(mode), .bias_i(has_bias), .aux_i(has_aux), .cout_i(cout), .cin_i(src_c),
+    .mode_i(mode), .fast_i(fast), .span_i(fspan), .skip_i(fskip), .bias_i(has_bias),
+    .aux_i(has_aux),
+    .cout_i(cout), .cin_i(src_c),
     .n_i(src_n), .h_i(src_h), .w_i(src_w), .ho_i(ho_q), .wo_i(wo_q), .kh_i(kh), .kw_i(kw),
     .sth_i(sth), .stw_i(stw), .pt_i(pt), .pl_i(pl), .tw_max_i(tw_q),
     .tw_stw_i(prod_q[4][19:0]), .esz_aux_i(esz(t_type[1*8 +: 8])), .esz_d0_i(esz(t_type[2*8 +: 8])),
@@ -312,12 +349,16 @@ module f8npu_engine #(
     .present_o(a_nc_present), .first_o(a_nc_first), .step_last_o(a_nc_sl),
     .pass_last_o(a_nc_pl), .group_last_o(a_nc_gl), .pass_o(a_nc_pass), .rb_idx_o(a_nc_rb),
     .x_o(a_nc_x), .epi_last_o(a_nc_el), .lanes_o(a_nc_lanes), .d0_addr_o(a_nc_d0),
-    .d1_addr_o(a_nc_d1), .busy_o(a_busy)
+    .d1_addr_o(a_nc_d1), .fire_o(a_nc_fire), .iy0_o(a_nc_iy0), .row_last_o(a_nc_row_last),
+    .col0_o(a_nc_col0),
+    .busy_o(a_busy)
   );
 
   f8npu_walk_x #(.Rows(Rows), .Cols(Cols)) u_walk_exec (
     .clk_i, .rst_ni, .clear_i, .start_i(nest_start), .step_i(x_step),
-    .mode_i(mode), .bias_i(has_bias), .aux_i(has_aux), .cout_i(cout), .cin_i(src_c),
+    .mode_i(mode), .fast_i(fast), .span_i(fspan), .skip_i(fskip), .bias_i(has_bias),
+    .aux_i(has_aux),
+    .cout_i(cout), .cin_i(src_c),
     .n_i(src_n), .h_i(src_h), .w_i(src_w), .ho_i(ho_q), .wo_i(wo_q), .kh_i(kh), .kw_i(kw),
     .sth_i(sth), .stw_i(stw), .pt_i(pt), .pl_i(pl), .tw_max_i(tw_q),
     .tw_stw_i(prod_q[4][19:0]), .esz_aux_i(esz(t_type[1*8 +: 8])), .esz_d0_i(esz(t_type[2*8 +: 8])),
@@ -327,7 +368,8 @@ module f8npu_engine #(
     .present_o(x_present), .first_o(x_first), .step_last_o(x_step_last),
     .pass_last_o(x_pass_last), .group_last_o(x_group_last), .pass_o(x_pass),
     .rb_idx_o(x_rb_idx), .x_o(x_x), .epi_last_o(x_epi_last), .lanes_o(x_lanes),
-    .d0_addr_o(x_d0), .d1_addr_o(x_d1), .busy_o(x_busy)
+    .d0_addr_o(x_d0), .d1_addr_o(x_d1), .fire_o(x_fire), .iy0_o(x_iy0),
+    .row_last_o(x_row_last), .col0_o(x_col0), .busy_o(x_busy)
   );
 
   // Row reader.
@@ -340,7 +382,8 @@ module f8npu_engine #(
   logic [19:0] r_step_cols;
   f8npu_walk_r #(.Rows(Rows), .Cols(Cols)) u_walk_row (
     .clk_i, .rst_ni, .clear_i, .start_i(nest_start), .step_i(r_step),
-    .mode_i(mode), .cout_i(cout), .cin_i(src_c), .n_i(src_n), .h_i(src_h), .w_i(src_w),
+    .mode_i(mode), .fast_i(fast), .cout_i(cout), .cin_i(src_c), .n_i(src_n), .h_i(src_h),
+    .w_i(src_w),
     .ho_i(ho_q), .wo_i(wo_q), .kh_i(kh), .kw_i(kw), .sth_i(sth), .stw_i(stw), .pt_i(pt),
     .pl_i(pl), .tw_max_i(tw_q), .tw_stw_i(prod_q[4][19:0]), .esz_src_i(esz(t_type[0*8 +: 8])),
     .src_base_i(t_base[0*64 +: 64]), .src_sn_i(t_sn[0*64 +: 64]), .src_sh_i(t_sh[0*64 +: 64]),
@@ -360,7 +403,8 @@ module f8npu_engine #(
   logic [15:0] w_sets;
   f8npu_walk_w #(.Rows(Rows), .Cols(Cols)) u_walk_wgt (
     .clk_i, .rst_ni, .clear_i, .start_i(nest_start && has_wgt), .step_i(w_step),
-    .mode_i(mode), .resident_i(resident), .two_sets_i(two_sets), .set_blocks_i(set_blocks),
+    .mode_i(mode), .fast_i(fast), .taps_i(prod_q[9][6:0]), .resident_i(resident),
+    .two_sets_i(two_sets), .set_blocks_i(set_blocks),
     .cout_i(cout), .cin_i(src_c), .n_i(src_n), .ho_i(ho_q), .wo_i(wo_q), .kh_i(kh),
     .kw_i(kw), .k_i(k_q), .ky_step_i(prod_q[11][23:0]), .tw_max_i(tw_q), .w_base_i(w_base),
     .rd_addr_o(w_addr), .rd_len_o(w_len), .slot_o(w_slot), .lane_o(w_lane),
@@ -384,7 +428,14 @@ module f8npu_engine #(
 
   assign r_ahead = r_steps - x_steps_q;
   assign w_ahead = w_sets - x_sets_q;
-  assign r_sync = r_ahead < 16'(Steps) && r_base_q - x_base_q <= 32'(RE - RbufCols);
+  // Fast: the reader's row s may overwrite slot s mod RbufSlots once the executor's
+  // current output row starts at xf_q > s - RbufSlots (its kh rows stay put).
+  logic [15:0] f_ahead;
+  logic f_pend;
+  logic [15:0] xf_q;                    // fast: first row step of the executor's output row
+  assign f_ahead = r_steps - xf_q;
+  assign r_sync = fast ? $signed(f_ahead) < $signed(fpack ? 16'(2 * RbufSlots) : 16'(RbufSlots)) :
+                  r_ahead < 16'(Steps) && r_base_q - x_base_q <= 32'(RE - RbufCols);
   assign w_sync = w_ahead < (two_sets ? 16'd2 : 16'd1);
   assign tag_ok = tags_q < (TL+1)'(TagDepth);
   assign a_want = su_q == SRun && a_busy && a_read && aux_cred_q < 8'(AuxDepth);
@@ -408,10 +459,13 @@ module f8npu_engine #(
   logic tag_valid;
   always_comb begin
     if (a_grant) tag_in = {DestAux, RSL'(0), 17'd0, 8'd0, 1'b0};
-    else if (r_grant) tag_in = {DestRow, r_steps[RSL-1:0], 17'(r_ring), 8'd0, 1'b0};
+    else if (r_grant) tag_in = {DestRow, r_steps[RSL-1:0], 17'(r_ring_tag), 8'd0, 1'b0};
     else tag_in = {DestWgt, RSL'(w_half), w_slot, w_lane, w_last_lane};
   end
 
+  logic [REL-1:0] r_ring_tag;
+  assign r_ring_tag = !fast ? r_ring : fpack ? {r_steps[SL-1:0], r_steps[SL], r_idx[CBL-2:0]} :
+                      {r_steps[SL-1:0], r_idx[CBL-1:0]};
   logic rsp_pop;
   logic [TL:0] tag_count;
   logic [$clog2(AuxDepth):0] aux_count;
@@ -478,15 +532,40 @@ module f8npu_engine #(
   end
 
   // ---------------------------------------------------------------- buffers
-  // Row buffer: RbufSlots slots of RbufCols input vectors, one row step each, so the
-  // row reader runs up to RbufSlots steps ahead of the executor (memory latency).
-  logic [511:0] rbuf [RE];
+  // Row buffer: a ring of RbufSlots * RbufCols input vectors (up to Steps row steps in
+  // flight, so the row reader runs ahead of the executor by the memory latency), stored
+  // as RbufSlots banks of RbufCols vectors (ring entry a: bank a / RbufCols, word
+  // a mod RbufCols). Every bank is read at the same word each cycle: the executor uses
+  // one bank (selected a cycle later), or, fast depthwise, the kh banks of its window's
+  // input rows at the same column.
+  logic [RbufSlots*512-1:0] rbank_q;
   logic [511:0] rbuf_q;
   logic [REL-1:0] rbuf_raddr;
-  always_ff @(posedge clk_i) begin
-    if (mrs_valid_i && rsp_dest == DestRow) rbuf[rsp_idx[REL-1:0]] <= mrs_data_i;
-    rbuf_q <= rbuf[rbuf_raddr];
+  logic [RbufSlots*CBL-1:0] rbuf_word;
+  logic [SL-1:0] rbuf_sel_q;
+  // Fast: bank b holds the window's row xf_q + ((b - xf_q) mod RbufSlots), packed: in half
+  // bit SL of that step.
+  always_comb begin
+    for (int b = 0; b < RbufSlots; b++) begin
+      logic [15:0] sb;
+      logic [SL-1:0] rel;
+      rel = SL'(b) - xf_q[SL-1:0];
+      sb = xf_q + {{(16-SL){1'b0}}, rel};
+      rbuf_word[b*CBL +: CBL] = !fast ? rbuf_raddr[CBL-1:0] :
+                                fpack ? {sb[SL], x_rb_idx[CBL-2:0]} : x_rb_idx[CBL-1:0];
+    end
   end
+  genvar gb;
+  for (gb = 0; gb < RbufSlots; gb++) begin : g_rbuf
+    logic [511:0] mem [RbufCols];
+    always_ff @(posedge clk_i) begin
+      if (mrs_valid_i && rsp_dest == DestRow && rsp_idx[REL-1:CBL] == SL'(gb))
+        mem[rsp_idx[CBL-1:0]] <= mrs_data_i;
+      rbank_q[gb*512 +: 512] <= mem[rbuf_word[gb*CBL +: CBL]];
+    end
+  end
+  always_ff @(posedge clk_i) rbuf_sel_q <= rbuf_raddr[REL-1:CBL];
+  assign rbuf_q = rbank_q[rbuf_sel_q*512 +: 512];
 
   // Weight buffer: one memory per output lane, one lane row (Rows bytes) of a block
   // per word, written by the router, read a whole block at a time by the executor.
@@ -514,7 +593,9 @@ module f8npu_engine #(
   end
 
   // ---------------------------------------------------------------- executor
-  logic b_valid_q, b_first_q, b_present_q;
+  logic b_valid_q, b_first_q, b_present_q, b_col_q, b_c0_q;
+  logic [KhMax-1:0] b_rowp_q;            // fast: the window's kernel row ky is inside the input
+  logic [SL-1:0] b_fb_q;                 // fast: slot of the window's kernel row 0
   logic [AL-1:0] b_x_q;
   logic fwd_valid_q;
   logic [AL-1:0] fwd_x_q;
@@ -539,14 +620,26 @@ module f8npu_engine #(
   logic rows_ready, wgts_ready, in_ok, epi_ok, bias_ok, can_step;
   assign x_half_w = two_sets && x_sets_q[0];
   assign x_slot = (x_half_w ? set_blocks : 17'd0) + (resident ? x_pass : 17'd0);
-  assign rows_ready = r_ahead != 16'd0 && r_out_q[x_steps_q[RSL-1:0]] == '0;
+  // Fast: the kh row steps xf_q .. xf_q + kh - 1 visited and landed.
+  always_comb begin
+    f_pend = 1'b0;
+    for (int h = 0; h < Steps; h++) begin
+      logic [RSL-1:0] rel;
+      rel = RSL'(h) - xf_q[RSL-1:0];
+      if (r_out_q[h] != '0 && 8'(rel) < kh) f_pend = 1'b1;
+    end
+  end
+  assign rows_ready = fast ? !f_ahead[15] && f_ahead >= 16'(kh) && !f_pend :
+                      r_ahead != 16'd0 && r_out_q[x_steps_q[RSL-1:0]] == '0;
   // Pass p of a resident set may start once blocks 0 .. p have landed (the first group's
   // weights need not all be there); a streamed set is its one block.
   assign wgts_ready = !has_wgt || w_blocks_q[x_half_w] > (resident ? x_pass : 17'd0);
   assign in_ok = rows_ready && wgts_ready;
-  // An EPI item needs the MAC pipeline empty (its last write has landed), room in the
-  // write queue for itself and the one in epilogue stage B, and its aux vector.
-  assign epi_ok = !b_valid_q && (32'(q_cnt) + (e_valid_q ? 32'd1 : 32'd0)) < QD &&
+  // An EPI item needs its pixel's last accumulator write landed (an IN item in stage B
+  // writing the word it reads would be missed), room in the write queue for itself and the
+  // one in epilogue stage B, and its aux vector.
+  assign epi_ok = !(b_valid_q && b_x_q == AL'(x_x)) &&
+                  (32'(q_cnt) + (e_valid_q ? 32'd1 : 32'd0)) < QD &&
                   (!has_aux || aux_valid);
   assign bias_ok = aux_valid;
   always_comb begin
@@ -570,25 +663,38 @@ module f8npu_engine #(
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      x_steps_q <= '0; x_sets_q <= '0;
+      x_steps_q <= '0; x_sets_q <= '0; xf_q <= '0;
     end else if (clear_i || nest_start) begin
-      x_steps_q <= '0; x_sets_q <= '0;
+      x_steps_q <= '0; x_sets_q <= '0; xf_q <= '0;
     end else if (can_step && x_kind == ItIn) begin
       if (x_step_last) x_steps_q <= x_steps_q + 16'd1;
       if (x_set_done) x_sets_q <= x_sets_q + 16'd1;
+      // Fast: the next output row's window starts sth rows down, the next image's (or
+      // group's) kh rows down, where the reader's next image starts.
+      if (x_pass_last) xf_q <= xf_q + {8'd0, x_row_last ? kh : sth};
     end
   end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       b_valid_q <= 1'b0; b_first_q <= 1'b0; b_present_q <= 1'b0; b_x_q <= '0;
+      b_col_q <= 1'b0; b_c0_q <= 1'b0; b_rowp_q <= '0; b_fb_q <= '0;
       e_valid_q <= 1'b0; e_aux_q <= '0; e_d0_q <= '0; e_d1_q <= '0;
       e_len0_q <= '0; e_len1_q <= '0; bias_q <= '0;
     end else if (clear_i) begin
       b_valid_q <= 1'b0;
+      b_col_q <= 1'b0;
       e_valid_q <= 1'b0;
     end else begin
-      b_valid_q <= can_step && x_kind == ItIn;
+      b_valid_q <= can_step && x_kind == ItIn && x_fire;
+      b_col_q <= can_step && x_kind == ItIn && fast;
+      b_fb_q <= xf_q[SL-1:0];
+      b_c0_q <= x_col0;
+      for (int i = 0; i < KhMax; i++) begin
+        logic signed [19:0] iy;
+        iy = x_iy0 + 20'(i);
+        b_rowp_q[i] <= 8'(i) < kh && iy >= 0 && iy < $signed({4'd0, src_h});
+      end
       b_first_q <= x_first;
       b_present_q <= x_present;
       b_x_q <= AL'(x_x);
@@ -609,9 +715,63 @@ module f8npu_engine #(
   // ---- MAC stage B: multiply or pool, accumulate.
   logic [511:0] b_vec;
   assign b_vec = b_present_q ? rbuf_q : 512'd0;
+  // Fast depthwise window: ncol = the column entering from each kernel row's slot (zero
+  // outside the input), sr0 / sr1 = the one / two columns before it.
+  logic [KhMax*CB-1:0] ncol, sr0_q, sr1_q, sr0, sr1;
+  // The row's first item: the columns before it are (skipped) padding.
+  assign sr0 = b_c0_q ? '0 : sr0_q;
+  assign sr1 = b_c0_q ? '0 : sr1_q;
+  always_comb begin
+    for (int i = 0; i < KhMax; i++) begin
+      logic [SL-1:0] b;
+      b = b_fb_q + SL'(i);
+      ncol[i*CB +: CB] = (b_present_q && b_rowp_q[i]) ? rbank_q[b*512 +: CB] : '0;
+    end
+  end
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      sr0_q <= '0; sr1_q <= '0;
+    end else if (b_col_q) begin
+      sr0_q <= ncol;
+      sr1_q <= sr0;
+    end
+  end
+  // Array row r = ky*kw + kx takes window column (ky, kx): kx = kw-1 is ncol, kx = kw-2
+  // sr0, kx = kw-3 sr1. One layout per kw, chosen per row (a 3:1 multiplexer).
+  logic [Rows*CB-1:0] tap1, tap2, tap3, taps, a_dw;
+  genvar gy, gx, gr;
+  for (gr = 0; gr < Rows; gr++) begin : g_tap_zero
+    if (gr >= KhMax) begin : g_z1
+      assign tap1[gr*CB +: CB] = '0;
+    end
+    if (gr >= KhMax * 2) begin : g_z2
+      assign tap2[gr*CB +: CB] = '0;
+    end
+    if (gr >= KhMax * 3) begin : g_z3
+      assign tap3[gr*CB +: CB] = '0;
+    end
+  end
+  for (gy = 0; gy < KhMax; gy++) begin : g_tap_y
+    assign tap1[gy*CB +: CB] = ncol[gy*CB +: CB];
+    for (gx = 0; gx < 2; gx++) begin : g_tap2
+      if (gy * 2 + gx < Rows) begin : g_in
+        assign tap2[(gy*2 + gx)*CB +: CB] = (gx == 1) ? ncol[gy*CB +: CB] : sr0[gy*CB +: CB];
+      end
+    end
+    for (gx = 0; gx < 3; gx++) begin : g_tap3
+      if (gy * 3 + gx < Rows) begin : g_in
+        assign tap3[(gy*3 + gx)*CB +: CB] = (gx == 2) ? ncol[gy*CB +: CB] :
+                                            (gx == 1) ? sr0[gy*CB +: CB] : sr1[gy*CB +: CB];
+      end
+    end
+  end
+  assign taps = (kw == 8'd1) ? tap1 : (kw == 8'd2) ? tap2 : tap3;
+  // Slow depthwise: one tap of Cols channels on row 0.
+  assign a_dw = fast ? taps : (Rows*CB)'(b_vec[CB-1:0]);
+
   logic [Cols*32-1:0] psum;
   f8npu_mac_array #(.Rows(Rows), .Cols(Cols)) u_array (
-    .a_i(b_vec[Rows*8-1:0]), .a_dw_i(b_vec[Cols*8-1:0]), .a_signed_i(src_signed),
+    .a_i(b_vec[Rows*8-1:0]), .a_dw_i(a_dw), .a_signed_i(src_signed),
     .depthwise_i(mode == 2'd1), .w_i(wbuf_q), .psum_o(psum)
   );
 
@@ -724,6 +884,7 @@ module f8npu_engine #(
   logic unused;
   assign unused = ^{a_nc_present, a_nc_first, a_nc_sl, a_nc_pl, a_nc_gl, a_nc_el, a_nc_pass,
                     a_nc_rb, a_nc_x, a_nc_lanes, a_nc_d0, a_nc_d1, a_kind, x_nc_read,
+                    a_nc_fire, a_nc_iy0, a_nc_row_last, a_nc_col0, x_rb_idx[19:CBL],
                     x_nc_addr, x_nc_len, x_epi_last, w_region[7:4], b_region[7:4],
                     align_src[7:5], align_aux[7:5], tag_valid, aux_head[512], abuf_q[AW-1],
                     k_i[16], x_slot[16:WL], x_x[15:AL], rsp_idx[16:REL],

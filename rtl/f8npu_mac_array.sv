@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: MIT
 // f8npu_mac_array: Rows x Cols 8x8 multipliers and one adder tree per column.
-//   groups = 1:  psum[c] = sum_r a[r] * w[c][r]   (Rows input channels, Cols outputs)
-//   depthwise:   psum[c] = a[c] * w[c][0]          (channel c on column c, row 0)
+//   groups = 1:  psum[c] = sum_r a[r] * w[c][r]      (Rows input channels, Cols outputs)
+//   depthwise:   psum[c] = sum_r t[r][c] * w[c][r]   (each row r has its own input vector t[r]:
+//                 the engine puts one kernel tap per row, or only row 0 on the slow path)
 // Weights: block byte c*Rows + r is w[c][r]. Purely combinational; the engine
-// registers around it.
+// registers around it. Each multiplier input is a 2:1 multiplexer (broadcast / per row).
 module f8npu_mac_array #(
   parameter int unsigned Rows = 16,
   parameter int unsigned Cols = 16
 ) (
   input  logic [Rows*8-1:0]      a_i,          // activation vector (groups = 1)
-  input  logic [Cols*8-1:0]      a_dw_i,       // activation vector (depthwise)
+  input  logic [Rows*Cols*8-1:0] a_dw_i,       // per-row activation vectors (depthwise)
   input  logic                   a_signed_i,   // s8 activations (else u8)
   input  logic                   depthwise_i,
   input  logic [Rows*Cols*8-1:0] w_i,
@@ -22,11 +23,7 @@ module f8npu_mac_array #(
     for (r = 0; r < Rows; r++) begin : g_row
       logic [7:0] a;
       logic signed [16:0] p;
-      if (r == 0) begin : g_first
-        assign a = depthwise_i ? a_dw_i[c*8 +: 8] : a_i[7:0];
-      end else begin : g_other
-        assign a = depthwise_i ? 8'd0 : a_i[r*8 +: 8];
-      end
+      assign a = depthwise_i ? a_dw_i[(r*Cols + c)*8 +: 8] : a_i[r*8 +: 8];
       f8npu_mul8 u_mul (
         .a_i        (a),
         .a_signed_i (a_signed_i),

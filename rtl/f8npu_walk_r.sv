@@ -6,6 +6,11 @@
 // and asks for a read of each column that lies inside the input. The engine writes
 // the responses into row buffer half step[0] at the column's index, so one fetch
 // serves all kw taps (a 3x3 stride-1 conv reads its input 3 times, not 9).
+//
+// Fast depthwise (fast_i; one tile per output row): a row step is one input row, and
+// each row is visited once per (g, n): rows -pt .. (ho-1)*sth - pt + kh - 1 in order,
+// (ho-1)*sth + kh steps per image (padding rows are steps without reads). The engine
+// keeps step s in row buffer slot s mod RbufSlots as long as an output row needs it.
 module f8npu_walk_r #(
   parameter int unsigned Rows = 16,
   parameter int unsigned Cols = 16
@@ -16,6 +21,7 @@ module f8npu_walk_r #(
   input  logic        start_i,
   input  logic        step_i,
   input  logic [1:0]  mode_i,
+  input  logic        fast_i,
   input  logic [15:0] cout_i,
   input  logic [15:0] cin_i,
   input  logic [15:0] n_i,
@@ -110,7 +116,34 @@ module f8npu_walk_r #(
       end
     end
 
-    if (e_step_done) begin
+    if (e_step_done && fast_i) begin
+      // Next input row: within the first window, or the sth new rows of the next one
+      // (sth <= kh); aky_q counts the rows from the image's first (ay_q stays put).
+      s_d = s_q + 16'd1;
+      e_step = 1'b1;
+      aky_d = aky_q + src_sh_i;
+      if (ky_q != kh_i - 8'd1) ky_d = ky_q + 8'd1;
+      else if (y_q != ho_i - 16'd1) begin
+        y_d = y_q + 16'd1;
+        iy0_d = iy0_q + 20'($signed({1'b0, sth_i}));
+        ky_d = kh_i - sth_i;
+      end else begin
+        y_d = '0;
+        ky_d = '0;
+        aky_d = '0;
+        n_d = n_q + 16'd1;
+        an_d = an_q + src_sn_i;
+        iy0_d = (20'sd0 - 20'($signed({1'b0, pt_i})));
+        ay_d = an_d - pt_sh_i;
+        if (n_d == n_i) begin
+          e_step = 1'b0;
+          remc_d = remc_q - 16'(Cols);
+          sch_d = sch_q + (64'(esz_src_i) << CL);
+          if (remc_q <= 16'(Cols)) act_d = 1'b0;
+          else e_images = 1'b1;
+        end
+      end
+    end else if (e_step_done) begin
       s_d = s_q + 16'd1;
       cg_d = cg_q + 16'd1;
       e_step = 1'b1;

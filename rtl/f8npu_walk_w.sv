@@ -6,6 +6,8 @@
 //             every (n, y, tile) of the group, as the executor uses them.
 // Set t goes to half t[0] of the buffer when two sets fit (double buffering, so the
 // next group's weights load while the array works), else to the one half.
+// Fast depthwise (fast_i): a group's set is one block, lane c's row being its whole
+// kernel w[c][0 .. kh*kw-1] (contiguous in the [C][kh][kw] layout), one read per lane.
 module f8npu_walk_w #(
   parameter int unsigned Rows = 16,
   parameter int unsigned Cols = 16
@@ -16,6 +18,8 @@ module f8npu_walk_w #(
   input  logic        start_i,
   input  logic        step_i,
   input  logic [1:0]  mode_i,          // 0 conv, 1 depthwise (2 pool: never started)
+  input  logic        fast_i,          // fast depthwise: one block of kh*kw taps per lane
+  input  logic [6:0]  taps_i,          // kh * kw (fast)
   input  logic        resident_i,
   input  logic        two_sets_i,      // two sets fit: alternate halves
   input  logic [16:0] set_blocks_i,    // blocks per set (half size)
@@ -58,7 +62,7 @@ module f8npu_walk_w #(
   assign cg_last = conv ? 16'((cin_i - 16'd1) >> RL) : 16'd0;
   assign remcin = cin_i - {cg_q[15-RL:0], RL'(0)};
   assign last_lane = lane_q == lanes - 8'd1;
-  assign last_pass = ky_q == kh_i - 8'd1 && cg_q == cg_last && kx_q == kw_i - 8'd1;
+  assign last_pass = fast_i || (ky_q == kh_i - 8'd1 && cg_q == cg_last && kx_q == kw_i - 8'd1);
 
   always_comb begin
     act_d = act_q;
@@ -155,7 +159,8 @@ module f8npu_walk_w #(
   assign half_o = half;
   assign rd_addr_o = wgrp_q + wlane_q + wky_q + wkx_q +
                      (conv ? {48'd0, cg_q[15-RL:0], RL'(0)} : 64'd0);
-  assign rd_len_o = !conv ? 7'd1 : (remcin > 16'(Rows)) ? 7'(Rows) : remcin[6:0];
+  assign rd_len_o = !conv ? (fast_i ? taps_i : 7'd1) :
+                    (remcin > 16'(Rows)) ? 7'(Rows) : remcin[6:0];
   assign slot_o = (half ? set_blocks_i : 17'd0) + p_q;
   assign lane_o = lane_q;
   assign last_lane_o = last_lane;

@@ -12,6 +12,11 @@
 //
 // A (ky, cg) pair is a row step: the row reader fills one half of the row buffer
 // with the input columns of that row, and the kx passes read them at x*stride_w + kx.
+//
+// Fast depthwise (fast_i, docs/rtl.md): one pass per output row, one IN item per input
+// column j = 0 .. span_i - 1 of the tile; the engine shifts column j of the kh input rows
+// into its window registers, and the item "fires" (fire_o: the window of output x_o is
+// complete, all kh x kw taps on the array rows) at j = x * stride_w + kw - 1.
 module f8npu_walk_x #(
   parameter int unsigned Rows = 16,
   parameter int unsigned Cols = 16
@@ -22,6 +27,9 @@ module f8npu_walk_x #(
   input  logic        start_i,
   input  logic        step_i,
   input  logic [1:0]  mode_i,          // 0 conv groups=1, 1 depthwise, 2 pool/add
+  input  logic        fast_i,          // fast depthwise (mode 1, one tile per output row)
+  input  logic [19:0] span_i,          // fast: input columns of the tile (tw-1)*stw + kw
+  input  logic [7:0]  skip_i,          // fast: leading padding columns not visited (< kw)
   input  logic        bias_i,
   input  logic        aux_i,
   input  logic [15:0] cout_i,
@@ -64,6 +72,10 @@ module f8npu_walk_x #(
   output logic [7:0]  lanes_o,
   output logic [63:0] d0_addr_o,
   output logic [63:0] d1_addr_o,
+  output logic        fire_o,          // IN: the item completes an output (always, unless fast)
+  output logic signed [19:0] iy0_o,    // first input row of the output row's window
+  output logic        row_last_o,      // the output row is the image's last
+  output logic        col0_o,          // fast IN: the row's first item (window starts zero)
   output logic        busy_o
 );
   localparam logic [2:0] ItNone = 3'd0, ItBias = 3'd1, ItIn = 3'd3, ItEpi = 3'd4;
@@ -74,6 +86,8 @@ module f8npu_walk_x #(
   logic [15:0] n_q, n_d, y_q, y_d, x0_q, x0_d, x_q, x_d, tw_q, tw_d, remc_q, remc_d, cg_q, cg_d;
   logic [7:0]  ky_q, ky_d, kx_q, kx_d;
   logic [16:0] p_q, p_d;
+  logic [15:0] fx_q, fx_d;             // fast: output column of the next firing item
+  logic [7:0]  wait_q, wait_d;         // fast: IN items until the next one fires
   logic [19:0] xs_q, xs_d;
   logic signed [19:0] iy0_q, iy0_d, ixt_q, ixt_d;
   logic [63:0] bgrp_q, bgrp_d;
@@ -88,8 +102,8 @@ module f8npu_walk_x #(
   assign conv = mode_i == 2'd0;
   assign lanes = (remc_q > 16'(Cols)) ? 8'(Cols) : remc_q[7:0];
   assign cg_last = conv ? 16'((cin_i - 16'd1) >> RL) : 16'd0;
-  assign last_pass = ky_q == kh_i - 8'd1 && cg_q == cg_last && kx_q == kw_i - 8'd1;
-  assign last_x = x_q == tw_q - 16'd1;
+  assign last_pass = fast_i || (ky_q == kh_i - 8'd1 && cg_q == cg_last && kx_q == kw_i - 8'd1);
+  assign last_x = (fast_i && st_q == ItIn) ? xs_q == span_i - 20'd1 : x_q == tw_q - 16'd1;
   assign last_tile = 17'(x0_q) + 17'(tw_q) >= 17'(wo_i) && y_q == ho_i - 16'd1 &&
                      n_q == n_i - 16'd1;
 
@@ -97,6 +111,7 @@ module f8npu_walk_x #(
     st_d = st_q;
     n_d = n_q; y_d = y_q; x0_d = x0_q; x_d = x_q; tw_d = tw_q; remc_d = remc_q; cg_d = cg_q;
     ky_d = ky_q; kx_d = kx_q; p_d = p_q; xs_d = xs_q; iy0_d = iy0_q; ixt_d = ixt_q;
+    fx_d = fx_q; wait_d = wait_q;
     bgrp_d = bgrp_q; on_d = on_q; oy_d = oy_q; oxt_d = oxt_q; ox_d = ox_q; och_d = och_q;
     e_next_tile = 1'b0; e_group = 1'b0; e_images = 1'b0; e_tile = 1'b0; e_pass = 1'b0;
     e_epi = 1'b0;
@@ -111,7 +126,14 @@ module f8npu_walk_x #(
     end else if (step_i) begin
       case (st_q)
         ItBias: e_images = 1'b1;
-        ItIn: begin
+        ItIn: if (fast_i) begin
+          xs_d = xs_q + 20'd1;
+          if (wait_q == '0) begin
+            fx_d = fx_q + 16'd1;
+            wait_d = stw_i - 8'd1;
+          end else wait_d = wait_q - 8'd1;
+          if (last_x) e_epi = 1'b1;
+        end else begin
           x_d = x_q + 16'd1;
           xs_d = xs_q + 20'(stw_i);
           if (last_x) begin
@@ -198,7 +220,11 @@ module f8npu_walk_x #(
     if (e_pass) begin
       st_d = ItIn;
       x_d = '0;
-      xs_d = '0;
+      // Fast: the first skip_i columns (left padding) are zeros the engine puts in the
+      // window at the row's first item, so the row starts at column skip_i.
+      xs_d = fast_i ? 20'(skip_i) : '0;
+      fx_d = '0;
+      wait_d = kw_i - 8'd1 - (fast_i ? skip_i : 8'd0);
     end
     if (e_epi) begin
       st_d = ItEpi;
@@ -212,11 +238,13 @@ module f8npu_walk_x #(
       st_q <= ItNone;
       n_q <= '0; y_q <= '0; x0_q <= '0; x_q <= '0; tw_q <= '0; remc_q <= '0; cg_q <= '0;
       ky_q <= '0; kx_q <= '0; p_q <= '0; xs_q <= '0; iy0_q <= '0; ixt_q <= '0;
+      fx_q <= '0; wait_q <= '0;
       bgrp_q <= '0; on_q <= '0; oy_q <= '0; oxt_q <= '0; ox_q <= '0; och_q <= '0;
     end else begin
       st_q <= st_d;
       n_q <= n_d; y_q <= y_d; x0_q <= x0_d; x_q <= x_d; tw_q <= tw_d; remc_q <= remc_d;
       cg_q <= cg_d; ky_q <= ky_d; kx_q <= kx_d; p_q <= p_d; xs_q <= xs_d; iy0_q <= iy0_d;
+      fx_q <= fx_d; wait_q <= wait_d;
       ixt_q <= ixt_d; bgrp_q <= bgrp_d; on_q <= on_d; oy_q <= oy_d; oxt_q <= oxt_d;
       ox_q <= ox_d; och_q <= och_d;
     end
@@ -225,7 +253,9 @@ module f8npu_walk_x #(
   logic signed [19:0] iy, ix;
   assign iy = iy0_q + 20'($signed({1'b0, ky_q}));
   assign ix = ixt_q + $signed(xs_q) + 20'($signed({1'b0, kx_q}));
-  assign present_o = iy >= 0 && iy < $signed({4'd0, h_i}) && ix >= 0 && ix < $signed({4'd0, w_i});
+  // Fast: the column only (the engine checks each of the window's kh rows).
+  assign present_o = (fast_i || (iy >= 0 && iy < $signed({4'd0, h_i}))) &&
+                     ix >= 0 && ix < $signed({4'd0, w_i});
 
   always_comb begin
     read_o = 1'b0;
@@ -249,7 +279,11 @@ module f8npu_walk_x #(
   assign group_last_o = last_x && last_pass && last_tile;
   assign pass_o = p_q;
   assign rb_idx_o = xs_q + 20'(kx_q);
-  assign x_o = x_q;
+  assign x_o = (fast_i && st_q == ItIn) ? fx_q : x_q;
+  assign fire_o = !fast_i || wait_q == '0;
+  assign iy0_o = iy0_q;
+  assign row_last_o = y_q == ho_i - 16'd1;
+  assign col0_o = xs_q == 20'(skip_i);
   assign epi_last_o = last_x;
   assign lanes_o = lanes;
   assign d0_addr_o = ox_q[64 +: 64] + och_q[64 +: 64];

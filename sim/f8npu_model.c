@@ -18,6 +18,17 @@
 #define F8NPU_COST_SETUP 96u
 /* Row steps the RTL's row reader runs ahead of the executor (isa.md §7, the ramp). */
 #define F8NPU_COST_AHEAD 16u
+/* Input rows the row reader runs ahead on the fast depthwise path (isa.md §7, the ramp). */
+#define F8NPU_COST_AHEAD_ROWS 8u
+/*
+ * The RTL's fast depthwise path (docs/rtl.md "Depthwise"), as the cost model sees it: the
+ * reference RTL's buffers (a 256-column row buffer of 8 slots, 256 accumulator words), so
+ * that the prediction depends on the array geometry alone, like the rest of §7.
+ */
+#define F8NPU_COST_RBUF_COLS 256u
+#define F8NPU_COST_ABUF_WORDS 256u
+#define F8NPU_COST_DW_KH_MAX 4u /* half the row buffer's slots */
+#define F8NPU_COST_DW_KW_MAX 3u
 #define F8NPU_CAP_OPS_ALL                                                                          \
 	((1u << F8NPU_OP_END) | (1u << F8NPU_OP_CONV2D) | (1u << F8NPU_OP_POOL_MAX) |              \
 	 (1u << F8NPU_OP_POOL_SUM) | (1u << F8NPU_OP_ADD))
@@ -111,6 +122,30 @@ static uint64_t tensor_bytes(const struct f8npu_tensor_ref *t)
 	return (uint64_t)t->n * t->h * t->w * t->c * f8npu_type_size(t->type);
 }
 
+/*
+ * Whether a depthwise CONV2D takes the RTL's fast path: kernel taps on the array rows
+ * (kh * kw <= ROWS, kw <= 3, kh <= min(ROWS, 4)), stride_h <= kh (every input row is used),
+ * and one column tile per output row: Wo <= 256 and (Wo - 1) * stride_w + kw <= 256.
+ */
+bool f8npu_model_dw_fast(const struct f8npu_model_config *cfg, const struct f8npu_desc *d)
+{
+	uint32_t kh = d->kernel_h, kw = d->kernel_w, wo = d->dst[0].w;
+	uint32_t kh_max = cfg->rows < F8NPU_COST_DW_KH_MAX ? cfg->rows : F8NPU_COST_DW_KH_MAX;
+
+	return d->opcode == F8NPU_OP_CONV2D && (d->flags & F8NPU_FLAG_DEPTHWISE) &&
+	       kw <= F8NPU_COST_DW_KW_MAX && kh <= kh_max && kh * kw <= cfg->rows &&
+	       d->stride_h <= kh && wo <= F8NPU_COST_ABUF_WORDS &&
+	       (uint64_t)(wo - 1) * d->stride_w + kw <= F8NPU_COST_RBUF_COLS;
+}
+
+/* Fast depthwise: one cycle per input column of an output row's windows, but for the
+ * leading left-padding columns (at most kw - 1). */
+static uint64_t dw_fast_row_cycles(const struct f8npu_desc *d)
+{
+	return (uint64_t)(d->dst[0].w - 1) * d->stride_w + d->kernel_w -
+	       (d->pad_left < d->kernel_w ? d->pad_left : d->kernel_w - 1u);
+}
+
 uint64_t f8npu_model_array_cycles(const struct f8npu_model_config *cfg, const struct f8npu_desc *d)
 {
 	const struct f8npu_tensor_ref *o = &d->dst[0];
@@ -119,6 +154,8 @@ uint64_t f8npu_model_array_cycles(const struct f8npu_model_config *cfg, const st
 
 	switch (d->opcode) {
 	case F8NPU_OP_CONV2D:
+		if (f8npu_model_dw_fast(cfg, d))
+			return (uint64_t)o->n * o->h * groups * dw_fast_row_cycles(d);
 		if (d->flags & F8NPU_FLAG_DEPTHWISE)
 			return pixels * window * groups;
 		return pixels * window * ceil_div(d->src.c, cfg->rows) * groups;
@@ -175,6 +212,7 @@ static void cost_desc(const struct f8npu_model_config *cfg, const struct f8npu_d
 	const uint32_t cols = cfg->cols, rows = cfg->rows, b = cfg->dram_bytes_per_cycle;
 	const bool add = d->opcode == F8NPU_OP_ADD, conv = d->opcode == F8NPU_OP_CONV2D;
 	const bool dw = conv && (d->flags & F8NPU_FLAG_DEPTHWISE), dense = conv && !dw;
+	const bool fast = f8npu_model_dw_fast(cfg, d);
 	const uint32_t kh = add ? 1 : d->kernel_h, kw = add ? 1 : d->kernel_w;
 	const uint32_t sh = add ? 1 : d->stride_h, sw = add ? 1 : d->stride_w;
 	const uint32_t pt = add ? 0 : d->pad_top, pl = add ? 0 : d->pad_left;
@@ -215,8 +253,20 @@ static void cost_desc(const struct f8npu_model_config *cfg, const struct f8npu_d
 		cgs = 1;
 		vec = group_requests(cfg, cin, cols, esz);
 		first_vec = ceil_div((uint64_t)(cin < cols ? cin : cols) * esz, b);
+		if (fast) { /* each used input row once per channel group (the line buffer) */
+			int64_t lo = -(int64_t)pt, hi = (int64_t)(p->out_h - 1) * sh - pt + kh - 1;
+
+			if (lo < 0)
+				lo = 0;
+			if (hi > (int64_t)d->src.h - 1)
+				hi = (int64_t)d->src.h - 1;
+			in_rows = hi >= lo ? (uint64_t)(hi - lo + 1) : 0;
+		}
 		mem = n * in_rows * in_cols * vec;
-		if (dw) { /* one byte (one lane's tap) per weight request */
+		if (fast) { /* a lane's whole kernel per weight request */
+			wgt = (uint64_t)p->out_c * ceil_div((uint64_t)kh * kw, b);
+			first_wgt = (p->out_c < cols ? p->out_c : cols) * ceil_div((uint64_t)kh * kw, b);
+		} else if (dw) { /* one byte (one lane's tap) per weight request */
 			wgt = (uint64_t)p->out_c * kh * kw;
 			first_wgt = (p->out_c < cols ? p->out_c : cols) * (uint64_t)kh * kw;
 		}
@@ -256,11 +306,18 @@ static void cost_desc(const struct f8npu_model_config *cfg, const struct f8npu_d
 	 * weights, so the first output row waits for those reads and its group's weights
 	 * (the ramp). 2L: the first data, and the response to the last write.
 	 */
-	busy = compute + pixels * groups * outs + n * p->out_h * groups;
-	steps = n * p->out_h * kh * cgs;
-	if (steps > F8NPU_COST_AHEAD)
-		steps = F8NPU_COST_AHEAD;
-	first_row = (uint64_t)p->out_w * ((uint64_t)kh * kw * cgs + outs);
+	busy = compute + pixels * groups * outs;
+	if (fast) { /* the line buffer: input rows ahead, the first output row's array cycles */
+		steps = n * in_rows;
+		if (steps > F8NPU_COST_AHEAD_ROWS)
+			steps = F8NPU_COST_AHEAD_ROWS;
+		first_row = dw_fast_row_cycles(d) + (uint64_t)p->out_w * outs;
+	} else {
+		steps = n * p->out_h * kh * cgs;
+		if (steps > F8NPU_COST_AHEAD)
+			steps = F8NPU_COST_AHEAD;
+		first_row = (uint64_t)p->out_w * ((uint64_t)kh * kw * cgs + outs);
+	}
 	ramp = first_wgt + steps * in_cols * first_vec;
 	ramp = ramp > first_row ? ramp - first_row : 0;
 	c->cycles = F8NPU_COST_SETUP + 2 * (uint64_t)cfg->dram_latency + max_u64(busy + ramp, mem);

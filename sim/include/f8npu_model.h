@@ -75,6 +75,13 @@ uint64_t f8npu_model_desc_cycles(const struct f8npu_model_config *cfg, const str
 uint64_t f8npu_model_array_cycles(const struct f8npu_model_config *cfg, const struct f8npu_desc *d);
 
 /*
+ * Whether the RTL runs the valid descriptor @d on its fast depthwise path (docs/rtl.md
+ * "Depthwise": kernel taps on the array rows, a line buffer) on a @cfg->rows-row array:
+ * the rule behind the cost of a depthwise CONV2D (isa.md §7); false for anything else.
+ */
+bool f8npu_model_dw_fast(const struct f8npu_model_config *cfg, const struct f8npu_desc *d);
+
+/*
  * Hand the storage to the device: f8npu_dev_destroy() then calls
  * @release(storage). Without it destroy leaves the storage to its owner.
  */

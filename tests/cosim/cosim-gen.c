@@ -495,6 +495,13 @@ static uint64_t gen_compute(struct gen *g, struct f8npu_desc *d, const struct f8
 				  pick_type(r, d->opcode != F8NPU_OP_CONV2D));
 			if (d->opcode == F8NPU_OP_CONV2D && cs_chance(r, 8))
 				d->src.h = d->src.w = 1; /* 1 x 1 conv on [N][1][1][Cin]: FC */
+			else if (!small && cs_chance(r, 4)) {
+				/* A wide image: wider than the RTL's row buffer (256 columns), so
+				 * the engine tiles its output rows (and a depthwise conv leaves
+				 * its fast line-buffer path, docs/rtl.md). */
+				d->src.h = (uint16_t)cs_range(r, 1, 4);
+				d->src.w = (uint16_t)cs_range(r, 200, 300);
+			}
 		}
 		out = d->src;
 		dw = false;

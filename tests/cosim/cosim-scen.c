@@ -346,8 +346,22 @@ bool cs_run_case(struct cs_pair *p, uint32_t idx)
 	else
 		p->st->streams++;
 	p->st->b2b += nstreams - 1;
-	for (s = 0; s < nstreams; s++)
+	for (s = 0; s < nstreams; s++) {
+		struct f8npu_model_config mc = { .rows = p->rows, .cols = p->cols };
+		uint32_t i;
+
 		p->st->descs_gen += job->s[s].ndesc;
+		for (i = 0; i < job->s[s].ndesc; i++) {
+			const struct f8npu_desc *d = &job->s[s].d[i];
+
+			if (d->opcode != F8NPU_OP_CONV2D || !(d->flags & F8NPU_FLAG_DEPTHWISE))
+				continue;
+			if (f8npu_model_dw_fast(&mc, d))
+				p->st->dw_fast++;
+			else
+				p->st->dw_slow++;
+		}
+	}
 	if (o->verbose) {
 		printf("cosim: case %u (%s%s%s): %s: %s\n", idx, p->case_kind, job->fault ? ", fault " : "",
 		       job->fault ? f8npu_err_name((uint32_t)job->fault) : "", p->failed ? "MISMATCH" : "ok", p->flow);

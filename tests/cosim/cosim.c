@@ -10,8 +10,10 @@
  * multi-descriptor streams; case K is built from (seed, K) alone, so
  * `--case K` replays it (with --vcd, into a waveform). Every fifth case is a
  * fault; a run of at least 75 cases hits every error code, and a default-size
- * run fails if one was never reached. Exit status: 0 RTL == model, 1 a
- * mismatch (or an error code never hit), 2 bad usage or setup.
+ * run fails if one was never reached, or if no depthwise CONV2D took one of
+ * the RTL's two depthwise paths. Exit status: 0 RTL == model, 1 a mismatch
+ * (or an error code never hit, a depthwise path never taken), 2 bad usage or
+ * setup.
  */
 #include <inttypes.h>
 #include <signal.h>
@@ -160,6 +162,8 @@ static void print_summary(const struct cs_pair *p, const struct cs_stats *st, do
 	for (c = 1; c < F8NPU_ERR_COUNT_; c++)
 		printf(" %s=%" PRIu64, f8npu_err_name(c), st->err_hits[c]);
 	printf("; DONE=%" PRIu64 ")\n", st->done);
+	printf("cosim %s: depthwise CONV2Ds generated: %" PRIu64 " on the RTL's fast path, %" PRIu64
+	       " on the one-tap path\n", p->cfg_name, st->dw_fast, st->dw_slow);
 	printf("cosim %s: %" PRIu64 " jobs: %" PRIu64 " through f8npu_prog, %" PRIu64 " doorbells, %" PRIu64
 	       " soft resets mid-job, %" PRIu64 " IRQ protocol checks, %" PRIu64 " PERF_CLEARs; %" PRIu64
 	       " fault cases (%" PRIu64 " ended in another code); cycles run: model %" PRIu64 ", rtl %" PRIu64
@@ -227,6 +231,12 @@ int main(int argc, char **argv)
 			}
 		if (missing) {
 			printf("\n");
+			rc = 1;
+		}
+		/* Both depthwise paths of the RTL (docs/rtl.md "Depthwise"). */
+		if (!st.dw_fast || !st.dw_slow) {
+			printf("cosim %s: FAILED: no depthwise CONV2D on the RTL's %s path\n", pair.cfg_name,
+			       st.dw_fast ? "one-tap" : "fast");
 			rc = 1;
 		}
 	}

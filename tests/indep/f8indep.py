@@ -577,6 +577,15 @@ def execute(d, p, mems):
 
 COST_SETUP = 96  # isa.md §7: validation and set-up of an executed compute descriptor
 COST_AHEAD = 16  # isa.md §7: row steps the row reader runs ahead (the ramp)
+COST_AHEAD_ROWS = 8  # isa.md §7: input rows it runs ahead on the fast depthwise path
+# isa.md §7: the fast depthwise path, with the reference RTL's buffers (256 columns / words)
+DW_FAST_WIDTH = 256
+
+
+def dw_fast(d, p, rows):
+    """A depthwise CONV2D on the RTL's fast path (isa.md §7, docs/rtl.md "Depthwise")."""
+    return (p.kw <= 3 and p.kh <= min(rows, 4) and p.kh * p.kw <= rows and p.sh <= p.kh and
+            p.Wo <= DW_FAST_WIDTH and (p.Wo - 1) * p.sw + p.kw <= DW_FAST_WIDTH)
 
 
 def cost(d, p, rows, cols, B):
@@ -590,6 +599,9 @@ def cost(d, p, rows, cols, B):
     kh, kw, sh, sw = (1, 1, 1, 1) if is_add else (p.kh, p.kw, p.sh, p.sw)
     pt, pl = (0, 0) if is_add else (d.pad_top, d.pad_left)
     dense = p.op == OP_CONV2D and not p.dw
+    fast = p.op == OP_CONV2D and p.dw and dw_fast(d, p, rows)
+    # fast depthwise: one cycle per input column of an output row, leading left padding skipped
+    row_comp = (p.Wo - 1) * sw + kw - min(pl, kw - 1)
     Cout = p.Cout if p.op == OP_CONV2D else p.Cin
     groups = ceil_div(Cout, cols)
     if p.op == OP_CONV2D:
@@ -598,6 +610,8 @@ def cost(d, p, rows, cols, B):
             macs = NHW * p.Cout * p.kh * p.kw
             read = src_b + p.w_size + bias_b + aux_b
             comp = NHW * p.kh * p.kw * groups
+            if fast:
+                comp = p.N * p.Ho * groups * row_comp
         else:
             macs = NHW * p.Cout * p.K
             read = src_b * groups + p.w_size + bias_b + aux_b
@@ -610,6 +624,8 @@ def cost(d, p, rows, cols, B):
     used = {x * sw - pl + kx for x in range(p.Wo) for kx in range(kw)}
     ncols = len([ix for ix in used if 0 <= ix < p.W])
     present = [(y, ky) for y in range(p.Ho) for ky in range(kh) if 0 <= y * sh - pt + ky < p.H]
+    # the fast depthwise path's line buffer keeps each used input row: fetched once
+    used_rows = {y * sh - pt + ky for y, ky in present}
     vec_ch = rows if dense else cols
     esz = 1 if dense else d.src.size()
     chunks = [min(vec_ch, p.Cin - c0) for c0 in range(0, p.Cin, vec_ch)]
@@ -620,9 +636,11 @@ def cost(d, p, rows, cols, B):
             per_col = sum(ceil_div(ch, B) for ch in chunks)
         else:
             per_col = ceil_div(lanes * esz, B)
-        server += p.N * len(present) * ncols * per_col
+        server += p.N * (len(used_rows) if fast else len(present)) * ncols * per_col
         if dense:
             server += lanes * kh * kw * sum(ceil_div(ch, B) for ch in chunks)
+        elif fast:
+            server += lanes * ceil_div(kh * kw, B)
         elif p.op == OP_CONV2D:
             server += lanes * kh * kw
         if p.op == OP_CONV2D and p.has_bias:
@@ -632,16 +650,23 @@ def cost(d, p, rows, cols, B):
         for t in p.outs:
             server += NHW * ceil_div(lanes * t.size(), B)
     cg = len(chunks) if dense else 1
-    busy = comp + NHW * groups * len(p.outs) + p.N * p.Ho * groups
+    busy = comp + NHW * groups * len(p.outs)
     first_lanes = lane_groups[0]
     if dense:
         w1 = first_lanes * kh * kw * sum(ceil_div(ch, B) for ch in chunks)
         v1 = ceil_div(chunks[0], B)
+    elif fast:
+        w1 = first_lanes * ceil_div(kh * kw, B)
+        v1 = ceil_div(first_lanes * esz, B)
     else:
         w1 = first_lanes * kh * kw if p.op == OP_CONV2D else 0
         v1 = ceil_div(first_lanes * esz, B)
-    steps = min(COST_AHEAD, p.N * p.Ho * kh * cg)
-    ramp = max(0, w1 + steps * ncols * v1 - p.Wo * (kh * kw * cg + len(p.outs)))
+    if fast:
+        steps = min(COST_AHEAD_ROWS, p.N * len(used_rows))
+        ramp = max(0, w1 + steps * ncols * v1 - row_comp - p.Wo * len(p.outs))
+    else:
+        steps = min(COST_AHEAD, p.N * p.Ho * kh * cg)
+        ramp = max(0, w1 + steps * ncols * v1 - p.Wo * (kh * kw * cg + len(p.outs)))
     return macs, read, written, comp, busy, server, ramp
 
 

@@ -672,6 +672,7 @@ static uint64_t ceil_div(uint64_t a, uint64_t b)
 /* docs/isa.md §7: validation and set-up of an executed compute descriptor; row steps ahead. */
 #define F8T_COST_SETUP 96u
 #define F8T_COST_AHEAD 16u
+#define F8T_COST_AHEAD_ROWS 8u
 
 void f8t_cost_header(const struct f8npu_model_config *cfg, struct f8t_cost *c)
 {
@@ -699,7 +700,7 @@ static uint64_t f8t_cols_used(uint64_t w, uint64_t wo, uint64_t kw, uint64_t sw,
  * weight lane rows, the bias, aux and output vectors.
  */
 static uint64_t f8t_cost_mem(const struct f8npu_desc *d, const struct f8npu_model_config *cfg, uint64_t ho,
-			     uint64_t wo, uint64_t co, uint64_t *cols_out)
+			     uint64_t wo, uint64_t co, bool fast, uint64_t *cols_out, uint64_t *rows_out)
 {
 	uint64_t B = cfg->dram_bytes_per_cycle, R = cfg->rows, C = cfg->cols, mem = 0;
 	bool add = d->opcode == F8NPU_OP_ADD, conv = d->opcode == F8NPU_OP_CONV2D;
@@ -710,10 +711,16 @@ static uint64_t f8t_cost_mem(const struct f8npu_desc *d, const struct f8npu_mode
 
 	cols = f8t_cols_used(d->src.w, wo, kw, add ? 1 : d->stride_w, add ? 0 : d->pad_left);
 	*cols_out = cols;
+	/* The fast depthwise path's line buffer: every input row some window uses, once. */
+	*rows_out = f8t_cols_used(d->src.h, ho, kh, sh, pt);
 	for (g = 0; g < co; g += C) {
 		uint64_t lanes = co - g < C ? co - g : C;
 
-		for (i = 0; i < d->src.n; i++)
+		if (fast) {
+			mem += d->src.n * *rows_out * cols * ceil_div(lanes * esz, B);
+			mem += lanes * ceil_div(kh * kw, B); /* a lane's whole kernel per request */
+		}
+		for (i = 0; i < d->src.n && !fast; i++)
 			for (y = 0; y < ho; y++)
 				for (ky = 0; ky < kh; ky++) {
 					if (y * sh + ky < pt || y * sh + ky - pt >= d->src.h)
@@ -725,7 +732,7 @@ static uint64_t f8t_cost_mem(const struct f8npu_desc *d, const struct f8npu_mode
 					for (c0 = 0; c0 < cin; c0 += vw)
 						mem += cols * ceil_div(cin - c0 < vw ? cin - c0 : vw, B);
 				}
-		if (conv)
+		if (conv && !fast)
 			for (ky = 0; ky < kh; ky++)
 				for (kx = 0; kx < kw; kx++) {
 					if (!dense) {
@@ -754,7 +761,8 @@ void f8t_cost_desc(const struct f8npu_desc *d, bool executed, const struct f8npu
 	uint64_t rd = 0, wr = 0, comp = 0, macs = 0, kk = (uint64_t)d->kernel_h * d->kernel_w;
 	unsigned int n, h, w, co;
 	uint64_t pix, aux = 0, groups, busy, mem, cols, cg = 1, steps, first_w = 0, v1, lanes1, ramp;
-	uint64_t outs = (d->flags & F8NPU_FLAG_DST1) ? 2 : 1;
+	uint64_t outs = (d->flags & F8NPU_FLAG_DST1) ? 2 : 1, row_comp = 0, in_rows;
+	bool fast = false;
 
 	c->rd += F8NPU_CMD_DESC_SIZE;
 	c->cycles += L + ceil_div(F8NPU_CMD_DESC_SIZE, B);
@@ -778,10 +786,20 @@ void f8t_cost_desc(const struct f8npu_desc *d, bool executed, const struct f8npu
 
 		groups = ceil_div(co, C);
 		if (d->flags & F8NPU_FLAG_DEPTHWISE) {
+			/* The RTL's fast path (isa.md §7): taps on the array rows, a line buffer. */
+			fast = d->kernel_w <= 3 && d->kernel_h <= (R < 4 ? R : 4) && kk <= R &&
+			       d->stride_h <= d->kernel_h && w <= 256 &&
+			       (uint64_t)(w - 1) * d->stride_w + d->kernel_w <= 256;
+
 			macs = pix * co * kk;
 			rd = f8t_bytes(&d->src) + (uint64_t)co * kk + bias + aux;
 			comp = pix * kk * groups;
-			first_w = lanes1 * kk;
+			first_w = lanes1 * (fast ? ceil_div(kk, B) : kk);
+			if (fast) {
+				row_comp = (uint64_t)(w - 1) * d->stride_w + d->kernel_w -
+					   (d->pad_left < d->kernel_w ? d->pad_left : d->kernel_w - 1u);
+				comp = (uint64_t)n * h * groups * row_comp;
+			}
 		} else {
 			uint64_t c0;
 
@@ -808,13 +826,19 @@ void f8t_cost_desc(const struct f8npu_desc *d, bool executed, const struct f8npu
 		kk = 1;
 		break;
 	}
-	mem = f8t_cost_mem(d, cfg, h, w, co, &cols);
-	busy = comp + pix * groups * outs + (uint64_t)n * h * groups;
-	steps = (uint64_t)n * h * (d->opcode == F8NPU_OP_ADD ? 1 : d->kernel_h) * cg;
-	if (steps > F8T_COST_AHEAD)
-		steps = F8T_COST_AHEAD;
-	ramp = first_w + steps * cols * v1;
-	ramp = ramp > w * (kk * cg + outs) ? ramp - w * (kk * cg + outs) : 0;
+	mem = f8t_cost_mem(d, cfg, h, w, co, fast, &cols, &in_rows);
+	busy = comp + pix * groups * outs;
+	if (fast) {
+		steps = (uint64_t)n * in_rows < F8T_COST_AHEAD_ROWS ? (uint64_t)n * in_rows : F8T_COST_AHEAD_ROWS;
+		ramp = first_w + steps * cols * v1;
+		ramp = ramp > row_comp + w * outs ? ramp - row_comp - w * outs : 0;
+	} else {
+		steps = (uint64_t)n * h * (d->opcode == F8NPU_OP_ADD ? 1 : d->kernel_h) * cg;
+		if (steps > F8T_COST_AHEAD)
+			steps = F8T_COST_AHEAD;
+		ramp = first_w + steps * cols * v1;
+		ramp = ramp > w * (kk * cg + outs) ? ramp - w * (kk * cg + outs) : 0;
+	}
 	c->macs += macs;
 	c->rd += rd;
 	c->wr += wr;
