@@ -542,7 +542,11 @@ module f8npu_engine #(
   logic [511:0] e_aux_q;
   logic [63:0] e_d0_q, e_d1_q;
   logic [6:0] e_len0_q, e_len1_q;
-  // Epilogue stage P: the epilogue's registered result, pushed into the write queue.
+  // Epilogue stage F (DST1 only): the item's second cycle, out1 through the lane's shared
+  // requantizer. Stage P: the epilogue's registered result, pushed into the write queue.
+  logic f_valid_q;
+  logic [63:0] f_d0_q, f_d1_q;
+  logic [6:0] f_len0_q, f_len1_q;
   logic p_valid_q;
   logic [63:0] p_d0_q, p_d1_q;
   logic [6:0] p_len0_q, p_len1_q;
@@ -569,8 +573,11 @@ module f8npu_engine #(
   assign in_ok = rows_ready && wgts_ready;
   // An EPI item needs the MAC pipeline empty (its last write has landed), room in the
   // write queue for itself and the one in epilogue stage B, and its aux vector.
-  assign epi_ok = !b_valid_q &&
-                  (32'(q_cnt) + (e_valid_q ? 32'd1 : 32'd0) + (p_valid_q ? 32'd1 : 32'd0)) < QD &&
+  // With DST1 an EPI item takes the epilogue for two cycles (E, then F), so EPI items are at
+  // least two cycles apart.
+  assign epi_ok = !b_valid_q && !(has_dst1 && e_valid_q) &&
+                  (32'(q_cnt) + (e_valid_q ? 32'd1 : 32'd0) + (f_valid_q ? 32'd1 : 32'd0) +
+                   (p_valid_q ? 32'd1 : 32'd0)) < QD &&
                   (!has_aux || aux_valid);
   assign bias_ok = aux_valid;
   always_comb begin
@@ -609,16 +616,23 @@ module f8npu_engine #(
       e_valid_q <= 1'b0; e_aux_q <= '0; e_d0_q <= '0; e_d1_q <= '0;
       e_len0_q <= '0; e_len1_q <= '0; bias_q <= '0;
       p_valid_q <= 1'b0; p_d0_q <= '0; p_d1_q <= '0; p_len0_q <= '0; p_len1_q <= '0;
+      f_valid_q <= 1'b0; f_d0_q <= '0; f_d1_q <= '0; f_len0_q <= '0; f_len1_q <= '0;
     end else if (clear_i) begin
       b_valid_q <= 1'b0;
       e_valid_q <= 1'b0;
+      f_valid_q <= 1'b0;
       p_valid_q <= 1'b0;
     end else begin
-      p_valid_q <= e_valid_q;
-      p_d0_q <= e_d0_q;
-      p_d1_q <= e_d1_q;
-      p_len0_q <= e_len0_q;
-      p_len1_q <= e_len1_q;
+      f_valid_q <= e_valid_q && has_dst1;
+      f_d0_q <= e_d0_q;
+      f_d1_q <= e_d1_q;
+      f_len0_q <= e_len0_q;
+      f_len1_q <= e_len1_q;
+      p_valid_q <= has_dst1 ? f_valid_q : e_valid_q;
+      p_d0_q <= has_dst1 ? f_d0_q : e_d0_q;
+      p_d1_q <= has_dst1 ? f_d1_q : e_d1_q;
+      p_len0_q <= has_dst1 ? f_len0_q : e_len0_q;
+      p_len1_q <= has_dst1 ? f_len1_q : e_len1_q;
       b_valid_q <= can_step && x_kind == ItIn;
       b_first_q <= x_first;
       b_present_q <= x_present;
@@ -700,7 +714,8 @@ module f8npu_engine #(
   assign align_aux = db(d_q, f8npu_pkg::DAlignAux);
   assign e_acc = abuf_q[Cols*48-1:0];
   f8npu_epilogue #(.Cols(Cols)) u_epilogue (
-    .clk_i, .rst_ni, .en_i(e_valid_q), .acc_i(e_acc), .bias_i(bias_q), .aux_i(e_aux_q),
+    .clk_i, .rst_ni, .en_i(e_valid_q), .en1_i(f_valid_q), .acc_i(e_acc), .bias_i(bias_q),
+    .aux_i(e_aux_q),
     .aux_en_i(has_aux),
     .aux_type_i(t_type[1*8 +: 8]), .align_src_i(align_src[4:0]), .align_aux_i(align_aux[4:0]),
     .relu_i(relu), .shift0_i(db(d_q, f8npu_pkg::DOutShift0)),
@@ -754,9 +769,16 @@ module f8npu_engine #(
   // and write answered.
   logic exec_done;
   assign exec_done = su_q == SRun && !x_busy && !a_busy && !r_busy && !w_busy && !b_valid_q &&
-                     !e_valid_q && !p_valid_q && q_cnt == '0 && wr_out_q == '0 && tags_q == '0 &&
+                     !e_valid_q && !f_valid_q && !p_valid_q && q_cnt == '0 && wr_out_q == '0 &&
+                     tags_q == '0 &&
                      !aux_valid;
   assign done_o = exec_done;
+`ifndef SYNTHESIS
+  // Invariant (simulation only): the epilogue's requantizers serve one cycle of one item.
+  always_ff @(posedge clk_i) begin
+    if (rst_ni) assert (!(e_valid_q && f_valid_q)) else $error("f8npu_engine: epilogue E and F");
+  end
+`endif
   assign bus_err_o = bus_err_q;
   assign active_o = b_valid_q;
 

@@ -6,8 +6,9 @@
 //   out_k = sat_type_k(shift_rne(v2, shift_k))
 // Outputs are packed like memory: a u8/s8 lane is byte c, an s32 lane bytes 4c..4c+3.
 //
-// The result is registered: out0_o/out1_o hold the lanes of the inputs of the last cycle with
-// en_i high (one cycle of latency, a pipeline stage of the engine's epilogue). Why a register
+// The result is registered: out0_o holds the lanes of the inputs of the last cycle with en_i
+// high, out1_o those of the cycle after it with en1_i high (a pipeline stage of the engine's
+// epilogue; the two outputs share one requantizer per lane). Why a register
 // with an enable instead of combinational logic:
 //   - hardware: the requantizers sit between the accumulator buffer's read port and the write
 //     queue, a long path; the register cuts it;
@@ -24,7 +25,8 @@ module f8npu_epilogue #(
 ) (
   input  logic               clk_i,
   input  logic               rst_ni,
-  input  logic               en_i,         // compute (an EPI item is in the stage)
+  input  logic               en_i,         // an EPI item's first cycle: out0 (and v2_q)
+  input  logic               en1_i,        // its second cycle (DST1 only): out1 from v2_q
   input  logic [Cols*48-1:0] acc_i,        // signed accumulators (exact sums)
   input  logic [Cols*32-1:0] bias_i,       // signed
   input  logic [511:0]       aux_i,        // aux vector as read from memory
@@ -38,7 +40,7 @@ module f8npu_epilogue #(
   input  logic [7:0]         type0_i,
   input  logic [7:0]         type1_i,
   output logic [511:0]       out0_o,       // registered
-  output logic [511:0]       out1_o
+  output logic [511:0]       out1_o        // registered
 );
   localparam logic [31:0] Max32 = 32'h7fff_ffff;
   localparam logic [31:0] Min32 = 32'h8000_0001;   // -(2^31 - 1): saturation is symmetric
@@ -114,22 +116,27 @@ module f8npu_epilogue #(
     end
   endfunction
 
+  // One requantizer per lane, used for out0 in the EPI item's first cycle (en_i) and, with
+  // DST1 only, for out1 in the next cycle (en1_i) from the lane's value v2 kept in v2_q: half the
+  // requantizers of two parallel ones, at one more cycle per EPI item of a DST1 descriptor.
+  logic [31:0] v2_q [Cols];
+
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       out0_o <= '0;
       out1_o <= '0;
-    end else if (en_i) begin
+      for (int c = 0; c < Cols; c++) v2_q[c] <= '0;
+    end else if (en_i || en1_i) begin
       logic [48:0] s0;
-      logic [31:0] v0, aux, v1, v2, o0, o1, m_src, m_aux, m0, m1;
-      logic [511:0] p0, p1;
+      logic [31:0] v0, aux, v1, v2, o, m_src, m_aux, m;
+      logic [7:0] sh, ty;
+      logic [511:0] p;
       m_src = top_mask(align_src_i);
       m_aux = top_mask(align_aux_i);
-      m0 = (shift0_i[7] || shift0_i == 8'd0) ? top_mask(5'(-shift0_i)) :
-                                               below_mask(shift0_i[4:0]);
-      m1 = (shift1_i[7] || shift1_i == 8'd0) ? top_mask(5'(-shift1_i)) :
-                                               below_mask(shift1_i[4:0]);
-      p0 = '0;
-      p1 = '0;
+      sh = en1_i ? shift1_i : shift0_i;
+      ty = en1_i ? type1_i : type0_i;
+      m = (sh[7] || sh == 8'd0) ? top_mask(5'(-sh)) : below_mask(sh[4:0]);
+      p = '0;
       for (int c = 0; c < Cols; c++) begin
         s0 = {acc_i[c*48 + 47], acc_i[c*48 +: 48]} +
              {{17{bias_i[c*32 + 31]}}, bias_i[c*32 +: 32]};
@@ -142,16 +149,14 @@ module f8npu_epilogue #(
         else aux = aux_i[c*32 +: 32];
         v1 = add_sat(shl_sat(v0, align_src_i, m_src), shl_sat(aux, align_aux_i, m_aux));
         v2 = (relu_i && v1[31]) ? 32'd0 : v1;
-        o0 = requant(v2, shift0_i, m0, type0_i);
-        o1 = requant(v2, shift1_i, m1, type1_i);
+        if (en_i) v2_q[c] <= v2;
+        o = requant(en1_i ? v2_q[c] : v2, sh, m, ty);
         // Pack like memory: byte lanes for u8/s8, 4-byte lanes for s32; unused bytes zero.
-        if (type0_i == f8npu_pkg::TypeS32) p0[c*32 +: 32] = o0;
-        else p0[c*8 +: 8] = o0[7:0];
-        if (type1_i == f8npu_pkg::TypeS32) p1[c*32 +: 32] = o1;
-        else p1[c*8 +: 8] = o1[7:0];
+        if (ty == f8npu_pkg::TypeS32) p[c*32 +: 32] = o;
+        else p[c*8 +: 8] = o[7:0];
       end
-      out0_o <= p0;
-      out1_o <= p1;
+      if (en1_i) out1_o <= p;
+      else out0_o <= p;
     end
   end
 endmodule
