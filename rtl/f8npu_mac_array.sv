@@ -15,12 +15,9 @@ module f8npu_mac_array #(
   input  logic [Rows*Cols*8-1:0] w_i,
   output logic [Cols*32-1:0]     psum_o        // signed, |psum| < 2^(17+log2 Rows)
 );
-  // Column sums are SW bits wide, not 32: each product is a 17-bit signed value, so Rows
-  // of them fit in 17 + log2(Rows) bits (a third of the adder tree's LUTs at 16 rows).
-  localparam int unsigned SW = 17 + $clog2(Rows);
   genvar c, r;
   for (c = 0; c < Cols; c++) begin : g_col
-    logic signed [SW-1:0] sum;
+    logic signed [31:0] sum;
     logic [Rows*17-1:0] prods;
     for (r = 0; r < Rows; r++) begin : g_row
       logic [7:0] a;
@@ -39,11 +36,11 @@ module f8npu_mac_array #(
       assign prods[r*17 +: 17] = p;
     end
     always_comb begin
-      sum = '0;
+      sum = 32'sd0;
       for (int i = 0; i < Rows; i++) begin
-        sum = sum + SW'($signed(prods[i*17 +: 17]));
+        sum = sum + 32'($signed(prods[i*17 +: 17]));
       end
     end
-    assign psum_o[c*32 +: 32] = 32'(sum);
+    assign psum_o[c*32 +: 32] = sum;
   end
 endmodule
