@@ -190,7 +190,14 @@ module f8npu_cmdproc #(
         SFetch: begin
           if (mrd_valid_o && mrd_ready_i) req_q <= req_q + 3'd1;
           if (mrs_valid_i) begin
-            d_q[rsp_q[1:0]*512 +: 512] <= mrs_data_i;
+            // One constant slice per response (a case, not d_q[rsp_q*512 +: 512]: Yosys turns
+            // a variable part-select on the left into 2048-bit shifters, about 18 k LUTs).
+            case (rsp_q[1:0])
+              2'd0: d_q[0 +: 512] <= mrs_data_i;
+              2'd1: d_q[512 +: 512] <= mrs_data_i;
+              2'd2: d_q[1024 +: 512] <= mrs_data_i;
+              default: d_q[1536 +: 512] <= mrs_data_i;
+            endcase
             rsp_q <= rsp_q + 3'd1;
             if (mrs_err_i) err_seen_q <= 1'b1;
           end

@@ -115,6 +115,13 @@ module f8npu_engine #(
   assign depthwise = flags[f8npu_pkg::FlagDepthwise];
   assign mode = (op == f8npu_pkg::OpConv2d) ? (depthwise ? 2'd1 : 2'd0) : 2'd2;
 
+  // Operand base addresses (region base + offset): src, aux, dst0, dst1, weights, bias. One
+  // 16:1 region multiplexer and one 64-bit adder compute them in turn during the setup's
+  // division (SDiv, 11 cycles; the region registers do not change while the device is busy),
+  // instead of six multiplexers and adders on the raw descriptor that stay live all the time.
+  logic [63:0] base_q [6];
+  logic [3:0] dv_i_q;
+
   // Per-tensor views: src (0), aux (1), dst0 (2), dst1 (3).
   logic [4*64-1:0] t_base, t_sn, t_sh, t_sw;
   logic [4*8-1:0]  t_type;
@@ -122,23 +129,15 @@ module f8npu_engine #(
   for (gt = 0; gt < 4; gt++) begin : g_tensor
     localparam int unsigned TOff = (gt == 0) ? f8npu_pkg::DSrc : (gt == 1) ? f8npu_pkg::DAux :
                                    (gt == 2) ? f8npu_pkg::DDst0 : f8npu_pkg::DDst1;
-    logic [7:0] region;
-    assign region = db(d_q, TOff + f8npu_pkg::TRegion);
     assign t_type[gt*8 +: 8] = db(d_q, TOff + f8npu_pkg::TType);
-    assign t_base[gt*64 +: 64] = region_base_i[region[3:0]*64 +: 64] +
-                        64'(dw32(d_q, TOff + f8npu_pkg::TOffset));
+    assign t_base[gt*64 +: 64] = base_q[gt];
     assign t_sn[gt*64 +: 64] = 64'(dw32(d_q, TOff + f8npu_pkg::TStrideN));
     assign t_sh[gt*64 +: 64] = 64'(dw32(d_q, TOff + f8npu_pkg::TStrideH));
     assign t_sw[gt*64 +: 64] = 64'(dw32(d_q, TOff + f8npu_pkg::TStrideW));
-    logic unused_region;
-    assign unused_region = ^region[7:4];
   end
-  logic [7:0] w_region, b_region;
   logic [63:0] w_base, b_base;
-  assign w_region = db(d_q, f8npu_pkg::DWeights);
-  assign b_region = db(d_q, f8npu_pkg::DBias);
-  assign w_base = region_base_i[w_region[3:0]*64 +: 64] + 64'(dw32(d_q, f8npu_pkg::DWeights + 4));
-  assign b_base = region_base_i[b_region[3:0]*64 +: 64] + 64'(dw32(d_q, f8npu_pkg::DBias + 4));
+  assign w_base = base_q[4];
+  assign b_base = base_q[5];
 
   logic is_add;
   logic [7:0] kh, kw, sth, stw, pt, pl;
@@ -171,7 +170,6 @@ module f8npu_engine #(
   logic [15:0] ho_q, wo_q, tw_q;
   logic [16:0] k_q;
   logic [10:0] dv_num_q, dv_rem_q, dv_q;
-  logic [3:0]  dv_i_q;
   logic [15:0] cg_cnt;
   logic nest_start;
 
@@ -292,6 +290,31 @@ module f8npu_engine #(
   localparam bit PackOk = 2 * RbufSlots <= Steps;
   logic fpack;
   assign fpack = PackOk && fast && fspan <= 20'(RbufCols / 2);
+  logic [7:0] base_region;
+  logic [31:0] base_off;
+  always_comb begin
+    case (dv_i_q)
+      4'd0: begin base_region = db(d_q, f8npu_pkg::DSrc + f8npu_pkg::TRegion);
+                  base_off = dw32(d_q, f8npu_pkg::DSrc + f8npu_pkg::TOffset); end
+      4'd1: begin base_region = db(d_q, f8npu_pkg::DAux + f8npu_pkg::TRegion);
+                  base_off = dw32(d_q, f8npu_pkg::DAux + f8npu_pkg::TOffset); end
+      4'd2: begin base_region = db(d_q, f8npu_pkg::DDst0 + f8npu_pkg::TRegion);
+                  base_off = dw32(d_q, f8npu_pkg::DDst0 + f8npu_pkg::TOffset); end
+      4'd3: begin base_region = db(d_q, f8npu_pkg::DDst1 + f8npu_pkg::TRegion);
+                  base_off = dw32(d_q, f8npu_pkg::DDst1 + f8npu_pkg::TOffset); end
+      4'd4: begin base_region = db(d_q, f8npu_pkg::DWeights + f8npu_pkg::BRegion);
+                  base_off = dw32(d_q, f8npu_pkg::DWeights + f8npu_pkg::BOffset); end
+      default: begin base_region = db(d_q, f8npu_pkg::DBias + f8npu_pkg::BRegion);
+                  base_off = dw32(d_q, f8npu_pkg::DBias + f8npu_pkg::BOffset); end
+    endcase
+  end
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      for (int i = 0; i < 6; i++) base_q[i] <= '0;
+    end else if (su_q == SDiv && dv_i_q < 4'd6) begin
+      base_q[dv_i_q[2:0]] <= region_base_i[base_region[3:0]*64 +: 64] + 64'(base_off);
+    end
+  end
 
   // ---------------------------------------------------------------- walkers
   logic [3*64-1:0] o_base, o_sn, o_sh, o_sw, o_tw_sw;
@@ -581,16 +604,11 @@ module f8npu_engine #(
     end
   end
 
-  // Accumulator buffer: one word per output pixel of the tile.
+  // Accumulator buffer: one word per output pixel of the tile. It is written by MAC stage B
+  // (below), in the same clocked block as the accumulation.
   logic [AW-1:0] abuf [AbufWords];
   logic [AW-1:0] abuf_q;
-  logic abuf_we;
-  logic [AL-1:0] abuf_waddr, abuf_raddr;
-  logic [AW-1:0] abuf_wdata;
-  always_ff @(posedge clk_i) begin
-    if (abuf_we) abuf[abuf_waddr] <= abuf_wdata;
-    abuf_q <= abuf[abuf_raddr];
-  end
+  logic [AL-1:0] abuf_raddr;
 
   // ---------------------------------------------------------------- executor
   logic b_valid_q, b_first_q, b_present_q, b_col_q, b_c0_q;
@@ -604,6 +622,14 @@ module f8npu_engine #(
   logic [511:0] e_aux_q;
   logic [63:0] e_d0_q, e_d1_q;
   logic [6:0] e_len0_q, e_len1_q;
+  // Epilogue stage F (DST1 only): the item's second cycle, out1 through the lane's shared
+  // requantizer. Stage P: the epilogue's registered result, pushed into the write queue.
+  logic f_valid_q;
+  logic [63:0] f_d0_q, f_d1_q;
+  logic [6:0] f_len0_q, f_len1_q;
+  logic p_valid_q;
+  logic [63:0] p_d0_q, p_d1_q;
+  logic [6:0] p_len0_q, p_len1_q;
   logic [Cols*32-1:0] bias_q;
 
   localparam int unsigned QD = 4;
@@ -637,9 +663,11 @@ module f8npu_engine #(
   assign in_ok = rows_ready && wgts_ready;
   // An EPI item needs its pixel's last accumulator write landed (an IN item in stage B
   // writing the word it reads would be missed), room in the write queue for itself and the
-  // one in epilogue stage B, and its aux vector.
-  assign epi_ok = !(b_valid_q && b_x_q == AL'(x_x)) &&
-                  (32'(q_cnt) + (e_valid_q ? 32'd1 : 32'd0)) < QD &&
+  // ones in the epilogue's stages, and its aux vector. With DST1 an EPI item takes the
+  // epilogue for two cycles (E, then F), so EPI items are at least two cycles apart.
+  assign epi_ok = !(b_valid_q && b_x_q == AL'(x_x)) && !(has_dst1 && e_valid_q) &&
+                  (32'(q_cnt) + (e_valid_q ? 32'd1 : 32'd0) + (f_valid_q ? 32'd1 : 32'd0) +
+                   (p_valid_q ? 32'd1 : 32'd0)) < QD &&
                   (!has_aux || aux_valid);
   assign bias_ok = aux_valid;
   always_comb begin
@@ -681,11 +709,25 @@ module f8npu_engine #(
       b_col_q <= 1'b0; b_c0_q <= 1'b0; b_rowp_q <= '0; b_fb_q <= '0;
       e_valid_q <= 1'b0; e_aux_q <= '0; e_d0_q <= '0; e_d1_q <= '0;
       e_len0_q <= '0; e_len1_q <= '0; bias_q <= '0;
+      p_valid_q <= 1'b0; p_d0_q <= '0; p_d1_q <= '0; p_len0_q <= '0; p_len1_q <= '0;
+      f_valid_q <= 1'b0; f_d0_q <= '0; f_d1_q <= '0; f_len0_q <= '0; f_len1_q <= '0;
     end else if (clear_i) begin
       b_valid_q <= 1'b0;
       b_col_q <= 1'b0;
       e_valid_q <= 1'b0;
+      f_valid_q <= 1'b0;
+      p_valid_q <= 1'b0;
     end else begin
+      f_valid_q <= e_valid_q && has_dst1;
+      f_d0_q <= e_d0_q;
+      f_d1_q <= e_d1_q;
+      f_len0_q <= e_len0_q;
+      f_len1_q <= e_len1_q;
+      p_valid_q <= has_dst1 ? f_valid_q : e_valid_q;
+      p_d0_q <= has_dst1 ? f_d0_q : e_d0_q;
+      p_d1_q <= has_dst1 ? f_d1_q : e_d1_q;
+      p_len0_q <= has_dst1 ? f_len0_q : e_len0_q;
+      p_len1_q <= has_dst1 ? f_len1_q : e_len1_q;
       b_valid_q <= can_step && x_kind == ItIn && x_fire;
       b_col_q <= can_step && x_kind == ItIn && fast;
       b_fb_q <= xf_q[SL-1:0];
@@ -699,7 +741,7 @@ module f8npu_engine #(
       b_present_q <= x_present;
       b_x_q <= AL'(x_x);
       e_valid_q <= can_step && x_kind == ItEpi;
-      e_aux_q <= aux_head[511:0];
+      if (can_step && x_kind == ItEpi) e_aux_q <= aux_head[511:0];
       e_d0_q <= x_d0;
       e_d1_q <= x_d1;
       e_len0_q <= (t_type[2*8 +: 8] == f8npu_pkg::TypeS32) ? 7'({x_lanes, 2'b00}) : 7'(x_lanes);
@@ -775,47 +817,53 @@ module f8npu_engine #(
     .depthwise_i(mode == 2'd1), .w_i(wbuf_q), .psum_o(psum)
   );
 
-  logic [AW-1:0] acc_old, acc_new;
   logic is_max;
   assign is_max = op == f8npu_pkg::OpPoolMax;
-  assign acc_old = (fwd_valid_q && fwd_x_q == b_x_q) ? fwd_q : abuf_q;
 
-  always_comb begin
-    logic signed [47:0] v, o;
-    logic had;
-    had = !b_first_q && acc_old[AW-1];
-    acc_new = '0;
-    acc_new[AW-1] = b_present_q || had;
-    for (int i = 0; i < Cols; i++) begin
-      if (mode != 2'd2) v = 48'($signed(psum[i*32 +: 32]));
-      else if (t_type[0*8 +: 8] == f8npu_pkg::TypeU8) v = {40'd0, b_vec[i*8 +: 8]};
-      else if (t_type[0*8 +: 8] == f8npu_pkg::TypeS8) v = 48'($signed(b_vec[i*8 +: 8]));
-      else v = 48'($signed(b_vec[i*32 +: 32]));
-      o = $signed(acc_old[i*48 +: 48]);
-      if (is_max) begin
-        if (!b_present_q) acc_new[i*48 +: 48] = had ? o : 48'sd0;
-        else acc_new[i*48 +: 48] = (had && o > v) ? o : v;
-      end else begin
-        acc_new[i*48 +: 48] = b_first_q ? v : o + v;
+  // The accumulation is computed inside the clocked block, under b_valid_q: the same hardware
+  // as an always_comb feeding the write port (the accumulator buffer's write data and the
+  // forwarding register), but Verilator evaluates it only in the cycles an IN item is in the
+  // stage instead of after every clock edge. fwd_q needs no reset: it is only used while
+  // fwd_valid_q.
+  always_ff @(posedge clk_i) begin
+    if (b_valid_q) begin
+      logic signed [47:0] v, o;
+      logic had;
+      logic [AW-1:0] acc_old, acc_new;
+      acc_old = (fwd_valid_q && fwd_x_q == b_x_q) ? fwd_q : abuf_q;
+      had = !b_first_q && acc_old[AW-1];
+      acc_new = '0;
+      acc_new[AW-1] = b_present_q || had;
+      for (int i = 0; i < Cols; i++) begin
+        if (mode != 2'd2) v = 48'($signed(psum[i*32 +: 32]));
+        else if (t_type[0*8 +: 8] == f8npu_pkg::TypeU8) v = {40'd0, b_vec[i*8 +: 8]};
+        else if (t_type[0*8 +: 8] == f8npu_pkg::TypeS8) v = 48'($signed(b_vec[i*8 +: 8]));
+        else v = 48'($signed(b_vec[i*32 +: 32]));
+        o = $signed(acc_old[i*48 +: 48]);
+        if (is_max) begin
+          if (!b_present_q) acc_new[i*48 +: 48] = had ? o : 48'sd0;
+          else acc_new[i*48 +: 48] = (had && o > v) ? o : v;
+        end else begin
+          acc_new[i*48 +: 48] = b_first_q ? v : o + v;
+        end
       end
+      abuf[b_x_q] <= acc_new;
+      fwd_q <= acc_new;
     end
+    abuf_q <= abuf[abuf_raddr];
   end
-
-  assign abuf_we = b_valid_q;
-  assign abuf_waddr = b_x_q;
-  assign abuf_wdata = acc_new;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      fwd_valid_q <= 1'b0; fwd_x_q <= '0; fwd_q <= '0;
+      fwd_valid_q <= 1'b0; fwd_x_q <= '0;
     end else begin
       fwd_valid_q <= b_valid_q && !clear_i;
       fwd_x_q <= b_x_q;
-      fwd_q <= acc_new;
     end
   end
 
-  // ---- Epilogue stage B: the pixel's accumulators are in abuf_q.
+  // ---- Epilogue stage E: the pixel's accumulators are in abuf_q; the epilogue's result is
+  // registered (stage P) and pushed into the write queue from there.
   logic [Cols*48-1:0] e_acc;
   logic [511:0] e_out0, e_out1;
   logic [7:0] align_src, align_aux;
@@ -823,7 +871,9 @@ module f8npu_engine #(
   assign align_aux = db(d_q, f8npu_pkg::DAlignAux);
   assign e_acc = abuf_q[Cols*48-1:0];
   f8npu_epilogue #(.Cols(Cols)) u_epilogue (
-    .acc_i(e_acc), .bias_i(bias_q), .aux_i(e_aux_q), .aux_en_i(has_aux),
+    .clk_i, .rst_ni, .en_i(e_valid_q), .en1_i(f_valid_q), .acc_i(e_acc), .bias_i(bias_q),
+    .aux_i(e_aux_q),
+    .aux_en_i(has_aux),
     .aux_type_i(t_type[1*8 +: 8]), .align_src_i(align_src[4:0]), .align_aux_i(align_aux[4:0]),
     .relu_i(relu), .shift0_i(db(d_q, f8npu_pkg::DOutShift0)),
     .shift1_i(db(d_q, f8npu_pkg::DOutShift1)),
@@ -832,7 +882,7 @@ module f8npu_engine #(
   );
 
   // ---- Write queue and write port.
-  assign q_push = e_valid_q;
+  assign q_push = p_valid_q;
   assign mwr_valid_o = q_cnt != '0;
   assign mwr_addr_o = q_half_q ? q_a1[q_rd] : q_a0[q_rd];
   assign mwr_len_o = q_half_q ? q_l1[q_rd] : q_l0[q_rd];
@@ -841,10 +891,10 @@ module f8npu_engine #(
 
   always_ff @(posedge clk_i) begin
     if (q_push) begin
-      q_a0[q_wr] <= e_d0_q;
-      q_a1[q_wr] <= e_d1_q;
-      q_l0[q_wr] <= e_len0_q;
-      q_l1[q_wr] <= e_len1_q;
+      q_a0[q_wr] <= p_d0_q;
+      q_a1[q_wr] <= p_d1_q;
+      q_l0[q_wr] <= p_len0_q;
+      q_l1[q_wr] <= p_len1_q;
       q_d0[q_wr] <= e_out0;
       q_d1[q_wr] <= e_out1;
       q_two[q_wr] <= has_dst1;
@@ -876,8 +926,16 @@ module f8npu_engine #(
   // and write answered.
   logic exec_done;
   assign exec_done = su_q == SRun && !x_busy && !a_busy && !r_busy && !w_busy && !b_valid_q &&
-                     !e_valid_q && q_cnt == '0 && wr_out_q == '0 && tags_q == '0 && !aux_valid;
+                     !e_valid_q && !f_valid_q && !p_valid_q && q_cnt == '0 && wr_out_q == '0 &&
+                     tags_q == '0 &&
+                     !aux_valid;
   assign done_o = exec_done;
+`ifndef SYNTHESIS
+  // Invariant (simulation only): the epilogue's requantizers serve one cycle of one item.
+  always_ff @(posedge clk_i) begin
+    if (rst_ni) assert (!(e_valid_q && f_valid_q)) else $error("f8npu_engine: epilogue E and F");
+  end
+`endif
   assign bus_err_o = bus_err_q;
   assign active_o = b_valid_q;
 
@@ -885,8 +943,9 @@ module f8npu_engine #(
   assign unused = ^{a_nc_present, a_nc_first, a_nc_sl, a_nc_pl, a_nc_gl, a_nc_el, a_nc_pass,
                     a_nc_rb, a_nc_x, a_nc_lanes, a_nc_d0, a_nc_d1, a_kind, x_nc_read,
                     a_nc_fire, a_nc_iy0, a_nc_row_last, a_nc_col0, x_rb_idx[19:CBL],
-                    x_nc_addr, x_nc_len, x_epi_last, w_region[7:4], b_region[7:4],
-                    align_src[7:5], align_aux[7:5], tag_valid, aux_head[512], abuf_q[AW-1],
+                    x_nc_addr, x_nc_len, x_epi_last,
+                    align_src[7:5], align_aux[7:5],
+                    base_region[7:4], tag_valid, aux_head[512], abuf_q[AW-1],
                     k_i[16], x_slot[16:WL], x_x[15:AL], rsp_idx[16:REL],
                     r_idx[19:17], tag_count, aux_count,
                     d_q, dv_rem_q, nblocks[63:17], prod_q[10][63:17], prod_q[9][63:17],

@@ -95,8 +95,8 @@ module f8npu_regs #(
   localparam int unsigned IrqError = f8npu_regmap_pkg::IrqError;
 
   // ---- registers ----
-  logic [1023:0]    region_base_q, region_base_d;
-  logic [1023:0]    region_size_q, region_size_d;
+  logic [1023:0]    region_base_q;
+  logic [1023:0]    region_size_q;
   logic [63:0]      cmd_base_q, cmd_base_d;
   logic [31:0]      cmd_size_q, cmd_size_d;
   logic [31:0]      cmd_tail_q, cmd_tail_d;
@@ -301,8 +301,6 @@ module f8npu_regs #(
   assign job_end    = job_end_i & busy_q;
 
   always_comb begin
-    region_base_d = region_base_q;
-    region_size_d = region_size_q;
     cmd_base_d    = cmd_base_q;
     cmd_size_d    = cmd_size_q;
     cmd_tail_d    = cmd_tail_q;
@@ -314,21 +312,8 @@ module f8npu_regs #(
     irq_status_d  = irq_status_q;
     irq_mask_d    = irq_mask_q;
 
-    // 1. The write (busy-gated registers see BUSY before this edge).
-    if (wr_en && wr_region && !busy_q) begin
-      for (int unsigned r = 0; r < NumRegions; r++) begin
-        if (wr_ridx == r[RegionIdxW-1:0]) begin
-          case (wr_field)
-            f8npu_regmap_pkg::RegRegionBaseLoOff:
-              region_base_d[(r << 6) +: 32] = {wdata[31:2], 2'b00};
-            f8npu_regmap_pkg::RegRegionBaseHiOff: region_base_d[(r << 6) + 32 +: 32] = wdata;
-            f8npu_regmap_pkg::RegRegionSizeLoOff: region_size_d[(r << 6) +: 32] = wdata;
-            f8npu_regmap_pkg::RegRegionSizeHiOff: region_size_d[(r << 6) + 32 +: 32] = wdata;
-            default: ;
-          endcase
-        end
-      end
-    end
+    // 1. The write (busy-gated registers see BUSY before this edge). The region table is
+    // written in its own clocked block (below).
     if (wr_en && !wr_region) begin
       case (waddr)
         f8npu_regmap_pkg::RegIrqStatus: irq_status_d = irq_status_q & ~wdata[1:0];
@@ -357,8 +342,6 @@ module f8npu_regs #(
 
     // 3. CTRL: SOFT_RESET (everything to reset values; hi latch below), then START.
     if (soft_reset) begin
-      region_base_d = '0;
-      region_size_d = '0;
       cmd_base_d    = '0;
       cmd_size_d    = '0;
       cmd_tail_d    = '0;
@@ -381,8 +364,6 @@ module f8npu_regs #(
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      region_base_q <= '0;
-      region_size_q <= '0;
       cmd_base_q    <= '0;
       cmd_size_q    <= '0;
       cmd_tail_q    <= '0;
@@ -398,8 +379,6 @@ module f8npu_regs #(
       soft_reset_q  <= 1'b0;
       perf_clear_q  <= 1'b0;
     end else begin
-      region_base_q <= region_base_d;
-      region_size_q <= region_size_d;
       cmd_base_q    <= cmd_base_d;
       cmd_size_q    <= cmd_size_d;
       cmd_tail_q    <= cmd_tail_d;
@@ -414,6 +393,33 @@ module f8npu_regs #(
       start_q       <= start;
       soft_reset_q  <= soft_reset;
       perf_clear_q  <= perf_clear;
+    end
+  end
+
+  // The region table: 2 x 1024 bits written one 32-bit word at a time (a busy-gated write),
+  // cleared by SOFT_RESET. In a clocked block of its own, not as a next-state copy in the
+  // always_comb above: the same flip-flops with per-word enables, but Verilator no longer
+  // copies 2048 bits through region_*_d after every edge and every input change.
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      region_base_q <= '0;
+      region_size_q <= '0;
+    end else if (soft_reset) begin
+      region_base_q <= '0;
+      region_size_q <= '0;
+    end else if (wr_en && wr_region && !busy_q) begin
+      for (int unsigned r = 0; r < NumRegions; r++) begin
+        if (wr_ridx == r[RegionIdxW-1:0]) begin
+          case (wr_field)
+            f8npu_regmap_pkg::RegRegionBaseLoOff:
+              region_base_q[(r << 6) +: 32] <= {wdata[31:2], 2'b00};
+            f8npu_regmap_pkg::RegRegionBaseHiOff: region_base_q[(r << 6) + 32 +: 32] <= wdata;
+            f8npu_regmap_pkg::RegRegionSizeLoOff: region_size_q[(r << 6) +: 32] <= wdata;
+            f8npu_regmap_pkg::RegRegionSizeHiOff: region_size_q[(r << 6) + 32 +: 32] <= wdata;
+            default: ;
+          endcase
+        end
+      end
     end
   end
 
