@@ -29,6 +29,13 @@
 // kernel row, and array row ky*kw + kx multiplies the window's column (ky, kx) by
 // w[c][ky][kx]. Other depthwise convolutions take one tap per cycle on row 0.
 //
+// Tap packing (docs/rtl.md "Tap packing"): a CONV2D with Cin <= Rows / 2 on dense u8/s8
+// input (stride_w == Cin) puts P = floor(Rows / Cin) horizontal taps of a kernel row on
+// the array rows (row kxl * Cin + ci): a pass is (ky, kx0), its input vector for output x
+// the window segment's P*Cin contiguous bytes, fetched by one read (clipped to the input
+// row; the executor shifts it into place and zeroes the padding), its weight lane row
+// w[co][ky][kx0 .. kx0+P-1][0 .. Cin-1], contiguous in the [Cout][kh][kw][Cin] layout.
+//
 // Parameters: Rows, Cols (array), WbufBlocks (weight buffer blocks of Rows*Cols
 // bytes), AbufWords (accumulator words = widest output tile), RbufCols (input
 // columns per row buffer half), TagDepth (reads in flight).
@@ -39,7 +46,8 @@ module f8npu_engine #(
   parameter int unsigned AbufWords  = 256,
   parameter int unsigned RbufCols   = 256,
   parameter int unsigned RbufSlots  = 8,
-  parameter int unsigned TagDepth   = 256
+  parameter int unsigned TagDepth   = 256,
+  parameter bit          PackEn     = 1'b1   // tap packing for Cin <= Rows / 2
 ) (
   input  logic              clk_i,
   input  logic              rst_ni,
@@ -316,6 +324,49 @@ module f8npu_engine #(
     end
   end
 
+  // Tap packing: colb_q[m] = m * Cin (m <= Rows), P = the largest m with m * Cin <= Rows,
+  // registered from the descriptor (stable long before SRun).
+  logic [8:0] colb_q [Rows+1];
+  logic [7:0] pk_p_q, pk_pcin_q;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      pk_p_q <= '0; pk_pcin_q <= '0;
+      for (int m = 0; m <= Rows; m++) colb_q[m] <= '0;
+    end else begin
+      logic [23:0] acc;
+      logic [7:0] p, pc;
+      acc = '0; p = '0; pc = '0;
+      for (int m = 0; m <= Rows; m++) begin
+        colb_q[m] <= acc[8:0];
+        if (m > 0 && acc <= 24'(Rows)) begin
+          p = 8'(m);
+          pc = acc[7:0];
+        end
+        acc = acc + 24'(src_c);
+      end
+      pk_p_q <= p;
+      pk_pcin_q <= pc;
+    end
+  end
+  logic pack;
+  assign pack = PackEn && mode == 2'd0 && pk_p_q >= 8'd2 && kw >= 8'd2 &&
+                t_sw[0*64 +: 64] == 64'(src_c) && esz(t_type[0*8 +: 8]) == 3'd1;
+  // A pass's segment from column ix, taps kx0 ..: nk = min(P, kw - kx0) columns, of which
+  // lo .. hi - 1 lie inside the input row (byte offsets colb_q[lo], colb_q[hi]).
+  function automatic logic [2*(RL+1)-1:0] pk_clip(input logic signed [19:0] ix,
+                                                 input logic [7:0] kx0, input logic [7:0] p,
+                                                 input logic [7:0] kwi, input logic [15:0] wi);
+    logic [7:0] nk;
+    logic signed [19:0] rem, neg;
+    logic [RL:0] lo, hi;
+    nk = (kwi - kx0 < p) ? kwi - kx0 : p;
+    neg = 20'sd0 - ix;
+    rem = $signed({4'd0, wi}) - ix;
+    lo = (ix >= 0) ? '0 : (neg < $signed(20'(nk))) ? neg[RL:0] : nk[RL:0];
+    hi = (rem <= 0) ? '0 : (rem < $signed(20'(nk))) ? rem[RL:0] : nk[RL:0];
+    pk_clip = {hi, lo};
+  endfunction
+
   // ---------------------------------------------------------------- walkers
   logic [3*64-1:0] o_base, o_sn, o_sh, o_sw, o_tw_sw;
   assign o_base = {t_base[3*64 +: 64], t_base[2*64 +: 64], t_base[1*64 +: 64]};
@@ -357,10 +408,13 @@ module f8npu_engine #(
   logic [7:0] a_nc_lanes;
   logic [63:0] a_nc_d0, a_nc_d1, x_nc_addr;
   logic [6:0] x_nc_len;
+  logic signed [19:0] a_nc_ix, x_ix;
+  logic [7:0] a_nc_kx, x_kx;
 
   f8npu_walk_x #(.Rows(Rows), .Cols(Cols)) u_walk_aux (
     .clk_i, .rst_ni, .clear_i, .start_i(nest_start), .step_i(a_step),
-    .mode_i(mode), .fast_i(fast), .span_i(fspan), .skip_i(fskip), .bias_i(has_bias),
+    .mode_i(mode), .fast_i(fast), .pack_i(pack), .pp_i(pk_p_q), .span_i(fspan),
+    .skip_i(fskip), .bias_i(has_bias),
     .aux_i(has_aux),
     .cout_i(cout), .cin_i(src_c),
     .n_i(src_n), .h_i(src_h), .w_i(src_w), .ho_i(ho_q), .wo_i(wo_q), .kh_i(kh), .kw_i(kw),
@@ -373,13 +427,14 @@ module f8npu_engine #(
     .pass_last_o(a_nc_pl), .group_last_o(a_nc_gl), .pass_o(a_nc_pass), .rb_idx_o(a_nc_rb),
     .x_o(a_nc_x), .epi_last_o(a_nc_el), .lanes_o(a_nc_lanes), .d0_addr_o(a_nc_d0),
     .d1_addr_o(a_nc_d1), .fire_o(a_nc_fire), .iy0_o(a_nc_iy0), .row_last_o(a_nc_row_last),
-    .col0_o(a_nc_col0),
+    .col0_o(a_nc_col0), .ix_o(a_nc_ix), .kx_o(a_nc_kx),
     .busy_o(a_busy)
   );
 
   f8npu_walk_x #(.Rows(Rows), .Cols(Cols)) u_walk_exec (
     .clk_i, .rst_ni, .clear_i, .start_i(nest_start), .step_i(x_step),
-    .mode_i(mode), .fast_i(fast), .span_i(fspan), .skip_i(fskip), .bias_i(has_bias),
+    .mode_i(mode), .fast_i(fast), .pack_i(pack), .pp_i(pk_p_q), .span_i(fspan),
+    .skip_i(fskip), .bias_i(has_bias),
     .aux_i(has_aux),
     .cout_i(cout), .cin_i(src_c),
     .n_i(src_n), .h_i(src_h), .w_i(src_w), .ho_i(ho_q), .wo_i(wo_q), .kh_i(kh), .kw_i(kw),
@@ -392,20 +447,24 @@ module f8npu_engine #(
     .pass_last_o(x_pass_last), .group_last_o(x_group_last), .pass_o(x_pass),
     .rb_idx_o(x_rb_idx), .x_o(x_x), .epi_last_o(x_epi_last), .lanes_o(x_lanes),
     .d0_addr_o(x_d0), .d1_addr_o(x_d1), .fire_o(x_fire), .iy0_o(x_iy0),
-    .row_last_o(x_row_last), .col0_o(x_col0), .busy_o(x_busy)
+    .row_last_o(x_row_last), .col0_o(x_col0), .ix_o(x_ix), .kx_o(x_kx), .busy_o(x_busy)
   );
 
-  // Row reader.
-  logic r_step, r_read, r_busy;
-  logic [63:0] r_addr;
-  logic [6:0] r_len;
+  // Row reader (r_w_*: as the walker has them; pack: clipped here).
+  logic r_step, r_read, r_busy, r_w_read;
+  logic [63:0] r_addr, r_w_addr;
+  logic [6:0] r_len, r_w_len;
+  logic signed [19:0] r_ix;
+  logic [7:0] r_kx;
+  logic [RL:0] r_lo, r_hi;
   logic [19:0] r_idx;
   logic [15:0] r_steps;
   logic r_step_last;
   logic [19:0] r_step_cols;
   f8npu_walk_r #(.Rows(Rows), .Cols(Cols)) u_walk_row (
     .clk_i, .rst_ni, .clear_i, .start_i(nest_start), .step_i(r_step),
-    .mode_i(mode), .fast_i(fast), .cout_i(cout), .cin_i(src_c), .n_i(src_n), .h_i(src_h),
+    .mode_i(mode), .fast_i(fast), .pack_i(pack), .pp_i(pk_p_q), .pcin_i(pk_pcin_q),
+    .cout_i(cout), .cin_i(src_c), .n_i(src_n), .h_i(src_h),
     .w_i(src_w),
     .ho_i(ho_q), .wo_i(wo_q), .kh_i(kh), .kw_i(kw), .sth_i(sth), .stw_i(stw), .pt_i(pt),
     .pl_i(pl), .tw_max_i(tw_q), .tw_stw_i(prod_q[4][19:0]), .esz_src_i(esz(t_type[0*8 +: 8])),
@@ -413,9 +472,16 @@ module f8npu_engine #(
     .src_sw_i(t_sw[0*64 +: 64]),
     .sth_sh_i(prod_q[0]), .stw_sw_i(prod_q[1]), .pt_sh_i(prod_q[2]), .pl_sw_i(prod_q[3]),
     .tw_stw_sw_i(prod_q[5]),
-    .read_o(r_read), .rd_addr_o(r_addr), .rd_len_o(r_len), .rb_idx_o(r_idx),
-    .step_o(r_steps), .step_last_o(r_step_last), .step_cols_o(r_step_cols), .busy_o(r_busy)
+    .read_o(r_w_read), .rd_addr_o(r_w_addr), .rd_len_o(r_w_len), .rb_idx_o(r_idx),
+    .step_o(r_steps), .step_last_o(r_step_last), .step_cols_o(r_step_cols),
+    .ix_o(r_ix), .kx_o(r_kx), .busy_o(r_busy)
   );
+  // Pack: read only the segment's columns inside the row (none: no read), so that no
+  // request leaves the src footprint; the executor puts the bytes back in place.
+  assign {r_hi, r_lo} = pk_clip(r_ix, r_kx, pk_p_q, kw, src_w);
+  assign r_read = r_w_read && (!pack || r_hi > r_lo);
+  assign r_addr = r_w_addr + (pack ? 64'(colb_q[r_lo]) : 64'd0);
+  assign r_len = pack ? 7'(colb_q[r_hi] - colb_q[r_lo]) : r_w_len;
 
   // Weight reader.
   logic w_step, w_busy, w_half, w_last_lane;
@@ -426,7 +492,8 @@ module f8npu_engine #(
   logic [15:0] w_sets;
   f8npu_walk_w #(.Rows(Rows), .Cols(Cols)) u_walk_wgt (
     .clk_i, .rst_ni, .clear_i, .start_i(nest_start && has_wgt), .step_i(w_step),
-    .mode_i(mode), .fast_i(fast), .taps_i(prod_q[9][6:0]), .resident_i(resident),
+    .mode_i(mode), .fast_i(fast), .pack_i(pack), .pp_i(pk_p_q), .pcin_i(pk_pcin_q),
+    .taps_i(prod_q[9][6:0]), .resident_i(resident),
     .two_sets_i(two_sets), .set_blocks_i(set_blocks),
     .cout_i(cout), .cin_i(src_c), .n_i(src_n), .ho_i(ho_q), .wo_i(wo_q), .kh_i(kh),
     .kw_i(kw), .k_i(k_q), .ky_step_i(prod_q[11][23:0]), .tw_max_i(tw_q), .w_base_i(w_base),
@@ -738,7 +805,7 @@ module f8npu_engine #(
         b_rowp_q[i] <= 8'(i) < kh && iy >= 0 && iy < $signed({4'd0, src_h});
       end
       b_first_q <= x_first;
-      b_present_q <= x_present;
+      b_present_q <= x_present && (!pack || x_hi > x_lo);
       b_x_q <= AL'(x_x);
       e_valid_q <= can_step && x_kind == ItEpi;
       if (can_step && x_kind == ItEpi) e_aux_q <= aux_head[511:0];
@@ -757,6 +824,25 @@ module f8npu_engine #(
   // ---- MAC stage B: multiply or pool, accumulate.
   logic [511:0] b_vec;
   assign b_vec = b_present_q ? rbuf_q : 512'd0;
+  // Pack: the segment's bytes colb[lo] .. colb[hi] - 1 came from its read (at byte 0).
+  logic [RL:0] x_lo, x_hi;
+  logic [8:0] b_lo_q, b_hi_q;
+  logic [Rows*8-1:0] pk_sh, pk_vec, a_vec;
+  assign {x_hi, x_lo} = pk_clip(x_ix, x_kx, pk_p_q, kw, src_w);
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      b_lo_q <= '0; b_hi_q <= '0;
+    end else begin
+      b_lo_q <= colb_q[x_lo];
+      b_hi_q <= colb_q[x_hi];
+    end
+  end
+  assign pk_sh = b_vec[Rows*8-1:0] << {b_lo_q, 3'b000};
+  always_comb begin
+    for (int i = 0; i < Rows; i++)
+      pk_vec[i*8 +: 8] = (9'(i) >= b_lo_q && 9'(i) < b_hi_q) ? pk_sh[i*8 +: 8] : 8'd0;
+  end
+  assign a_vec = pack ? pk_vec : b_vec[Rows*8-1:0];
   // Fast depthwise window: ncol = the column entering from each kernel row's slot (zero
   // outside the input), sr0 / sr1 = the one / two columns before it.
   logic [KhMax*CB-1:0] ncol, sr0_q, sr1_q, sr0, sr1;
@@ -813,7 +899,7 @@ module f8npu_engine #(
 
   logic [Cols*32-1:0] psum;
   f8npu_mac_array #(.Rows(Rows), .Cols(Cols)) u_array (
-    .a_i(b_vec[Rows*8-1:0]), .a_dw_i(a_dw), .a_signed_i(src_signed),
+    .a_i(a_vec), .a_dw_i(a_dw), .a_signed_i(src_signed),
     .depthwise_i(mode == 2'd1), .w_i(wbuf_q), .psum_o(psum)
   );
 
@@ -943,6 +1029,7 @@ module f8npu_engine #(
   assign unused = ^{a_nc_present, a_nc_first, a_nc_sl, a_nc_pl, a_nc_gl, a_nc_el, a_nc_pass,
                     a_nc_rb, a_nc_x, a_nc_lanes, a_nc_d0, a_nc_d1, a_kind, x_nc_read,
                     a_nc_fire, a_nc_iy0, a_nc_row_last, a_nc_col0, x_rb_idx[19:CBL],
+                    a_nc_ix, a_nc_kx, colb_q[Rows][8],
                     x_nc_addr, x_nc_len, x_epi_last,
                     align_src[7:5], align_aux[7:5],
                     base_region[7:4], tag_valid, aux_head[512], abuf_q[AW-1],

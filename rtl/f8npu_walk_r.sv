@@ -11,6 +11,11 @@
 // each row is visited once per (g, n): rows -pt .. (ho-1)*sth - pt + kh - 1 in order,
 // (ho-1)*sth + kh steps per image (padding rows are steps without reads). The engine
 // keeps step s in row buffer slot s mod RbufSlots as long as an output row needs it.
+//
+// Tap packing (pack_i, docs/rtl.md "Tap packing"): a row step is a pass (ky, kx0) of the
+// executor, one read per output x of the tile: the window segment's P*Cin contiguous bytes
+// from column ix_o = x*stride_w - pl + kx0 (rd_addr_o is that column's address; the engine
+// clips the segment to the input row and sets the length).
 module f8npu_walk_r #(
   parameter int unsigned Rows = 16,
   parameter int unsigned Cols = 16
@@ -22,6 +27,9 @@ module f8npu_walk_r #(
   input  logic        step_i,
   input  logic [1:0]  mode_i,
   input  logic        fast_i,
+  input  logic        pack_i,
+  input  logic [7:0]  pp_i,            // pack: taps per pass P
+  input  logic [7:0]  pcin_i,          // pack: P * Cin
   input  logic [15:0] cout_i,
   input  logic [15:0] cin_i,
   input  logic [15:0] n_i,
@@ -54,6 +62,8 @@ module f8npu_walk_r #(
   output logic [15:0] step_o,          // row steps completely visited (current step index)
   output logic        step_last_o,     // the current item is the last of its step
   output logic [19:0] step_cols_o,     // with step_last_o: row buffer entries the step spans
+  output logic signed [19:0] ix_o,     // pack: the segment's first column
+  output logic [7:0]  kx_o,            // pack: the pass's first kx
   output logic        busy_o
 );
   localparam int unsigned CL = $clog2(Cols);
@@ -62,7 +72,8 @@ module f8npu_walk_r #(
   logic        act_q, act_d;
   logic [15:0] n_q, n_d, y_q, y_d, x0_q, x0_d, x_q, x_d, tw_q, tw_d, remc_q, remc_d, cg_q, cg_d;
   logic [15:0] s_q, s_d;
-  logic [7:0]  ky_q, ky_d;
+  logic [7:0]  ky_q, ky_d, kx_q, kx_d;
+  logic [63:0] akx_q, akx_d;
   logic [19:0] xs_q, xs_d, j_q, j_d;
   logic signed [19:0] iy0_q, iy0_d, ixt_q, ixt_d;
   logic [63:0] an_q, an_d, ay_q, ay_d, aky_q, aky_d, axt_q, axt_d, axs_q, axs_d, aj_q, aj_d;
@@ -84,7 +95,7 @@ module f8npu_walk_r #(
     n_d = n_q; y_d = y_q; x0_d = x0_q; x_d = x_q; tw_d = tw_q; remc_d = remc_q; cg_d = cg_q;
     s_d = s_q; ky_d = ky_q; xs_d = xs_q; j_d = j_q; iy0_d = iy0_q; ixt_d = ixt_q;
     an_d = an_q; ay_d = ay_q; aky_d = aky_q; axt_d = axt_q; axs_d = axs_q; aj_d = aj_q;
-    sch_d = sch_q;
+    sch_d = sch_q; kx_d = kx_q; akx_d = akx_q;
     e_step_done = 1'b0; e_images = 1'b0; e_tile = 1'b0; e_step = 1'b0;
     xs_n = xs_q + 20'(stw_i);
 
@@ -96,6 +107,13 @@ module f8npu_walk_r #(
       sch_d = '0;
       s_d = '0;
       e_images = 1'b1;
+    end else if (step_i && act_q && pack_i) begin
+      if (x_q == tw_q - 16'd1) e_step_done = 1'b1;
+      else begin
+        x_d = x_q + 16'd1;
+        xs_d = xs_n;
+        aj_d = aj_q + stw_sw_i;
+      end
     end else if (step_i && act_q) begin
       if (j_q + 20'd1 < xs_q + 20'(kw_i)) begin
         j_d = j_q + 20'd1;
@@ -143,8 +161,16 @@ module f8npu_walk_r #(
           else e_images = 1'b1;
         end
       end
+    end else if (e_step_done && pack_i && 9'(kx_q) + 9'(pp_i) < 9'(kw_i)) begin
+      // Pack: the kernel row's next P taps.
+      s_d = s_q + 16'd1;
+      e_step = 1'b1;
+      kx_d = kx_q + pp_i;
+      akx_d = akx_q + 64'(pcin_i);
     end else if (e_step_done) begin
       s_d = s_q + 16'd1;
+      kx_d = '0;
+      akx_d = '0;
       cg_d = cg_q + 16'd1;
       e_step = 1'b1;
       if (cg_q == cg_last) begin
@@ -187,7 +213,7 @@ module f8npu_walk_r #(
     end
 
     if (e_images) begin
-      n_d = '0; y_d = '0; x0_d = '0; ky_d = '0; cg_d = '0; aky_d = '0;
+      n_d = '0; y_d = '0; x0_d = '0; ky_d = '0; cg_d = '0; aky_d = '0; kx_d = '0; akx_d = '0;
       an_d = src_base_i;
       ay_d = src_base_i - pt_sh_i;
       iy0_d = (20'sd0 - 20'($signed({1'b0, pt_i})));
@@ -212,12 +238,14 @@ module f8npu_walk_r #(
     if (!rst_ni) begin
       act_q <= 1'b0;
       n_q <= '0; y_q <= '0; x0_q <= '0; x_q <= '0; tw_q <= '0; remc_q <= '0; cg_q <= '0;
-      s_q <= '0; ky_q <= '0; xs_q <= '0; j_q <= '0; iy0_q <= '0; ixt_q <= '0;
+      s_q <= '0; ky_q <= '0; kx_q <= '0; akx_q <= '0; xs_q <= '0; j_q <= '0; iy0_q <= '0;
+      ixt_q <= '0;
       an_q <= '0; ay_q <= '0; aky_q <= '0; axt_q <= '0; axs_q <= '0; aj_q <= '0; sch_q <= '0;
     end else begin
       act_q <= act_d;
       n_q <= n_d; y_q <= y_d; x0_q <= x0_d; x_q <= x_d; tw_q <= tw_d; remc_q <= remc_d;
-      cg_q <= cg_d; s_q <= s_d; ky_q <= ky_d; xs_q <= xs_d; j_q <= j_d; iy0_q <= iy0_d;
+      cg_q <= cg_d; s_q <= s_d; ky_q <= ky_d; kx_q <= kx_d; akx_q <= akx_d; xs_q <= xs_d;
+      j_q <= j_d; iy0_q <= iy0_d;
       ixt_q <= ixt_d; an_q <= an_d; ay_q <= ay_d; aky_q <= aky_d; axt_q <= axt_d;
       axs_q <= axs_d; aj_q <= aj_d; sch_q <= sch_d;
     end
@@ -226,14 +254,19 @@ module f8npu_walk_r #(
   logic signed [19:0] iy, ix;
   assign iy = iy0_q + 20'($signed({1'b0, ky_q}));
   assign ix = ixt_q + $signed(j_q);
+  // Pack: the row only (the engine clips the segment's columns).
   assign read_o = act_q && iy >= 0 && iy < $signed({4'd0, h_i}) &&
-                  ix >= 0 && ix < $signed({4'd0, w_i});
-  assign rd_addr_o = ay_q + aky_q + aj_q + (conv ? {48'd0, cg_q[15-RL:0], RL'(0)} : sch_q);
+                  (pack_i || (ix >= 0 && ix < $signed({4'd0, w_i})));
+  assign rd_addr_o = ay_q + aky_q + aj_q + (pack_i ? akx_q :
+                     conv ? {48'd0, cg_q[15-RL:0], RL'(0)} : sch_q);
+  assign ix_o = ixt_q + $signed(xs_q) + 20'($signed({1'b0, kx_q}));
+  assign kx_o = kx_q;
   assign rd_len_o = conv ? ((remcin > 16'(Rows)) ? 7'(Rows) : remcin[6:0])
                          : (esz_src_i[2] ? 7'({lanes, 2'b00}) : 7'(lanes));
-  assign rb_idx_o = j_q;
+  assign rb_idx_o = pack_i ? 20'(x_q) : j_q;
   assign step_o = s_q;
-  assign step_last_o = act_q && j_q + 20'd1 >= xs_q + 20'(kw_i) && x_q == tw_q - 16'd1;
-  assign step_cols_o = j_q + 20'd1;
+  assign step_last_o = act_q && (pack_i || j_q + 20'd1 >= xs_q + 20'(kw_i)) &&
+                       x_q == tw_q - 16'd1;
+  assign step_cols_o = pack_i ? 20'(x_q) + 20'd1 : j_q + 20'd1;
   assign busy_o = act_q;
 endmodule

@@ -8,6 +8,9 @@
 // next group's weights load while the array works), else to the one half.
 // Fast depthwise (fast_i): a group's set is one block, lane c's row being its whole
 // kernel w[c][0 .. kh*kw-1] (contiguous in the [C][kh][kw] layout), one read per lane.
+// Tap packing (pack_i, docs/rtl.md "Tap packing"): a pass covers P = pp_i horizontal taps
+// kx0 .. kx0+P-1 of one kernel row, its lane row w[co][ky][kx0 .. kx0+P-1][0 .. Cin-1]
+// (contiguous in the [Cout][kh][kw][Cin] layout: one read of up to pcin_i = P*Cin bytes).
 module f8npu_walk_w #(
   parameter int unsigned Rows = 16,
   parameter int unsigned Cols = 16
@@ -19,6 +22,9 @@ module f8npu_walk_w #(
   input  logic        step_i,
   input  logic [1:0]  mode_i,          // 0 conv, 1 depthwise (2 pool: never started)
   input  logic        fast_i,          // fast depthwise: one block of kh*kw taps per lane
+  input  logic        pack_i,          // tap packing (conv, Cin <= Rows / 2)
+  input  logic [7:0]  pp_i,            // pack: taps per pass P
+  input  logic [7:0]  pcin_i,          // pack: P * Cin
   input  logic [6:0]  taps_i,          // kh * kw (fast)
   input  logic        resident_i,
   input  logic        two_sets_i,      // two sets fit: alternate halves
@@ -62,7 +68,9 @@ module f8npu_walk_w #(
   assign cg_last = conv ? 16'((cin_i - 16'd1) >> RL) : 16'd0;
   assign remcin = cin_i - {cg_q[15-RL:0], RL'(0)};
   assign last_lane = lane_q == lanes - 8'd1;
-  assign last_pass = fast_i || (ky_q == kh_i - 8'd1 && cg_q == cg_last && kx_q == kw_i - 8'd1);
+  logic kx_last;
+  assign kx_last = pack_i ? 9'(kx_q) + 9'(pp_i) >= 9'(kw_i) : kx_q == kw_i - 8'd1;
+  assign last_pass = fast_i || (ky_q == kh_i - 8'd1 && cg_q == cg_last && kx_last);
 
   always_comb begin
     act_d = act_q;
@@ -115,9 +123,9 @@ module f8npu_walk_w #(
     if (e_set_done) t_d = t_q + 16'd1;
     if (e_pass_adv) begin
       p_d = resident_i ? p_q + 17'd1 : p_q;
-      kx_d = kx_q + 8'd1;
-      wkx_d = wkx_q + (conv ? 64'(cin_i) : 64'd1);
-      if (kx_q == kw_i - 8'd1) begin
+      kx_d = kx_q + (pack_i ? pp_i : 8'd1);
+      wkx_d = wkx_q + (pack_i ? 64'(pcin_i) : conv ? 64'(cin_i) : 64'd1);
+      if (kx_last) begin
         kx_d = '0;
         wkx_d = '0;
         cg_d = cg_q + 16'd1;
@@ -159,7 +167,11 @@ module f8npu_walk_w #(
   assign half_o = half;
   assign rd_addr_o = wgrp_q + wlane_q + wky_q + wkx_q +
                      (conv ? {48'd0, cg_q[15-RL:0], RL'(0)} : 64'd0);
+  // Pack: min(P*Cin, (kw - kx0) * Cin), the row's remaining taps (ky_step_i = kw * Cin).
+  logic [23:0] wrem;
+  assign wrem = ky_step_i - wkx_q[23:0];
   assign rd_len_o = !conv ? (fast_i ? taps_i : 7'd1) :
+                    pack_i ? ((wrem < 24'(pcin_i)) ? wrem[6:0] : pcin_i[6:0]) :
                     (remcin > 16'(Rows)) ? 7'(Rows) : remcin[6:0];
   assign slot_o = (half ? set_blocks_i : 17'd0) + p_q;
   assign lane_o = lane_q;

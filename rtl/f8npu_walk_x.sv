@@ -17,6 +17,11 @@
 // column j = 0 .. span_i - 1 of the tile; the engine shifts column j of the kh input rows
 // into its window registers, and the item "fires" (fire_o: the window of output x_o is
 // complete, all kh x kw taps on the array rows) at j = x * stride_w + kw - 1.
+//
+// Tap packing (pack_i, docs/rtl.md "Tap packing"; CONV2D with Cin <= Rows / 2 and dense
+// input): a pass is (ky, kx0) with kx0 = 0, P, 2P, .. < kw, covering taps kx0 .. kx0+P-1
+// on the array rows; every pass is a row step, its item x reads row buffer entry x (the
+// P*Cin bytes of the window segment, fetched by one read), ix_o its segment's first column.
 module f8npu_walk_x #(
   parameter int unsigned Rows = 16,
   parameter int unsigned Cols = 16
@@ -28,6 +33,8 @@ module f8npu_walk_x #(
   input  logic        step_i,
   input  logic [1:0]  mode_i,          // 0 conv groups=1, 1 depthwise, 2 pool/add
   input  logic        fast_i,          // fast depthwise (mode 1, one tile per output row)
+  input  logic        pack_i,          // tap packing (mode 0)
+  input  logic [7:0]  pp_i,            // pack: taps per pass P
   input  logic [19:0] span_i,          // fast: input columns of the tile (tw-1)*stw + kw
   input  logic [7:0]  skip_i,          // fast: leading padding columns not visited (< kw)
   input  logic        bias_i,
@@ -76,6 +83,8 @@ module f8npu_walk_x #(
   output logic signed [19:0] iy0_o,    // first input row of the output row's window
   output logic        row_last_o,      // the output row is the image's last
   output logic        col0_o,          // fast IN: the row's first item (window starts zero)
+  output logic signed [19:0] ix_o,     // IN: input column of the item's (first) tap
+  output logic [7:0]  kx_o,            // IN: the pass's (first) kx
   output logic        busy_o
 );
   localparam logic [2:0] ItNone = 3'd0, ItBias = 3'd1, ItIn = 3'd3, ItEpi = 3'd4;
@@ -102,7 +111,9 @@ module f8npu_walk_x #(
   assign conv = mode_i == 2'd0;
   assign lanes = (remc_q > 16'(Cols)) ? 8'(Cols) : remc_q[7:0];
   assign cg_last = conv ? 16'((cin_i - 16'd1) >> RL) : 16'd0;
-  assign last_pass = fast_i || (ky_q == kh_i - 8'd1 && cg_q == cg_last && kx_q == kw_i - 8'd1);
+  logic kx_last;
+  assign kx_last = pack_i ? 9'(kx_q) + 9'(pp_i) >= 9'(kw_i) : kx_q == kw_i - 8'd1;
+  assign last_pass = fast_i || (ky_q == kh_i - 8'd1 && cg_q == cg_last && kx_last);
   assign last_x = (fast_i && st_q == ItIn) ? xs_q == span_i - 20'd1 : x_q == tw_q - 16'd1;
   assign last_tile = 17'(x0_q) + 17'(tw_q) >= 17'(wo_i) && y_q == ho_i - 16'd1 &&
                      n_q == n_i - 16'd1;
@@ -140,8 +151,8 @@ module f8npu_walk_x #(
             if (last_pass) e_epi = 1'b1;
             else begin
               p_d = p_q + 17'd1;
-              kx_d = kx_q + 8'd1;
-              if (kx_q == kw_i - 8'd1) begin
+              kx_d = kx_q + (pack_i ? pp_i : 8'd1);
+              if (kx_last) begin
                 kx_d = '0;
                 cg_d = cg_q + 16'd1;
                 if (cg_q == cg_last) begin
@@ -254,8 +265,11 @@ module f8npu_walk_x #(
   assign iy = iy0_q + 20'($signed({1'b0, ky_q}));
   assign ix = ixt_q + $signed(xs_q) + 20'($signed({1'b0, kx_q}));
   // Fast: the column only (the engine checks each of the window's kh rows).
+  // Pack: the row only (the engine clips the segment's columns).
   assign present_o = (fast_i || (iy >= 0 && iy < $signed({4'd0, h_i}))) &&
-                     ix >= 0 && ix < $signed({4'd0, w_i});
+                     (pack_i || (ix >= 0 && ix < $signed({4'd0, w_i})));
+  assign ix_o = ix;
+  assign kx_o = kx_q;
 
   always_comb begin
     read_o = 1'b0;
@@ -274,11 +288,11 @@ module f8npu_walk_x #(
 
   assign kind_o = st_q;
   assign first_o = p_q == '0;
-  assign step_last_o = last_x && kx_q == kw_i - 8'd1;
+  assign step_last_o = last_x && (pack_i || kx_q == kw_i - 8'd1);
   assign pass_last_o = last_x;
   assign group_last_o = last_x && last_pass && last_tile;
   assign pass_o = p_q;
-  assign rb_idx_o = xs_q + 20'(kx_q);
+  assign rb_idx_o = pack_i ? 20'(x_q) : xs_q + 20'(kx_q);
   assign x_o = (fast_i && st_q == ItIn) ? fx_q : x_q;
   assign fire_o = !fast_i || wait_q == '0;
   assign iy0_o = iy0_q;

@@ -138,6 +138,17 @@ bool f8npu_model_dw_fast(const struct f8npu_model_config *cfg, const struct f8np
 	       (uint64_t)(wo - 1) * d->stride_w + kw <= F8NPU_COST_RBUF_COLS;
 }
 
+uint32_t f8npu_model_conv_pack(const struct f8npu_model_config *cfg, const struct f8npu_desc *d)
+{
+	uint32_t cin = d->src.c;
+
+	if (d->opcode != F8NPU_OP_CONV2D || (d->flags & F8NPU_FLAG_DEPTHWISE) || !cin ||
+	    2 * cin > cfg->rows || d->kernel_w < 2 || f8npu_type_size(d->src.type) != 1 ||
+	    d->src.stride_w != cin)
+		return 0;
+	return (uint32_t)f8npu_div_u64(cfg->rows, cin);
+}
+
 /* Fast depthwise: one cycle per input column of an output row's windows, but for the
  * leading left-padding columns (at most kw - 1). */
 static uint64_t dw_fast_row_cycles(const struct f8npu_desc *d)
@@ -158,6 +169,9 @@ uint64_t f8npu_model_array_cycles(const struct f8npu_model_config *cfg, const st
 			return (uint64_t)o->n * o->h * groups * dw_fast_row_cycles(d);
 		if (d->flags & F8NPU_FLAG_DEPTHWISE)
 			return pixels * window * groups;
+		if (f8npu_model_conv_pack(cfg, d)) /* one pass per kernel row and P taps */
+			return pixels * d->kernel_h * ceil_div(d->kernel_w, f8npu_model_conv_pack(cfg, d)) *
+			       groups;
 		return pixels * window * ceil_div(d->src.c, cfg->rows) * groups;
 	case F8NPU_OP_POOL_MAX:
 	case F8NPU_OP_POOL_SUM:
@@ -190,6 +204,31 @@ static uint64_t taps_inside(uint32_t outs, uint32_t stride, uint32_t pad, uint32
 	return hi >= lo ? (uint64_t)(hi - lo + 1) : 0;
 }
 
+/* Tap packing: server cycles of one kernel row's reads for an output row: for each pass (taps
+ * k .. k + nk - 1) and output o, one request of the segment's columns inside 0 .. @in - 1. */
+static uint64_t pack_row_requests(const struct f8npu_model_config *cfg, uint32_t outs, uint32_t stride,
+				  uint32_t pad, uint32_t kw, uint32_t pk, uint32_t cin, uint32_t in)
+{
+	uint64_t r = 0;
+	uint32_t k, o;
+
+	for (k = 0; k < kw; k += pk) {
+		int64_t nk = kw - k < pk ? kw - k : pk;
+
+		for (o = 0; o < outs; o++) {
+			int64_t ix = (int64_t)o * stride - pad + k, lo = 0, hi = nk;
+
+			if (ix < 0)
+				lo = -ix < nk ? -ix : nk;
+			if ((int64_t)in - ix < hi)
+				hi = (int64_t)in - ix > 0 ? (int64_t)in - ix : 0;
+			if (hi > lo)
+				r += ceil_div((uint64_t)(hi - lo) * cin, cfg->dram_bytes_per_cycle);
+		}
+	}
+	return r;
+}
+
 /* Server cycles of one request per channel group of @c channels (@cols per group), @esz bytes each. */
 static uint64_t group_requests(const struct f8npu_model_config *cfg, uint32_t c, uint32_t cols, uint32_t esz)
 {
@@ -213,6 +252,7 @@ static void cost_desc(const struct f8npu_model_config *cfg, const struct f8npu_d
 	const bool add = d->opcode == F8NPU_OP_ADD, conv = d->opcode == F8NPU_OP_CONV2D;
 	const bool dw = conv && (d->flags & F8NPU_FLAG_DEPTHWISE), dense = conv && !dw;
 	const bool fast = f8npu_model_dw_fast(cfg, d);
+	const uint32_t pk = f8npu_model_conv_pack(cfg, d);
 	const uint32_t kh = add ? 1 : d->kernel_h, kw = add ? 1 : d->kernel_w;
 	const uint32_t sh = add ? 1 : d->stride_h, sw = add ? 1 : d->stride_w;
 	const uint32_t pt = add ? 0 : d->pad_top, pl = add ? 0 : d->pad_left;
@@ -220,7 +260,7 @@ static void cost_desc(const struct f8npu_model_config *cfg, const struct f8npu_d
 	uint64_t n = d->src.n, pixels = n * p->out_h * p->out_w, groups = ceil_div(p->out_c, cols);
 	uint64_t src = tensor_bytes(&d->src), rd_src, other = 0, wr, compute, macs = 0, outs;
 	uint64_t in_rows = 0, in_cols = 0, vec, first_vec, cgs, wgt = 0, first_wgt = 0, mem, busy;
-	uint64_t steps, first_row, ramp;
+	uint64_t steps, first_row, ramp, passes = (uint64_t)kh * kw;
 	uint32_t i;
 
 	/* Input: each row step (output row, kernel row, input channel group) fetches the present
@@ -239,7 +279,21 @@ static void cost_desc(const struct f8npu_model_config *cfg, const struct f8npu_d
 		for (i = 0; i < kw; i++)
 			in_cols += taps_inside(p->out_w, sw, pl, i, d->src.w);
 	}
-	if (dense) {
+	if (dense && pk) {
+		/* Tap packing: a pass is (ky, P taps); one request per output whose segment has
+		 * a column inside the input (its columns inside), and a lane row of P*Cin weights. */
+		uint64_t seg = pack_row_requests(cfg, p->out_w, sw, pl, kw, pk, cin, d->src.w), wrow = 0;
+
+		for (i = 0; i < kw; i += pk)
+			wrow += ceil_div((uint64_t)(kw - i < pk ? kw - i : pk) * cin, b);
+		cgs = 1;
+		passes = (uint64_t)kh * ceil_div(kw, pk);
+		in_cols = p->out_w; /* a row step's requests, for the ramp */
+		first_vec = ceil_div((uint64_t)pk * cin, b);
+		mem = groups * n * in_rows * seg;
+		wgt = (uint64_t)p->out_c * kh * wrow;
+		first_wgt = (p->out_c < cols ? p->out_c : cols) * (uint64_t)kh * wrow;
+	} else if (dense) {
 		/* A vector is Rows channels (fewer in the last group); every channel group of Cout
 		 * lanes streams the input again; a lane row of a weight block is one request. */
 		cgs = ceil_div(cin, rows);
@@ -313,10 +367,11 @@ static void cost_desc(const struct f8npu_model_config *cfg, const struct f8npu_d
 			steps = F8NPU_COST_AHEAD_ROWS;
 		first_row = dw_fast_row_cycles(d) + (uint64_t)p->out_w * outs;
 	} else {
-		steps = n * p->out_h * kh * cgs;
+		/* a row step: (kernel row, channel group), packed: a pass */
+		steps = n * p->out_h * (pk ? passes : kh * cgs);
 		if (steps > F8NPU_COST_AHEAD)
 			steps = F8NPU_COST_AHEAD;
-		first_row = (uint64_t)p->out_w * ((uint64_t)kh * kw * cgs + outs);
+		first_row = (uint64_t)p->out_w * (passes * cgs + outs);
 	}
 	ramp = first_wgt + steps * in_cols * first_vec;
 	ramp = ramp > first_row ? ramp - first_row : 0;

@@ -80,6 +80,11 @@ uint64_t f8npu_model_array_cycles(const struct f8npu_model_config *cfg, const st
  * the rule behind the cost of a depthwise CONV2D (isa.md §7); false for anything else.
  */
 bool f8npu_model_dw_fast(const struct f8npu_model_config *cfg, const struct f8npu_desc *d);
+/*
+ * Taps per pass when a CONV2D (groups = 1) takes the RTL's tap packing (docs/rtl.md "Tap
+ * packing": Cin <= ROWS / 2, dense u8/s8 input, kw >= 2): P = floor(ROWS / Cin); else 0.
+ */
+uint32_t f8npu_model_conv_pack(const struct f8npu_model_config *cfg, const struct f8npu_desc *d);
 
 /*
  * Hand the storage to the device: f8npu_dev_destroy() then calls

@@ -354,6 +354,8 @@ bool cs_run_case(struct cs_pair *p, uint32_t idx)
 		for (i = 0; i < job->s[s].ndesc; i++) {
 			const struct f8npu_desc *d = &job->s[s].d[i];
 
+			if (f8npu_model_conv_pack(&mc, d))
+				p->st->conv_pack++;
 			if (d->opcode != F8NPU_OP_CONV2D || !(d->flags & F8NPU_FLAG_DEPTHWISE))
 				continue;
 			if (f8npu_model_dw_fast(&mc, d))

@@ -164,6 +164,8 @@ static void print_summary(const struct cs_pair *p, const struct cs_stats *st, do
 	printf("; DONE=%" PRIu64 ")\n", st->done);
 	printf("cosim %s: depthwise CONV2Ds generated: %" PRIu64 " on the RTL's fast path, %" PRIu64
 	       " on the one-tap path\n", p->cfg_name, st->dw_fast, st->dw_slow);
+	printf("cosim %s: CONV2Ds generated on the RTL's tap packing: %" PRIu64 "\n", p->cfg_name,
+	       st->conv_pack);
 	printf("cosim %s: %" PRIu64 " jobs: %" PRIu64 " through f8npu_prog, %" PRIu64 " doorbells, %" PRIu64
 	       " soft resets mid-job, %" PRIu64 " IRQ protocol checks, %" PRIu64 " PERF_CLEARs; %" PRIu64
 	       " fault cases (%" PRIu64 " ended in another code); cycles run: model %" PRIu64 ", rtl %" PRIu64
@@ -237,6 +239,11 @@ int main(int argc, char **argv)
 		if (!st.dw_fast || !st.dw_slow) {
 			printf("cosim %s: FAILED: no depthwise CONV2D on the RTL's %s path\n", pair.cfg_name,
 			       st.dw_fast ? "one-tap" : "fast");
+			rc = 1;
+		}
+		/* Tap packing (docs/rtl.md "Tap packing"). */
+		if (!st.conv_pack) {
+			printf("cosim %s: FAILED: no CONV2D on the RTL's tap packing\n", pair.cfg_name);
 			rc = 1;
 		}
 	}

@@ -588,6 +588,15 @@ def dw_fast(d, p, rows):
             p.Wo <= DW_FAST_WIDTH and (p.Wo - 1) * p.sw + p.kw <= DW_FAST_WIDTH)
 
 
+def conv_pack(d, p, rows):
+    """Taps per pass of a CONV2D on the RTL's tap packing (isa.md §7, docs/rtl.md "Tap
+    packing": Cin <= rows / 2, dense u8/s8 input, kw >= 2), else 0."""
+    if (p.op != OP_CONV2D or p.dw or p.Cin == 0 or 2 * p.Cin > rows or p.kw < 2 or
+            d.src.size() != 1 or d.src.stride_w != p.Cin):
+        return 0
+    return rows // p.Cin
+
+
 def cost(d, p, rows, cols, B):
     """(macs, read bytes, written bytes, array cycles, busy cycles, DRAM server cycles, ramp) of
     an executed compute descriptor (isa.md §7). The server cycles are summed request by request."""
@@ -600,6 +609,9 @@ def cost(d, p, rows, cols, B):
     pt, pl = (0, 0) if is_add else (d.pad_top, d.pad_left)
     dense = p.op == OP_CONV2D and not p.dw
     fast = p.op == OP_CONV2D and p.dw and dw_fast(d, p, rows)
+    pk = conv_pack(d, p, rows)
+    # tap packing: passes (kernel row, P taps kx0 .. kx0 + nk - 1)
+    kpass = [(kx0, min(pk, kw - kx0)) for kx0 in range(0, kw, pk)] if pk else []
     # fast depthwise: one cycle per input column of an output row, leading left padding skipped
     row_comp = (p.Wo - 1) * sw + kw - min(pl, kw - 1)
     Cout = p.Cout if p.op == OP_CONV2D else p.Cin
@@ -616,6 +628,8 @@ def cost(d, p, rows, cols, B):
             macs = NHW * p.Cout * p.K
             read = src_b * groups + p.w_size + bias_b + aux_b
             comp = NHW * p.kh * p.kw * ceil_div(p.Cin, rows) * groups
+            if pk:
+                comp = NHW * p.kh * len(kpass) * groups
     else:
         macs = 0
         read = src_b + aux_b
@@ -631,13 +645,27 @@ def cost(d, p, rows, cols, B):
     chunks = [min(vec_ch, p.Cin - c0) for c0 in range(0, p.Cin, vec_ch)]
     lane_groups = [min(cols, Cout - g) for g in range(0, Cout, cols)]
     server = 0
+    # tap packing: one read per output and pass, of the segment's columns inside the row
+    pk_reads = 0
+    for kx0, nk in kpass:
+        for x in range(p.Wo):
+            ix = x * sw - pl + kx0
+            inside = len([c for c in range(ix, ix + nk) if 0 <= c < p.W])
+            if inside:
+                pk_reads += ceil_div(inside * p.Cin, B)
+    pk_wrow = sum(ceil_div(nk * p.Cin, B) for _, nk in kpass)
     for lanes in lane_groups:
-        if dense:
+        if pk:
+            server += p.N * len(present) * pk_reads + lanes * kh * pk_wrow
+            per_col = 0
+        elif dense:
             per_col = sum(ceil_div(ch, B) for ch in chunks)
         else:
             per_col = ceil_div(lanes * esz, B)
         server += p.N * (len(used_rows) if fast else len(present)) * ncols * per_col
-        if dense:
+        if pk:
+            pass
+        elif dense:
             server += lanes * kh * kw * sum(ceil_div(ch, B) for ch in chunks)
         elif fast:
             server += lanes * ceil_div(kh * kw, B)
@@ -652,7 +680,10 @@ def cost(d, p, rows, cols, B):
     cg = len(chunks) if dense else 1
     busy = comp + NHW * groups * len(p.outs)
     first_lanes = lane_groups[0]
-    if dense:
+    if pk:
+        w1 = first_lanes * kh * pk_wrow
+        v1 = ceil_div(pk * p.Cin, B)
+    elif dense:
         w1 = first_lanes * kh * kw * sum(ceil_div(ch, B) for ch in chunks)
         v1 = ceil_div(chunks[0], B)
     elif fast:
@@ -664,6 +695,10 @@ def cost(d, p, rows, cols, B):
     if fast:
         steps = min(COST_AHEAD_ROWS, p.N * len(used_rows))
         ramp = max(0, w1 + steps * ncols * v1 - row_comp - p.Wo * len(p.outs))
+    elif pk:  # a row step per pass, one read per output
+        passes = kh * len(kpass)
+        steps = min(COST_AHEAD, p.N * p.Ho * passes)
+        ramp = max(0, w1 + steps * p.Wo * v1 - p.Wo * (passes + len(p.outs)))
     else:
         steps = min(COST_AHEAD, p.N * p.Ho * kh * cg)
         ramp = max(0, w1 + steps * ncols * v1 - p.Wo * (kh * kw * cg + len(p.outs)))

@@ -700,7 +700,8 @@ static uint64_t f8t_cols_used(uint64_t w, uint64_t wo, uint64_t kw, uint64_t sw,
  * weight lane rows, the bias, aux and output vectors.
  */
 static uint64_t f8t_cost_mem(const struct f8npu_desc *d, const struct f8npu_model_config *cfg, uint64_t ho,
-			     uint64_t wo, uint64_t co, bool fast, uint64_t *cols_out, uint64_t *rows_out)
+			     uint64_t wo, uint64_t co, bool fast, uint64_t pk, uint64_t *cols_out,
+			     uint64_t *rows_out)
 {
 	uint64_t B = cfg->dram_bytes_per_cycle, R = cfg->rows, C = cfg->cols, mem = 0;
 	bool add = d->opcode == F8NPU_OP_ADD, conv = d->opcode == F8NPU_OP_CONV2D;
@@ -729,6 +730,22 @@ static uint64_t f8t_cost_mem(const struct f8npu_desc *d, const struct f8npu_mode
 						mem += cols * ceil_div(lanes * esz, B);
 						continue;
 					}
+					if (pk) { /* tap packing: a read per output and pass, clipped */
+						int64_t x, k0, ix, lo, hi, nk;
+
+						for (k0 = 0; k0 < (int64_t)kw; k0 += (int64_t)pk)
+							for (x = 0; x < (int64_t)wo; x++) {
+								nk = (int64_t)kw - k0 < (int64_t)pk ?
+									     (int64_t)kw - k0 : (int64_t)pk;
+								ix = x * d->stride_w - d->pad_left + k0;
+								lo = ix < 0 ? (-ix < nk ? -ix : nk) : 0;
+								hi = d->src.w - ix;
+								hi = hi < 0 ? 0 : hi > nk ? nk : hi;
+								if (hi > lo)
+									mem += ceil_div((uint64_t)(hi - lo) * cin, B);
+							}
+						continue;
+					}
 					for (c0 = 0; c0 < cin; c0 += vw)
 						mem += cols * ceil_div(cin - c0 < vw ? cin - c0 : vw, B);
 				}
@@ -737,6 +754,11 @@ static uint64_t f8t_cost_mem(const struct f8npu_desc *d, const struct f8npu_mode
 				for (kx = 0; kx < kw; kx++) {
 					if (!dense) {
 						mem += lanes; /* one byte per lane */
+						continue;
+					}
+					if (pk) { /* a lane row of up to P taps per pass */
+						if (kx % pk == 0)
+							mem += lanes * ceil_div((kw - kx < pk ? kw - kx : pk) * cin, B);
 						continue;
 					}
 					for (c0 = 0; c0 < cin; c0 += vw)
@@ -763,6 +785,7 @@ void f8t_cost_desc(const struct f8npu_desc *d, bool executed, const struct f8npu
 	uint64_t pix, aux = 0, groups, busy, mem, cols, cg = 1, steps, first_w = 0, v1, lanes1, ramp;
 	uint64_t outs = (d->flags & F8NPU_FLAG_DST1) ? 2 : 1, row_comp = 0, in_rows;
 	bool fast = false;
+	uint64_t pk = 0, passes = 0; /* tap packing: taps per pass (docs/rtl.md) */
 
 	c->rd += F8NPU_CMD_DESC_SIZE;
 	c->cycles += L + ceil_div(F8NPU_CMD_DESC_SIZE, B);
@@ -810,6 +833,20 @@ void f8t_cost_desc(const struct f8npu_desc *d, bool executed, const struct f8npu
 			for (c0 = 0; c0 < cin; c0 += R)
 				first_w += lanes1 * kk * ceil_div(cin - c0 < R ? cin - c0 : R, B);
 			v1 = ceil_div(cin < R ? cin : R, B);
+			/* Tap packing (isa.md §7): Cin <= R / 2, dense u8/s8 input, kw >= 2. */
+			if (2 * cin <= R && d->kernel_w >= 2 && f8t_tsize(d->src.type) == 1 &&
+			    d->src.stride_w == cin) {
+				uint64_t kx;
+
+				pk = R / cin;
+				passes = d->kernel_h * ceil_div(d->kernel_w, pk);
+				comp = pix * passes * groups;
+				first_w = 0;
+				for (kx = 0; kx < d->kernel_w; kx += pk)
+					first_w += lanes1 * d->kernel_h *
+						   ceil_div((d->kernel_w - kx < pk ? d->kernel_w - kx : pk) * cin, B);
+				v1 = ceil_div(pk * cin, B);
+			}
 		}
 		break;
 	}
@@ -826,18 +863,23 @@ void f8t_cost_desc(const struct f8npu_desc *d, bool executed, const struct f8npu
 		kk = 1;
 		break;
 	}
-	mem = f8t_cost_mem(d, cfg, h, w, co, fast, &cols, &in_rows);
+	if (!pk)
+		passes = kk;
+	mem = f8t_cost_mem(d, cfg, h, w, co, fast, pk, &cols, &in_rows);
+	if (pk)
+		cols = w; /* a pass's reads: one per output */
 	busy = comp + pix * groups * outs;
 	if (fast) {
 		steps = (uint64_t)n * in_rows < F8T_COST_AHEAD_ROWS ? (uint64_t)n * in_rows : F8T_COST_AHEAD_ROWS;
 		ramp = first_w + steps * cols * v1;
 		ramp = ramp > row_comp + w * outs ? ramp - row_comp - w * outs : 0;
 	} else {
-		steps = (uint64_t)n * h * (d->opcode == F8NPU_OP_ADD ? 1 : d->kernel_h) * cg;
+		/* a row step per (kernel row, channel group); packed: per pass */
+		steps = (uint64_t)n * h * (pk ? passes : (d->opcode == F8NPU_OP_ADD ? 1 : d->kernel_h) * cg);
 		if (steps > F8T_COST_AHEAD)
 			steps = F8T_COST_AHEAD;
 		ramp = first_w + steps * cols * v1;
-		ramp = ramp > w * (kk * cg + outs) ? ramp - w * (kk * cg + outs) : 0;
+		ramp = ramp > w * (passes * cg + outs) ? ramp - w * (passes * cg + outs) : 0;
 	}
 	c->macs += macs;
 	c->rd += rd;
