@@ -229,6 +229,19 @@ static uint64_t pack_row_requests(const struct f8npu_model_config *cfg, uint32_t
 	return r;
 }
 
+/* Input indices 0 .. @in - 1 inside the span -@pad .. (@outs - 1) * @stride - @pad + @k - 1 that
+ * the windows of @outs outputs cover (contiguous when @k >= @stride). */
+static uint64_t span_inside(uint32_t outs, uint32_t stride, uint32_t pad, uint32_t k, uint32_t in)
+{
+	int64_t lo = -(int64_t)pad, hi = (int64_t)(outs - 1) * stride - pad + k - 1;
+
+	if (lo < 0)
+		lo = 0;
+	if (hi > (int64_t)in - 1)
+		hi = (int64_t)in - 1;
+	return hi >= lo ? (uint64_t)(hi - lo + 1) : 0;
+}
+
 /* Server cycles of one request per channel group of @c channels (@cols per group), @esz bytes each. */
 static uint64_t group_requests(const struct f8npu_model_config *cfg, uint32_t c, uint32_t cols, uint32_t esz)
 {
@@ -268,13 +281,7 @@ static void cost_desc(const struct f8npu_model_config *cfg, const struct f8npu_d
 	for (i = 0; i < kh; i++)
 		in_rows += taps_inside(p->out_h, sh, pt, i, d->src.h);
 	if (kw >= sw) {
-		int64_t lo = -(int64_t)pl, hi = (int64_t)(p->out_w - 1) * sw - pl + kw - 1;
-
-		if (lo < 0)
-			lo = 0;
-		if (hi > (int64_t)d->src.w - 1)
-			hi = (int64_t)d->src.w - 1;
-		in_cols = hi >= lo ? (uint64_t)(hi - lo + 1) : 0;
+		in_cols = span_inside(p->out_w, sw, pl, kw, d->src.w);
 	} else {
 		for (i = 0; i < kw; i++)
 			in_cols += taps_inside(p->out_w, sw, pl, i, d->src.w);
@@ -307,15 +314,8 @@ static void cost_desc(const struct f8npu_model_config *cfg, const struct f8npu_d
 		cgs = 1;
 		vec = group_requests(cfg, cin, cols, esz);
 		first_vec = ceil_div((uint64_t)(cin < cols ? cin : cols) * esz, b);
-		if (fast) { /* each used input row once per channel group (the line buffer) */
-			int64_t lo = -(int64_t)pt, hi = (int64_t)(p->out_h - 1) * sh - pt + kh - 1;
-
-			if (lo < 0)
-				lo = 0;
-			if (hi > (int64_t)d->src.h - 1)
-				hi = (int64_t)d->src.h - 1;
-			in_rows = hi >= lo ? (uint64_t)(hi - lo + 1) : 0;
-		}
+		if (fast) /* each used input row once per channel group (the line buffer) */
+			in_rows = span_inside(p->out_h, sh, pt, kh, d->src.h);
 		mem = n * in_rows * in_cols * vec;
 		if (fast) { /* a lane's whole kernel per weight request */
 			wgt = (uint64_t)p->out_c * ceil_div((uint64_t)kh * kw, b);
