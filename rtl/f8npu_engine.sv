@@ -392,16 +392,16 @@ module f8npu_engine #(
   logic a_read, a_busy, x_busy;
   logic [63:0] a_addr;
   logic [6:0] a_len;
-  logic x_present, x_first, x_step_last, x_pass_last, x_group_last, x_epi_last;
+  logic x_present, x_first, x_step_last, x_pass_last, x_group_last, x_tile_last, x_nc_el;
   logic [16:0] x_pass;
   logic [19:0] x_rb_idx;
   logic [15:0] x_x;
-  logic [7:0] x_lanes;
-  logic [63:0] x_d0, x_d1;
+  logic [7:0] x_nc_lanes;
+  logic [63:0] x_nc_d0, x_nc_d1;
   logic x_fire, x_row_last, a_nc_fire, a_nc_row_last, x_col0, a_nc_col0;
   logic signed [19:0] x_iy0, a_nc_iy0;
   // Twin outputs it does not need.
-  logic a_nc_present, a_nc_first, a_nc_sl, a_nc_pl, a_nc_gl, a_nc_el, x_nc_read;
+  logic a_nc_present, a_nc_first, a_nc_sl, a_nc_pl, a_nc_gl, a_nc_tl, a_nc_el, x_nc_read;
   logic [16:0] a_nc_pass;
   logic [19:0] a_nc_rb;
   logic [15:0] a_nc_x;
@@ -411,9 +411,10 @@ module f8npu_engine #(
   logic signed [19:0] a_nc_ix, x_ix;
   logic [7:0] a_nc_kx, x_kx;
 
+  localparam logic [1:0] RoleIn = 2'd1, RoleEpi = 2'd2;
   f8npu_walk_x #(.Rows(Rows), .Cols(Cols)) u_walk_aux (
     .clk_i, .rst_ni, .clear_i, .start_i(nest_start), .step_i(a_step),
-    .mode_i(mode), .fast_i(fast), .pack_i(pack), .pp_i(pk_p_q), .span_i(fspan),
+    .mode_i(mode), .role_i(RoleEpi), .fast_i(fast), .pack_i(pack), .pp_i(pk_p_q), .span_i(fspan),
     .skip_i(fskip), .bias_i(has_bias),
     .aux_i(has_aux),
     .cout_i(cout), .cin_i(src_c),
@@ -424,7 +425,8 @@ module f8npu_engine #(
     .o_sh_i(o_sh), .o_sw_i(o_sw), .o_tw_sw_i(o_tw_sw),
     .kind_o(a_kind), .read_o(a_read), .rd_addr_o(a_addr), .rd_len_o(a_len),
     .present_o(a_nc_present), .first_o(a_nc_first), .step_last_o(a_nc_sl),
-    .pass_last_o(a_nc_pl), .group_last_o(a_nc_gl), .pass_o(a_nc_pass), .rb_idx_o(a_nc_rb),
+    .pass_last_o(a_nc_pl), .group_last_o(a_nc_gl), .tile_last_o(a_nc_tl), .pass_o(a_nc_pass),
+    .rb_idx_o(a_nc_rb),
     .x_o(a_nc_x), .epi_last_o(a_nc_el), .lanes_o(a_nc_lanes), .d0_addr_o(a_nc_d0),
     .d1_addr_o(a_nc_d1), .fire_o(a_nc_fire), .iy0_o(a_nc_iy0), .row_last_o(a_nc_row_last),
     .col0_o(a_nc_col0), .ix_o(a_nc_ix), .kx_o(a_nc_kx),
@@ -433,7 +435,7 @@ module f8npu_engine #(
 
   f8npu_walk_x #(.Rows(Rows), .Cols(Cols)) u_walk_exec (
     .clk_i, .rst_ni, .clear_i, .start_i(nest_start), .step_i(x_step),
-    .mode_i(mode), .fast_i(fast), .pack_i(pack), .pp_i(pk_p_q), .span_i(fspan),
+    .mode_i(mode), .role_i(RoleIn), .fast_i(fast), .pack_i(pack), .pp_i(pk_p_q), .span_i(fspan),
     .skip_i(fskip), .bias_i(has_bias),
     .aux_i(has_aux),
     .cout_i(cout), .cin_i(src_c),
@@ -444,10 +446,46 @@ module f8npu_engine #(
     .o_sh_i(o_sh), .o_sw_i(o_sw), .o_tw_sw_i(o_tw_sw),
     .kind_o(x_kind), .read_o(x_nc_read), .rd_addr_o(x_nc_addr), .rd_len_o(x_nc_len),
     .present_o(x_present), .first_o(x_first), .step_last_o(x_step_last),
-    .pass_last_o(x_pass_last), .group_last_o(x_group_last), .pass_o(x_pass),
-    .rb_idx_o(x_rb_idx), .x_o(x_x), .epi_last_o(x_epi_last), .lanes_o(x_lanes),
-    .d0_addr_o(x_d0), .d1_addr_o(x_d1), .fire_o(x_fire), .iy0_o(x_iy0),
+    .pass_last_o(x_pass_last), .group_last_o(x_group_last), .tile_last_o(x_tile_last),
+    .pass_o(x_pass),
+    .rb_idx_o(x_rb_idx), .x_o(x_x), .epi_last_o(x_nc_el), .lanes_o(x_nc_lanes),
+    .d0_addr_o(x_nc_d0), .d1_addr_o(x_nc_d1), .fire_o(x_fire), .iy0_o(x_iy0),
     .row_last_o(x_row_last), .col0_o(x_col0), .ix_o(x_ix), .kx_o(x_kx), .busy_o(x_busy)
+  );
+
+  // The epilogue's walker: the same sequence's BIAS and EPI items, a tile behind the
+  // executor (docs/rtl.md "Epilogue overlap").
+  logic e_step, e_busy, e_epi_last;
+  logic [2:0] e_kind;
+  logic [15:0] e_x;
+  logic [7:0] e_lanes;
+  logic [63:0] e_d0, e_d1;
+  logic e_nc_read, e_nc_present, e_nc_first, e_nc_sl, e_nc_pl, e_nc_gl, e_nc_tl, e_nc_fire;
+  logic e_nc_row_last, e_nc_col0;
+  logic [63:0] e_nc_addr;
+  logic [6:0] e_nc_len;
+  logic [16:0] e_nc_pass;
+  logic [19:0] e_nc_rb;
+  logic signed [19:0] e_nc_iy0, e_nc_ix;
+  logic [7:0] e_nc_kx;
+  f8npu_walk_x #(.Rows(Rows), .Cols(Cols)) u_walk_epi (
+    .clk_i, .rst_ni, .clear_i, .start_i(nest_start), .step_i(e_step),
+    .mode_i(mode), .role_i(RoleEpi), .fast_i(fast), .pack_i(pack), .pp_i(pk_p_q), .span_i(fspan),
+    .skip_i(fskip), .bias_i(has_bias),
+    .aux_i(has_aux),
+    .cout_i(cout), .cin_i(src_c),
+    .n_i(src_n), .h_i(src_h), .w_i(src_w), .ho_i(ho_q), .wo_i(wo_q), .kh_i(kh), .kw_i(kw),
+    .sth_i(sth), .stw_i(stw), .pt_i(pt), .pl_i(pl), .tw_max_i(tw_q),
+    .tw_stw_i(prod_q[4][19:0]), .esz_aux_i(esz(t_type[1*8 +: 8])), .esz_d0_i(esz(t_type[2*8 +: 8])),
+    .esz_d1_i(esz(t_type[3*8 +: 8])), .bias_base_i(b_base), .o_base_i(o_base), .o_sn_i(o_sn),
+    .o_sh_i(o_sh), .o_sw_i(o_sw), .o_tw_sw_i(o_tw_sw),
+    .kind_o(e_kind), .read_o(e_nc_read), .rd_addr_o(e_nc_addr), .rd_len_o(e_nc_len),
+    .present_o(e_nc_present), .first_o(e_nc_first), .step_last_o(e_nc_sl),
+    .pass_last_o(e_nc_pl), .group_last_o(e_nc_gl), .tile_last_o(e_nc_tl), .pass_o(e_nc_pass),
+    .rb_idx_o(e_nc_rb), .x_o(e_x), .epi_last_o(e_epi_last), .lanes_o(e_lanes),
+    .d0_addr_o(e_d0), .d1_addr_o(e_d1), .fire_o(e_nc_fire), .iy0_o(e_nc_iy0),
+    .row_last_o(e_nc_row_last), .col0_o(e_nc_col0), .ix_o(e_nc_ix), .kx_o(e_nc_kx),
+    .busy_o(e_busy)
   );
 
   // Row reader (r_w_*: as the walker has them; pack: clipped here).
@@ -671,11 +709,15 @@ module f8npu_engine #(
     end
   end
 
-  // Accumulator buffer: one word per output pixel of the tile. It is written by MAC stage B
-  // (below), in the same clocked block as the accumulation.
-  logic [AW-1:0] abuf [AbufWords];
-  logic [AW-1:0] abuf_q;
-  logic [AL-1:0] abuf_raddr;
+  // Accumulator buffer: two banks of one word per output pixel of a tile, tile t in bank
+  // t mod 2, so that the epilogue walker reads tile t while the executor accumulates tile
+  // t + 1 (docs/rtl.md "Epilogue overlap"). A bank is written by MAC stage B (below), in the
+  // same clocked block as the accumulation, and read by one side at a time.
+  logic [AW-1:0] abuf0 [AbufWords], abuf1 [AbufWords];
+  logic [AW-1:0] abuf0_q, abuf1_q, abuf_b, abuf_e;
+  logic [AL-1:0] abuf0_raddr, abuf1_raddr;
+  logic [15:0] xt_q, et_q;               // tiles the executor issued / the epilogue finished
+  logic b_bank_q, e_bank_q, fwd_bank_q;
 
   // ---------------------------------------------------------------- executor
   logic b_valid_q, b_first_q, b_present_q, b_col_q, b_c0_q;
@@ -710,7 +752,7 @@ module f8npu_engine #(
   logic q_push, q_pop;
 
   logic [16:0] x_slot;
-  logic rows_ready, wgts_ready, in_ok, epi_ok, bias_ok, can_step;
+  logic rows_ready, wgts_ready, in_ok, epi_ok, bias_ok, can_step, e_can;
   assign x_half_w = two_sets && x_sets_q[0];
   assign x_slot = (x_half_w ? set_blocks : 17'd0) + (resident ? x_pass : 17'd0);
   // Fast: the kh row steps xf_q .. xf_q + kh - 1 visited and landed.
@@ -727,31 +769,52 @@ module f8npu_engine #(
   // Pass p of a resident set may start once blocks 0 .. p have landed (the first group's
   // weights need not all be there); a streamed set is its one block.
   assign wgts_ready = !has_wgt || w_blocks_q[x_half_w] > (resident ? x_pass : 17'd0);
-  assign in_ok = rows_ready && wgts_ready;
-  // An EPI item needs its pixel's last accumulator write landed (an IN item in stage B
-  // writing the word it reads would be missed), room in the write queue for itself and the
-  // ones in the epilogue's stages, and its aux vector. With DST1 an EPI item takes the
-  // epilogue for two cycles (E, then F), so EPI items are at least two cycles apart.
-  assign epi_ok = !(b_valid_q && b_x_q == AL'(x_x)) && !(has_dst1 && e_valid_q) &&
+  // The executor starts a tile once the epilogue is done with the tile two before (its bank).
+  assign in_ok = rows_ready && wgts_ready && xt_q - et_q < 16'd2;
+  // An EPI item needs its tile's IN items issued and its pixel's last accumulator write
+  // landed (an IN item in stage B writing the word it reads would be missed), room in the
+  // write queue for itself and the ones in the epilogue's stages, and its aux vector. With
+  // DST1 an EPI item takes the epilogue for two cycles (E, then F), so EPI items are at
+  // least two cycles apart.
+  assign epi_ok = xt_q != et_q && !(b_valid_q && b_bank_q == et_q[0] && b_x_q == AL'(e_x)) &&
+                  !(has_dst1 && e_valid_q) &&
                   (32'(q_cnt) + (e_valid_q ? 32'd1 : 32'd0) + (f_valid_q ? 32'd1 : 32'd0) +
                    (p_valid_q ? 32'd1 : 32'd0)) < QD &&
                   (!has_aux || aux_valid);
   assign bias_ok = aux_valid;
+  assign can_step = x_kind == ItIn && in_ok && su_q == SRun && x_busy;
   always_comb begin
-    case (x_kind)
-      ItBias: can_step = bias_ok;
-      ItIn: can_step = in_ok;
-      ItEpi: can_step = epi_ok;
-      default: can_step = 1'b0;
+    case (e_kind)
+      ItBias: e_can = bias_ok;
+      ItEpi: e_can = epi_ok;
+      default: e_can = 1'b0;
     endcase
-    can_step = can_step && su_q == SRun && x_busy;
+    e_can = e_can && su_q == SRun && e_busy;
   end
   assign x_step = can_step;
-  assign aux_pop = can_step && (x_kind == ItBias || (x_kind == ItEpi && has_aux));
+  assign e_step = e_can;
+  assign aux_pop = e_can && (e_kind == ItBias || (e_kind == ItEpi && has_aux));
 
   assign rbuf_raddr = REL'(x_base_q + 32'(x_rb_idx));
   assign wbuf_raddr = WL'(x_slot);
-  assign abuf_raddr = AL'(x_x);
+  // The epilogue reads its tile's bank while the executor has issued that tile (xt_q > et_q);
+  // the executor's items read the other bank (it waits while xt_q == et_q + 2).
+  logic e_reads;
+  assign e_reads = xt_q != et_q;
+  assign abuf0_raddr = (e_reads && !et_q[0]) ? AL'(e_x) : AL'(x_x);
+  assign abuf1_raddr = (e_reads && et_q[0]) ? AL'(e_x) : AL'(x_x);
+  assign abuf_b = b_bank_q ? abuf1_q : abuf0_q;
+  assign abuf_e = e_bank_q ? abuf1_q : abuf0_q;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      xt_q <= '0; et_q <= '0;
+    end else if (clear_i || nest_start) begin
+      xt_q <= '0; et_q <= '0;
+    end else begin
+      if (can_step && x_tile_last) xt_q <= xt_q + 16'd1;
+      if (e_can && e_kind == ItEpi && e_epi_last) et_q <= et_q + 16'd1;
+    end
+  end
 
   assign x_set_done = can_step && x_kind == ItIn && has_wgt &&
                       (resident ? x_group_last : x_pass_last);
@@ -773,6 +836,7 @@ module f8npu_engine #(
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       b_valid_q <= 1'b0; b_first_q <= 1'b0; b_present_q <= 1'b0; b_x_q <= '0;
+      b_bank_q <= 1'b0; e_bank_q <= 1'b0;
       b_col_q <= 1'b0; b_c0_q <= 1'b0; b_rowp_q <= '0; b_fb_q <= '0;
       e_valid_q <= 1'b0; e_aux_q <= '0; e_d0_q <= '0; e_d1_q <= '0;
       e_len0_q <= '0; e_len1_q <= '0; bias_q <= '0;
@@ -795,7 +859,9 @@ module f8npu_engine #(
       p_d1_q <= has_dst1 ? f_d1_q : e_d1_q;
       p_len0_q <= has_dst1 ? f_len0_q : e_len0_q;
       p_len1_q <= has_dst1 ? f_len1_q : e_len1_q;
-      b_valid_q <= can_step && x_kind == ItIn && x_fire;
+      b_valid_q <= can_step && x_fire;
+      b_bank_q <= xt_q[0];
+      e_bank_q <= et_q[0];
       b_col_q <= can_step && x_kind == ItIn && fast;
       b_fb_q <= xf_q[SL-1:0];
       b_c0_q <= x_col0;
@@ -807,14 +873,14 @@ module f8npu_engine #(
       b_first_q <= x_first;
       b_present_q <= x_present && (!pack || x_hi > x_lo);
       b_x_q <= AL'(x_x);
-      e_valid_q <= can_step && x_kind == ItEpi;
-      if (can_step && x_kind == ItEpi) e_aux_q <= aux_head[511:0];
-      e_d0_q <= x_d0;
-      e_d1_q <= x_d1;
-      e_len0_q <= (t_type[2*8 +: 8] == f8npu_pkg::TypeS32) ? 7'({x_lanes, 2'b00}) : 7'(x_lanes);
-      e_len1_q <= (t_type[3*8 +: 8] == f8npu_pkg::TypeS32) ? 7'({x_lanes, 2'b00}) : 7'(x_lanes);
-      if (can_step && x_kind == ItBias) begin
-        for (int i = 0; i < Cols; i++) bias_q[i*32 +: 32] <= (i < 32'(x_lanes)) ?
+      e_valid_q <= e_can && e_kind == ItEpi;
+      if (e_can && e_kind == ItEpi) e_aux_q <= aux_head[511:0];
+      e_d0_q <= e_d0;
+      e_d1_q <= e_d1;
+      e_len0_q <= (t_type[2*8 +: 8] == f8npu_pkg::TypeS32) ? 7'({e_lanes, 2'b00}) : 7'(e_lanes);
+      e_len1_q <= (t_type[3*8 +: 8] == f8npu_pkg::TypeS32) ? 7'({e_lanes, 2'b00}) : 7'(e_lanes);
+      if (e_can && e_kind == ItBias) begin
+        for (int i = 0; i < Cols; i++) bias_q[i*32 +: 32] <= (i < 32'(e_lanes)) ?
                                                               aux_head[i*32 +: 32] : 32'd0;
       end
       if (nest_start && !has_bias) bias_q <= '0;
@@ -916,7 +982,7 @@ module f8npu_engine #(
       logic signed [47:0] v, o;
       logic had;
       logic [AW-1:0] acc_old, acc_new;
-      acc_old = (fwd_valid_q && fwd_x_q == b_x_q) ? fwd_q : abuf_q;
+      acc_old = (fwd_valid_q && fwd_x_q == b_x_q && fwd_bank_q == b_bank_q) ? fwd_q : abuf_b;
       had = !b_first_q && acc_old[AW-1];
       acc_new = '0;
       acc_new[AW-1] = b_present_q || had;
@@ -933,29 +999,32 @@ module f8npu_engine #(
           acc_new[i*48 +: 48] = b_first_q ? v : o + v;
         end
       end
-      abuf[b_x_q] <= acc_new;
+      if (b_bank_q) abuf1[b_x_q] <= acc_new;
+      else abuf0[b_x_q] <= acc_new;
       fwd_q <= acc_new;
     end
-    abuf_q <= abuf[abuf_raddr];
+    abuf0_q <= abuf0[abuf0_raddr];
+    abuf1_q <= abuf1[abuf1_raddr];
   end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      fwd_valid_q <= 1'b0; fwd_x_q <= '0;
+      fwd_valid_q <= 1'b0; fwd_x_q <= '0; fwd_bank_q <= 1'b0;
     end else begin
       fwd_valid_q <= b_valid_q && !clear_i;
       fwd_x_q <= b_x_q;
+      fwd_bank_q <= b_bank_q;
     end
   end
 
-  // ---- Epilogue stage E: the pixel's accumulators are in abuf_q; the epilogue's result is
+  // ---- Epilogue stage E: the pixel's accumulators are in abuf_e; the epilogue's result is
   // registered (stage P) and pushed into the write queue from there.
   logic [Cols*48-1:0] e_acc;
   logic [511:0] e_out0, e_out1;
   logic [7:0] align_src, align_aux;
   assign align_src = db(d_q, f8npu_pkg::DAlignSrc);
   assign align_aux = db(d_q, f8npu_pkg::DAlignAux);
-  assign e_acc = abuf_q[Cols*48-1:0];
+  assign e_acc = abuf_e[Cols*48-1:0];
   f8npu_epilogue #(.Cols(Cols)) u_epilogue (
     .clk_i, .rst_ni, .en_i(e_valid_q), .en1_i(f_valid_q), .acc_i(e_acc), .bias_i(bias_q),
     .aux_i(e_aux_q),
@@ -1011,7 +1080,8 @@ module f8npu_engine #(
   // Done: every item consumed, the pipelines and the write queue empty, every read
   // and write answered.
   logic exec_done;
-  assign exec_done = su_q == SRun && !x_busy && !a_busy && !r_busy && !w_busy && !b_valid_q &&
+  assign exec_done = su_q == SRun && !x_busy && !e_busy && !a_busy && !r_busy && !w_busy &&
+                     !b_valid_q &&
                      !e_valid_q && !f_valid_q && !p_valid_q && q_cnt == '0 && wr_out_q == '0 &&
                      tags_q == '0 &&
                      !aux_valid;
@@ -1030,9 +1100,12 @@ module f8npu_engine #(
                     a_nc_rb, a_nc_x, a_nc_lanes, a_nc_d0, a_nc_d1, a_kind, x_nc_read,
                     a_nc_fire, a_nc_iy0, a_nc_row_last, a_nc_col0, x_rb_idx[19:CBL],
                     a_nc_ix, a_nc_kx, colb_q[Rows][8],
-                    x_nc_addr, x_nc_len, x_epi_last,
+                    x_nc_addr, x_nc_len, x_nc_el, x_nc_lanes, x_nc_d0, x_nc_d1, a_nc_tl,
+                    e_nc_read, e_nc_present, e_nc_first, e_nc_sl, e_nc_pl, e_nc_gl, e_nc_tl,
+                    e_nc_fire, e_nc_row_last, e_nc_col0, e_nc_addr, e_nc_len, e_nc_pass,
+                    e_nc_rb, e_nc_iy0, e_nc_ix, e_nc_kx, e_x[15:AL],
                     align_src[7:5], align_aux[7:5],
-                    base_region[7:4], tag_valid, aux_head[512], abuf_q[AW-1],
+                    base_region[7:4], tag_valid, aux_head[512], abuf_e[AW-1],
                     k_i[16], x_slot[16:WL], x_x[15:AL], rsp_idx[16:REL],
                     r_idx[19:17], tag_count, aux_count,
                     d_q, dv_rem_q, nblocks[63:17], prod_q[10][63:17], prod_q[9][63:17],

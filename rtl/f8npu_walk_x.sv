@@ -10,6 +10,11 @@
 //         IN x for x in the tile               (input from the row buffer)
 //       EPI x for x in the tile                (aux read with AUX; outputs written)
 //
+// Roles (role_i): the whole sequence (RoleAll), its IN items only (RoleIn: the array's
+// side), or its BIAS and EPI items only (RoleEpi: the epilogue's side, and the twin that
+// issues their reads). The engine runs the two sides as separate walkers so that a tile's
+// epilogue overlaps the next tile's IN items (docs/rtl.md "Epilogue overlap").
+//
 // A (ky, cg) pair is a row step: the row reader fills one half of the row buffer
 // with the input columns of that row, and the kx passes read them at x*stride_w + kx.
 //
@@ -32,6 +37,7 @@ module f8npu_walk_x #(
   input  logic        start_i,
   input  logic        step_i,
   input  logic [1:0]  mode_i,          // 0 conv groups=1, 1 depthwise, 2 pool/add
+  input  logic [1:0]  role_i,          // RoleAll, RoleIn, RoleEpi
   input  logic        fast_i,          // fast depthwise (mode 1, one tile per output row)
   input  logic        pack_i,          // tap packing (mode 0)
   input  logic [7:0]  pp_i,            // pack: taps per pass P
@@ -72,6 +78,7 @@ module f8npu_walk_x #(
   output logic        step_last_o,     // IN: last item of a row step
   output logic        pass_last_o,     // IN: last item of a pass
   output logic        group_last_o,    // IN: last item of the channel group
+  output logic        tile_last_o,     // IN: last item of the tile
   output logic [16:0] pass_o,          // IN: pass index in the tile
   output logic [19:0] rb_idx_o,        // IN: row buffer column
   output logic [15:0] x_o,
@@ -88,6 +95,7 @@ module f8npu_walk_x #(
   output logic        busy_o
 );
   localparam logic [2:0] ItNone = 3'd0, ItBias = 3'd1, ItIn = 3'd3, ItEpi = 3'd4;
+  localparam logic [1:0] RoleIn = 2'd1, RoleEpi = 2'd2;
   localparam int unsigned CL = $clog2(Cols);
   localparam int unsigned RL = $clog2(Rows);
 
@@ -143,13 +151,18 @@ module f8npu_walk_x #(
             fx_d = fx_q + 16'd1;
             wait_d = stw_i - 8'd1;
           end else wait_d = wait_q - 8'd1;
-          if (last_x) e_epi = 1'b1;
+          if (last_x) begin
+            if (role_i == RoleIn) e_next_tile = 1'b1;
+            else e_epi = 1'b1;
+          end
         end else begin
           x_d = x_q + 16'd1;
           xs_d = xs_q + 20'(stw_i);
           if (last_x) begin
-            if (last_pass) e_epi = 1'b1;
-            else begin
+            if (last_pass) begin
+              if (role_i == RoleIn) e_next_tile = 1'b1;
+              else e_epi = 1'b1;
+            end else begin
               p_d = p_q + 17'd1;
               kx_d = kx_q + (pack_i ? pp_i : 8'd1);
               if (kx_last) begin
@@ -211,7 +224,7 @@ module f8npu_walk_x #(
     end
 
     if (e_group) begin
-      if (mode_i != 2'd2 && bias_i) st_d = ItBias;
+      if (mode_i != 2'd2 && bias_i && role_i != RoleIn) st_d = ItBias;
       else e_images = 1'b1;
     end
     if (e_images) begin
@@ -230,6 +243,7 @@ module f8npu_walk_x #(
     end
     if (e_pass) begin
       st_d = ItIn;
+      if (role_i == RoleEpi) e_epi = 1'b1;
       x_d = '0;
       // Fast: the first skip_i columns (left padding) are zeros the engine puts in the
       // window at the row's first item, so the row starts at column skip_i.
@@ -240,7 +254,7 @@ module f8npu_walk_x #(
     if (e_epi) begin
       st_d = ItEpi;
       x_d = '0;
-      ox_d = oxt_q;
+      ox_d = oxt_d;   // the tile's, also when it starts in this cycle (RoleEpi)
     end
   end
 
@@ -291,6 +305,7 @@ module f8npu_walk_x #(
   assign step_last_o = last_x && (pack_i || kx_q == kw_i - 8'd1);
   assign pass_last_o = last_x;
   assign group_last_o = last_x && last_pass && last_tile;
+  assign tile_last_o = last_x && last_pass;
   assign pass_o = p_q;
   assign rb_idx_o = pack_i ? 20'(x_q) : xs_q + 20'(kx_q);
   assign x_o = (fast_i && st_q == ItIn) ? fx_q : x_q;

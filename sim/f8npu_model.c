@@ -242,6 +242,17 @@ static uint64_t span_inside(uint32_t outs, uint32_t stride, uint32_t pad, uint32
 	return hi >= lo ? (uint64_t)(hi - lo + 1) : 0;
 }
 
+/* The RTL's column tile: as many outputs as fit the accumulator bank and a row step's
+ * RBUF_COLS input columns ((tw - 1) * stride + kw <= RBUF_COLS), at most the row. */
+static uint64_t tile_width(uint32_t outs, uint32_t stride, uint32_t k)
+{
+	uint64_t tw = f8npu_div_u64(F8NPU_COST_RBUF_COLS - k, stride) + 1;
+
+	if (tw > F8NPU_COST_ABUF_WORDS)
+		tw = F8NPU_COST_ABUF_WORDS;
+	return tw < outs ? tw : outs;
+}
+
 /* Server cycles of one request per channel group of @c channels (@cols per group), @esz bytes each. */
 static uint64_t group_requests(const struct f8npu_model_config *cfg, uint32_t c, uint32_t cols, uint32_t esz)
 {
@@ -273,7 +284,7 @@ static void cost_desc(const struct f8npu_model_config *cfg, const struct f8npu_d
 	uint64_t n = d->src.n, pixels = n * p->out_h * p->out_w, groups = ceil_div(p->out_c, cols);
 	uint64_t src = tensor_bytes(&d->src), rd_src, other = 0, wr, compute, macs = 0, outs;
 	uint64_t in_rows = 0, in_cols = 0, vec, first_vec, cgs, wgt = 0, first_wgt = 0, mem, busy;
-	uint64_t steps, first_row, ramp, passes = (uint64_t)kh * kw;
+	uint64_t steps, first_row, ramp, passes = (uint64_t)kh * kw, epi, tw, first_in;
 	uint32_t i;
 
 	/* Input: each row step (output row, kernel row, input channel group) fetches the present
@@ -354,13 +365,17 @@ static void cost_desc(const struct f8npu_model_config *cfg, const struct f8npu_d
 	outs = (d->flags & F8NPU_FLAG_DST1) ? 2 : 1;
 
 	/*
-	 * The array and the epilogue take turns, with one idle cycle where a tile (an output
-	 * row of a channel group) switches from its inputs to its outputs. At the start, the
+	 * The array works on a tile (up to a row of outputs of a channel group) while the
+	 * epilogue drains the tile before (one cycle per output and destination): the longer
+	 * side sets the pace, and the shorter side of the first tile is not hidden. At the start, the
 	 * row reader runs up to F8NPU_COST_AHEAD row steps ahead and is served before the
 	 * weights, so the first output row waits for those reads and its group's weights
 	 * (the ramp). 2L: the first data, and the response to the last write.
 	 */
-	busy = compute + pixels * groups * outs;
+	epi = pixels * groups * outs;
+	tw = fast ? p->out_w : tile_width(p->out_w, sw, kw);
+	first_in = fast ? dw_fast_row_cycles(d) : tw * passes * cgs;
+	busy = (compute > epi ? compute : epi) + (first_in < tw * outs ? first_in : tw * outs);
 	if (fast) { /* the line buffer: input rows ahead, the first output row's array cycles */
 		steps = n * in_rows;
 		if (steps > F8NPU_COST_AHEAD_ROWS)

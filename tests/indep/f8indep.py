@@ -678,7 +678,16 @@ def cost(d, p, rows, cols, B):
         for t in p.outs:
             server += NHW * ceil_div(lanes * t.size(), B)
     cg = len(chunks) if dense else 1
-    busy = comp + NHW * groups * len(p.outs)
+    # The epilogue drains a tile while the array works on the next one: the longer side sets
+    # the pace, the first tile's shorter side shows. A tile is the widest run of outputs whose
+    # windows fit the row buffer's 256 columns (at most 256, at most the row); fast: the row.
+    epi = NHW * groups * len(p.outs)
+    tw = min(p.Wo, 256)
+    while not fast and (tw - 1) * sw + kw > 256:
+        tw -= 1
+    per_px = len(kpass) * kh if pk else (kh * kw * cg if p.op != OP_ADD else 1)
+    in1 = row_comp if fast else tw * per_px
+    busy = max(comp, epi) + min(in1, tw * len(p.outs))
     first_lanes = lane_groups[0]
     if pk:
         w1 = first_lanes * kh * pk_wrow

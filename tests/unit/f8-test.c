@@ -868,7 +868,19 @@ void f8t_cost_desc(const struct f8npu_desc *d, bool executed, const struct f8npu
 	mem = f8t_cost_mem(d, cfg, h, w, co, fast, pk, &cols, &in_rows);
 	if (pk)
 		cols = w; /* a pass's reads: one per output */
-	busy = comp + pix * groups * outs;
+	{
+		/* The epilogue drains a tile while the array works on the next (docs/rtl.md): the
+		 * longer side paces, the first tile's shorter side shows. A tile: the widest run
+		 * of outputs whose windows fit 256 input columns, at most 256 and the row. */
+		uint64_t kwt = d->opcode == F8NPU_OP_ADD ? 1 : d->kernel_w;
+		uint64_t swt = d->opcode == F8NPU_OP_ADD ? 1 : d->stride_w;
+		uint64_t tw = w < 256 ? w : 256, in1, epi = pix * groups * outs;
+
+		while (!fast && (tw - 1) * swt + kwt > 256)
+			tw--;
+		in1 = fast ? row_comp : tw * passes * cg;
+		busy = (comp > epi ? comp : epi) + (in1 < tw * outs ? in1 : tw * outs);
+	}
 	if (fast) {
 		steps = (uint64_t)n * in_rows < F8T_COST_AHEAD_ROWS ? (uint64_t)n * in_rows : F8T_COST_AHEAD_ROWS;
 		ramp = first_w + steps * cols * v1;
