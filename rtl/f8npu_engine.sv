@@ -47,7 +47,8 @@ module f8npu_engine #(
   parameter int unsigned RbufCols   = 256,
   parameter int unsigned RbufSlots  = 8,
   parameter int unsigned TagDepth   = 256,
-  parameter bit          PackEn     = 1'b1   // tap packing for Cin <= Rows / 2
+  parameter bit          PackEn     = 1'b1,  // tap packing for Cin <= Rows / 2
+  parameter bit          GiEn       = 1'b1   // group-inner order (input fetched once per tile)
 ) (
   input  logic              clk_i,
   input  logic              rst_ni,
@@ -168,7 +169,11 @@ module f8npu_engine #(
   // The tile width Tw fits the accumulator buffer and a row buffer half:
   // (Tw - 1) * stride_w + kw <= RbufCols. Then a radix-4 shift-add multiplier
   // computes the few products the walkers need (no multiplier in the datapath).
-  localparam int unsigned NProd = 12;
+  localparam int unsigned NProd = 15;
+  localparam int unsigned CL = $clog2(Cols);
+  logic pack;                        // tap packing (below)
+  logic [7:0] pk_np_q;               // pack: passes per kernel row ceil(kw / P), Steps + 1 if more
+  logic [19:0] fspan;                // input columns a tile's windows span
   typedef enum logic [2:0] {SIdle, SDiv, SLoad, SMul, SGo, SRun} setup_e;
   setup_e su_q;
   logic [3:0]  pi_q;
@@ -202,6 +207,11 @@ module f8npu_engine #(
       4'd9: begin op_a = 64'(kh); op_b = 20'(kw); end                  // taps
       4'd10: begin op_a = prod_q[9]; op_b = 20'(cg_cnt); end           // blocks (conv)
       4'd11: begin op_a = (mode == 2'd0) ? 64'(src_c) : 64'd1; op_b = 20'(kw); end // ky step
+      // Group-inner order (below): a tile's row steps, the ring entries of all but the last
+      // one, and the blocks of all channel groups.
+      4'd12: begin op_a = 64'(kh); op_b = pack ? 20'(pk_np_q) : 20'(cg_cnt); end
+      4'd13: begin op_a = prod_q[12] - 64'd1; op_b = pack ? 20'(tw_q) : fspan; end
+      4'd14: begin op_a = prod_q[10]; op_b = (20'(dst_c) + 20'(Cols - 1)) >> CL; end
       default: ;
     endcase
   end
@@ -213,6 +223,19 @@ module f8npu_engine #(
   assign resident = nblocks <= 64'(WbufBlocks);
   assign set_blocks = resident ? nblocks[16:0] : 17'd1;
   assign two_sets = {set_blocks, 1'b0} <= 18'(WbufBlocks);
+
+  // Group-inner order (docs/rtl.md): a CONV2D with several channel groups whose weights all fit
+  // the weight buffer at once, and whose tile's row steps all fit the row buffer (at most Steps
+  // steps in flight, the ring entries of all but the last within RE - RbufCols: so the reader
+  // can fetch them all while the executor still holds the tile), runs every channel group on a
+  // tile before the next tile, and the tile's input is fetched once instead of once per group.
+  // Only where every IN item has its own read (kw <= stride_w, or tap packing): elsewhere the
+  // row buffer's column reuse already makes the array the bottleneck, and the order would only
+  // make the first tile wait for every group's weights.
+  logic gi;
+  assign gi = GiEn && mode == 2'd0 && dst_c > 16'(Cols) && (pack || kw <= stw) &&
+              prod_q[14] <= 64'(WbufBlocks) &&
+              prod_q[12] <= 64'(Steps) && prod_q[13] <= 64'(RE) - 64'(RbufCols);
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -284,7 +307,6 @@ module f8npu_engine #(
 
   // Fast depthwise (see the header): decided from the registered set-up, stable in SRun.
   logic fast;
-  logic [19:0] fspan;
   assign fast = mode == 2'd1 && kw <= 8'(KwMax) && kh <= 8'(KhMax) && prod_q[9] <= 64'(Rows) &&
                 sth <= kh && tw_q == wo_q;
   assign fspan = prod_q[4][19:0] - 20'(stw) + 20'(kw);
@@ -348,7 +370,21 @@ module f8npu_engine #(
       pk_pcin_q <= pc;
     end
   end
-  logic pack;
+  // ceil(kw / P) from the registered P, the first j <= Steps with j * P >= kw (else Steps + 1).
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) pk_np_q <= '0;
+    else begin
+      logic [15:0] acc;
+      logic [7:0] np;
+      acc = '0;
+      np = 8'(Steps + 1);
+      for (int j = 1; j <= Steps; j++) begin
+        acc = acc + 16'(pk_p_q);   // j * P, an adder chain (no multiplier)
+        if (acc >= 16'(kw) && np == 8'(Steps + 1)) np = 8'(j);
+      end
+      pk_np_q <= np;
+    end
+  end
   assign pack = PackEn && mode == 2'd0 && pk_p_q >= 8'd2 && kw >= 8'd2 &&
                 t_sw[0*64 +: 64] == 64'(src_c) && esz(t_type[0*8 +: 8]) == 3'd1;
   // A pass's segment from column ix, taps kx0 ..: nk = min(P, kw - kx0) columns, of which
@@ -393,6 +429,7 @@ module f8npu_engine #(
   logic [63:0] a_addr;
   logic [6:0] a_len;
   logic x_present, x_first, x_step_last, x_pass_last, x_group_last, x_tile_last, x_nc_el;
+  logic x_grp_more, a_nc_gm;
   logic [16:0] x_pass;
   logic [19:0] x_rb_idx;
   logic [15:0] x_x;
@@ -414,8 +451,8 @@ module f8npu_engine #(
   localparam logic [1:0] RoleIn = 2'd1, RoleEpi = 2'd2;
   f8npu_walk_x #(.Rows(Rows), .Cols(Cols)) u_walk_aux (
     .clk_i, .rst_ni, .clear_i, .start_i(nest_start), .step_i(a_step),
-    .mode_i(mode), .role_i(RoleEpi), .fast_i(fast), .pack_i(pack), .pp_i(pk_p_q), .span_i(fspan),
-    .skip_i(fskip), .bias_i(has_bias),
+    .mode_i(mode), .role_i(RoleEpi), .gi_i(gi), .fast_i(fast), .pack_i(pack), .pp_i(pk_p_q),
+    .span_i(fspan), .skip_i(fskip), .bias_i(has_bias),
     .aux_i(has_aux),
     .cout_i(cout), .cin_i(src_c),
     .n_i(src_n), .h_i(src_h), .w_i(src_w), .ho_i(ho_q), .wo_i(wo_q), .kh_i(kh), .kw_i(kw),
@@ -425,7 +462,8 @@ module f8npu_engine #(
     .o_sh_i(o_sh), .o_sw_i(o_sw), .o_tw_sw_i(o_tw_sw),
     .kind_o(a_kind), .read_o(a_read), .rd_addr_o(a_addr), .rd_len_o(a_len),
     .present_o(a_nc_present), .first_o(a_nc_first), .step_last_o(a_nc_sl),
-    .pass_last_o(a_nc_pl), .group_last_o(a_nc_gl), .tile_last_o(a_nc_tl), .pass_o(a_nc_pass),
+    .pass_last_o(a_nc_pl), .group_last_o(a_nc_gl), .tile_last_o(a_nc_tl),
+    .grp_more_o(a_nc_gm), .pass_o(a_nc_pass),
     .rb_idx_o(a_nc_rb),
     .x_o(a_nc_x), .epi_last_o(a_nc_el), .lanes_o(a_nc_lanes), .d0_addr_o(a_nc_d0),
     .d1_addr_o(a_nc_d1), .fire_o(a_nc_fire), .iy0_o(a_nc_iy0), .row_last_o(a_nc_row_last),
@@ -435,8 +473,8 @@ module f8npu_engine #(
 
   f8npu_walk_x #(.Rows(Rows), .Cols(Cols)) u_walk_exec (
     .clk_i, .rst_ni, .clear_i, .start_i(nest_start), .step_i(x_step),
-    .mode_i(mode), .role_i(RoleIn), .fast_i(fast), .pack_i(pack), .pp_i(pk_p_q), .span_i(fspan),
-    .skip_i(fskip), .bias_i(has_bias),
+    .mode_i(mode), .role_i(RoleIn), .gi_i(gi), .fast_i(fast), .pack_i(pack), .pp_i(pk_p_q),
+    .span_i(fspan), .skip_i(fskip), .bias_i(has_bias),
     .aux_i(has_aux),
     .cout_i(cout), .cin_i(src_c),
     .n_i(src_n), .h_i(src_h), .w_i(src_w), .ho_i(ho_q), .wo_i(wo_q), .kh_i(kh), .kw_i(kw),
@@ -447,6 +485,7 @@ module f8npu_engine #(
     .kind_o(x_kind), .read_o(x_nc_read), .rd_addr_o(x_nc_addr), .rd_len_o(x_nc_len),
     .present_o(x_present), .first_o(x_first), .step_last_o(x_step_last),
     .pass_last_o(x_pass_last), .group_last_o(x_group_last), .tile_last_o(x_tile_last),
+    .grp_more_o(x_grp_more),
     .pass_o(x_pass),
     .rb_idx_o(x_rb_idx), .x_o(x_x), .epi_last_o(x_nc_el), .lanes_o(x_nc_lanes),
     .d0_addr_o(x_nc_d0), .d1_addr_o(x_nc_d1), .fire_o(x_fire), .iy0_o(x_iy0),
@@ -461,7 +500,7 @@ module f8npu_engine #(
   logic [7:0] e_lanes;
   logic [63:0] e_d0, e_d1;
   logic e_nc_read, e_nc_present, e_nc_first, e_nc_sl, e_nc_pl, e_nc_gl, e_nc_tl, e_nc_fire;
-  logic e_nc_row_last, e_nc_col0;
+  logic e_nc_row_last, e_nc_col0, e_nc_gm;
   logic [63:0] e_nc_addr;
   logic [6:0] e_nc_len;
   logic [16:0] e_nc_pass;
@@ -470,8 +509,8 @@ module f8npu_engine #(
   logic [7:0] e_nc_kx;
   f8npu_walk_x #(.Rows(Rows), .Cols(Cols)) u_walk_epi (
     .clk_i, .rst_ni, .clear_i, .start_i(nest_start), .step_i(e_step),
-    .mode_i(mode), .role_i(RoleEpi), .fast_i(fast), .pack_i(pack), .pp_i(pk_p_q), .span_i(fspan),
-    .skip_i(fskip), .bias_i(has_bias),
+    .mode_i(mode), .role_i(RoleEpi), .gi_i(gi), .fast_i(fast), .pack_i(pack), .pp_i(pk_p_q),
+    .span_i(fspan), .skip_i(fskip), .bias_i(has_bias),
     .aux_i(has_aux),
     .cout_i(cout), .cin_i(src_c),
     .n_i(src_n), .h_i(src_h), .w_i(src_w), .ho_i(ho_q), .wo_i(wo_q), .kh_i(kh), .kw_i(kw),
@@ -481,7 +520,8 @@ module f8npu_engine #(
     .o_sh_i(o_sh), .o_sw_i(o_sw), .o_tw_sw_i(o_tw_sw),
     .kind_o(e_kind), .read_o(e_nc_read), .rd_addr_o(e_nc_addr), .rd_len_o(e_nc_len),
     .present_o(e_nc_present), .first_o(e_nc_first), .step_last_o(e_nc_sl),
-    .pass_last_o(e_nc_pl), .group_last_o(e_nc_gl), .tile_last_o(e_nc_tl), .pass_o(e_nc_pass),
+    .pass_last_o(e_nc_pl), .group_last_o(e_nc_gl), .tile_last_o(e_nc_tl),
+    .grp_more_o(e_nc_gm), .pass_o(e_nc_pass),
     .rb_idx_o(e_nc_rb), .x_o(e_x), .epi_last_o(e_epi_last), .lanes_o(e_lanes),
     .d0_addr_o(e_d0), .d1_addr_o(e_d1), .fire_o(e_nc_fire), .iy0_o(e_nc_iy0),
     .row_last_o(e_nc_row_last), .col0_o(e_nc_col0), .ix_o(e_nc_ix), .kx_o(e_nc_kx),
@@ -502,7 +542,7 @@ module f8npu_engine #(
   f8npu_walk_r #(.Rows(Rows), .Cols(Cols)) u_walk_row (
     .clk_i, .rst_ni, .clear_i, .start_i(nest_start), .step_i(r_step),
     .mode_i(mode), .fast_i(fast), .pack_i(pack), .pp_i(pk_p_q), .pcin_i(pk_pcin_q),
-    .cout_i(cout), .cin_i(src_c), .n_i(src_n), .h_i(src_h),
+    .cout_i(gi ? 16'(Cols) : cout), .cin_i(src_c), .n_i(src_n), .h_i(src_h),
     .w_i(src_w),
     .ho_i(ho_q), .wo_i(wo_q), .kh_i(kh), .kw_i(kw), .sth_i(sth), .stw_i(stw), .pt_i(pt),
     .pl_i(pl), .tw_max_i(tw_q), .tw_stw_i(prod_q[4][19:0]), .esz_src_i(esz(t_type[0*8 +: 8])),
@@ -532,7 +572,7 @@ module f8npu_engine #(
     .clk_i, .rst_ni, .clear_i, .start_i(nest_start && has_wgt), .step_i(w_step),
     .mode_i(mode), .fast_i(fast), .pack_i(pack), .pp_i(pk_p_q), .pcin_i(pk_pcin_q),
     .taps_i(prod_q[9][6:0]), .resident_i(resident),
-    .two_sets_i(two_sets), .set_blocks_i(set_blocks),
+    .two_sets_i(two_sets && !gi), .gi_i(gi), .set_blocks_i(set_blocks),
     .cout_i(cout), .cin_i(src_c), .n_i(src_n), .ho_i(ho_q), .wo_i(wo_q), .kh_i(kh),
     .kw_i(kw), .k_i(k_q), .ky_step_i(prod_q[11][23:0]), .tw_max_i(tw_q), .w_base_i(w_base),
     .rd_addr_o(w_addr), .rd_len_o(w_len), .slot_o(w_slot), .lane_o(w_lane),
@@ -546,6 +586,13 @@ module f8npu_engine #(
   logic x_half_w;                       // weight buffer half of the executor's set
   logic [31:0] r_out_q [Steps];
   logic [31:0] r_base_q, x_base_q;      // ring position of the reader's / executor's step
+  // Group-inner: the ring position and step count of the executor's tile (its steps stay
+  // until the tile's last channel group is done with them), and the group's weight slots.
+  logic [31:0] x_tbase_q;
+  logic [15:0] x_tsteps_q, r_ahead_t;
+  logic [16:0] x_goff_q;                // first slot of the group's set
+  logic [16:0] x_gblk_q;                // blocks of the tile's earlier groups' sets (a set of a
+                                        // packed conv has fewer blocks than its slots)
   logic [REL-1:0] r_ring;
   logic [16:0] w_blocks_q [2];          // weight blocks landed in each half (current set)
   logic [TL:0] tags_q;                  // reads in flight
@@ -555,6 +602,7 @@ module f8npu_engine #(
   logic [15:0] r_ahead, w_ahead;
 
   assign r_ahead = r_steps - x_steps_q;
+  assign r_ahead_t = r_steps - (gi ? x_tsteps_q : x_steps_q);
   assign w_ahead = w_sets - x_sets_q;
   // Fast: the reader's row s may overwrite slot s mod RbufSlots once the executor's
   // current output row starts at xf_q > s - RbufSlots (its kh rows stay put).
@@ -563,8 +611,9 @@ module f8npu_engine #(
   logic [15:0] xf_q;                    // fast: first row step of the executor's output row
   assign f_ahead = r_steps - xf_q;
   assign r_sync = fast ? $signed(f_ahead) < $signed(fpack ? 16'(2 * RbufSlots) : 16'(RbufSlots)) :
-                  r_ahead < 16'(Steps) && r_base_q - x_base_q <= 32'(RE - RbufCols);
-  assign w_sync = w_ahead < (two_sets ? 16'd2 : 16'd1);
+                  r_ahead_t < 16'(Steps) &&
+                  r_base_q - (gi ? x_tbase_q : x_base_q) <= 32'(RE - RbufCols);
+  assign w_sync = gi || w_ahead < (two_sets ? 16'd2 : 16'd1);
   assign tag_ok = tags_q < (TL+1)'(TagDepth);
   assign a_want = su_q == SRun && a_busy && a_read && aux_cred_q < 8'(AuxDepth);
   assign r_want = su_q == SRun && r_busy && r_read && r_sync;
@@ -650,12 +699,17 @@ module f8npu_engine #(
     if (!rst_ni) begin
       r_base_q <= '0;
       x_base_q <= '0;
+      x_tbase_q <= '0;
     end else if (clear_i || nest_start) begin
       r_base_q <= '0;
       x_base_q <= '0;
+      x_tbase_q <= '0;
     end else begin
       if (r_step && r_step_last) r_base_q <= r_base_q + 32'(r_step_cols);
-      if (can_step && x_kind == ItIn && x_step_last) x_base_q <= x_base_q + 32'(x_rb_idx) + 32'd1;
+      if (can_step && x_step_last) x_base_q <= x_base_q + 32'(x_rb_idx) + 32'd1;
+      // Group-inner: the tile's next group uses its steps again; after its last, the next tile.
+      if (can_step && x_tile_last && x_grp_more) x_base_q <= x_tbase_q;
+      if (can_step && x_tile_last && !x_grp_more) x_tbase_q <= x_base_q + 32'(x_rb_idx) + 32'd1;
     end
   end
 
@@ -754,7 +808,8 @@ module f8npu_engine #(
   logic [16:0] x_slot;
   logic rows_ready, wgts_ready, in_ok, epi_ok, bias_ok, can_step, e_can;
   assign x_half_w = two_sets && x_sets_q[0];
-  assign x_slot = (x_half_w ? set_blocks : 17'd0) + (resident ? x_pass : 17'd0);
+  assign x_slot = gi ? x_goff_q + x_pass :
+                  (x_half_w ? set_blocks : 17'd0) + (resident ? x_pass : 17'd0);
   // Fast: the kh row steps xf_q .. xf_q + kh - 1 visited and landed.
   always_comb begin
     f_pend = 1'b0;
@@ -768,7 +823,9 @@ module f8npu_engine #(
                       r_ahead != 16'd0 && r_out_q[x_steps_q[RSL-1:0]] == '0;
   // Pass p of a resident set may start once blocks 0 .. p have landed (the first group's
   // weights need not all be there); a streamed set is its one block.
-  assign wgts_ready = !has_wgt || w_blocks_q[x_half_w] > (resident ? x_pass : 17'd0);
+  // Group-inner: every set stays, and half 0 counts the blocks of all of them (in set order).
+  assign wgts_ready = !has_wgt || w_blocks_q[x_half_w] > (gi ? x_gblk_q + x_pass :
+                                                         resident ? x_pass : 17'd0);
   // The executor starts a tile once the epilogue is done with the tile two before (its bank).
   assign in_ok = rows_ready && wgts_ready && xt_q - et_q < 16'd2;
   // An EPI item needs its tile's IN items issued and its pixel's last accumulator write
@@ -816,16 +873,28 @@ module f8npu_engine #(
     end
   end
 
-  assign x_set_done = can_step && x_kind == ItIn && has_wgt &&
+  assign x_set_done = can_step && has_wgt && !gi &&
                       (resident ? x_group_last : x_pass_last);
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      x_steps_q <= '0; x_sets_q <= '0; xf_q <= '0;
+      x_steps_q <= '0; x_sets_q <= '0; xf_q <= '0; x_tsteps_q <= '0; x_goff_q <= '0;
+      x_gblk_q <= '0;
     end else if (clear_i || nest_start) begin
-      x_steps_q <= '0; x_sets_q <= '0; xf_q <= '0;
-    end else if (can_step && x_kind == ItIn) begin
+      x_steps_q <= '0; x_sets_q <= '0; xf_q <= '0; x_tsteps_q <= '0; x_goff_q <= '0;
+      x_gblk_q <= '0;
+    end else if (can_step) begin
       if (x_step_last) x_steps_q <= x_steps_q + 16'd1;
+      if (x_tile_last && x_grp_more) begin
+        x_steps_q <= x_tsteps_q;
+        x_goff_q <= x_goff_q + set_blocks;
+        x_gblk_q <= x_gblk_q + x_pass + 17'd1;
+      end
+      if (x_tile_last && !x_grp_more) begin
+        x_tsteps_q <= x_steps_q + 16'd1;
+        x_goff_q <= '0;
+        x_gblk_q <= '0;
+      end
       if (x_set_done) x_sets_q <= x_sets_q + 16'd1;
       // Fast: the next output row's window starts sth rows down, the next image's (or
       // group's) kh rows down, where the reader's next image starts.
@@ -1103,7 +1172,8 @@ module f8npu_engine #(
                     x_nc_addr, x_nc_len, x_nc_el, x_nc_lanes, x_nc_d0, x_nc_d1, a_nc_tl,
                     e_nc_read, e_nc_present, e_nc_first, e_nc_sl, e_nc_pl, e_nc_gl, e_nc_tl,
                     e_nc_fire, e_nc_row_last, e_nc_col0, e_nc_addr, e_nc_len, e_nc_pass,
-                    e_nc_rb, e_nc_iy0, e_nc_ix, e_nc_kx, e_x[15:AL],
+                    e_nc_rb, e_nc_iy0, e_nc_ix, e_nc_kx, e_x[15:AL], a_nc_gm, e_nc_gm,
+                    prod_q[13][63:0], prod_q[12][63:0], prod_q[14][63:0],
                     align_src[7:5], align_aux[7:5],
                     base_region[7:4], tag_valid, aux_head[512], abuf_e[AW-1],
                     k_i[16], x_slot[16:WL], x_x[15:AL], rsp_idx[16:REL],

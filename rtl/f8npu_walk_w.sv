@@ -6,6 +6,8 @@
 //             every (n, y, tile) of the group, as the executor uses them.
 // Set t goes to half t[0] of the buffer when two sets fit (double buffering, so the
 // next group's weights load while the array works), else to the one half.
+// Group-inner order (gi_i, resident): every group's set stays, set t at slot t * set_blocks_i,
+// loaded one after the other as fast as the port allows.
 // Fast depthwise (fast_i): a group's set is one block, lane c's row being its whole
 // kernel w[c][0 .. kh*kw-1] (contiguous in the [C][kh][kw] layout), one read per lane.
 // Tap packing (pack_i, docs/rtl.md "Tap packing"): a pass covers P = pp_i horizontal taps
@@ -28,6 +30,7 @@ module f8npu_walk_w #(
   input  logic [6:0]  taps_i,          // kh * kw (fast)
   input  logic        resident_i,
   input  logic        two_sets_i,      // two sets fit: alternate halves
+  input  logic        gi_i,            // group-inner: all sets resident, set t at t * set_blocks_i
   input  logic [16:0] set_blocks_i,    // blocks per set (half size)
   input  logic [15:0] cout_i,
   input  logic [15:0] cin_i,
@@ -57,6 +60,7 @@ module f8npu_walk_w #(
   logic [7:0]  ky_q, ky_d, kx_q, kx_d, lane_q, lane_d;
   logic [16:0] p_q, p_d;
   logic [63:0] wgrp_q, wgrp_d, wlane_q, wlane_d, wky_q, wky_d, wkx_q, wkx_d;
+  logic [16:0] sbase_q, sbase_d;       // gi: first slot of the current set
 
   logic conv, last_lane, last_pass;
   logic [15:0] cg_last, remcin;
@@ -76,7 +80,7 @@ module f8npu_walk_w #(
     act_d = act_q;
     n_d = n_q; y_d = y_q; x0_d = x0_q; remc_d = remc_q; cg_d = cg_q; t_d = t_q;
     ky_d = ky_q; kx_d = kx_q; lane_d = lane_q; p_d = p_q;
-    wgrp_d = wgrp_q; wlane_d = wlane_q; wky_d = wky_q; wkx_d = wkx_q;
+    wgrp_d = wgrp_q; wlane_d = wlane_q; wky_d = wky_q; wkx_d = wkx_q; sbase_d = sbase_q;
     e_set_done = 1'b0; e_group_done = 1'b0; e_pass_adv = 1'b0; e_passes = 1'b0;
 
     if (clear_i) begin
@@ -86,6 +90,7 @@ module f8npu_walk_w #(
       remc_d = cout_i;
       wgrp_d = w_base_i;
       t_d = '0;
+      sbase_d = '0;
       n_d = '0; y_d = '0; x0_d = '0;
       e_passes = 1'b1;
     end else if (step_i && act_q) begin
@@ -120,7 +125,10 @@ module f8npu_walk_w #(
       end
     end
 
-    if (e_set_done) t_d = t_q + 16'd1;
+    if (e_set_done) begin
+      t_d = t_q + 16'd1;
+      sbase_d = sbase_q + set_blocks_i;
+    end
     if (e_pass_adv) begin
       p_d = resident_i ? p_q + 17'd1 : p_q;
       kx_d = kx_q + (pack_i ? pp_i : 8'd1);
@@ -153,8 +161,9 @@ module f8npu_walk_w #(
       act_q <= 1'b0;
       n_q <= '0; y_q <= '0; x0_q <= '0; remc_q <= '0; cg_q <= '0; t_q <= '0;
       ky_q <= '0; kx_q <= '0; lane_q <= '0; p_q <= '0;
-      wgrp_q <= '0; wlane_q <= '0; wky_q <= '0; wkx_q <= '0;
+      wgrp_q <= '0; wlane_q <= '0; wky_q <= '0; wkx_q <= '0; sbase_q <= '0;
     end else begin
+      sbase_q <= sbase_d;
       act_q <= act_d;
       n_q <= n_d; y_q <= y_d; x0_q <= x0_d; remc_q <= remc_d; cg_q <= cg_d; t_q <= t_d;
       ky_q <= ky_d; kx_q <= kx_d; lane_q <= lane_d; p_q <= p_d;
@@ -173,7 +182,7 @@ module f8npu_walk_w #(
   assign rd_len_o = !conv ? (fast_i ? taps_i : 7'd1) :
                     pack_i ? ((wrem < 24'(pcin_i)) ? wrem[6:0] : pcin_i[6:0]) :
                     (remcin > 16'(Rows)) ? 7'(Rows) : remcin[6:0];
-  assign slot_o = (half ? set_blocks_i : 17'd0) + p_q;
+  assign slot_o = (gi_i ? sbase_q : half ? set_blocks_i : 17'd0) + p_q;
   assign lane_o = lane_q;
   assign last_lane_o = last_lane;
   assign set_o = t_q;

@@ -10,6 +10,11 @@
 //         IN x for x in the tile               (input from the row buffer)
 //       EPI x for x in the tile                (aux read with AUX; outputs written)
 //
+// Group-inner order (gi_i, a CONV2D whose weights are all resident, docs/rtl.md): the
+// channel groups are the innermost loop around a tile's passes, so that the row steps the
+// row reader fetched for a tile serve every group:
+//   for n, y, column tiles:  for g:  BIAS; passes of IN items; EPI x for x in the tile
+//
 // Roles (role_i): the whole sequence (RoleAll), its IN items only (RoleIn: the array's
 // side), or its BIAS and EPI items only (RoleEpi: the epilogue's side, and the twin that
 // issues their reads). The engine runs the two sides as separate walkers so that a tile's
@@ -38,6 +43,7 @@ module f8npu_walk_x #(
   input  logic        step_i,
   input  logic [1:0]  mode_i,          // 0 conv groups=1, 1 depthwise, 2 pool/add
   input  logic [1:0]  role_i,          // RoleAll, RoleIn, RoleEpi
+  input  logic        gi_i,            // group-inner order
   input  logic        fast_i,          // fast depthwise (mode 1, one tile per output row)
   input  logic        pack_i,          // tap packing (mode 0)
   input  logic [7:0]  pp_i,            // pack: taps per pass P
@@ -79,6 +85,7 @@ module f8npu_walk_x #(
   output logic        pass_last_o,     // IN: last item of a pass
   output logic        group_last_o,    // IN: last item of the channel group
   output logic        tile_last_o,     // IN: last item of the tile
+  output logic        grp_more_o,      // gi: the tile has another channel group after this one
   output logic [16:0] pass_o,          // IN: pass index in the tile
   output logic [19:0] rb_idx_o,        // IN: row buffer column
   output logic [15:0] x_o,
@@ -114,7 +121,7 @@ module f8npu_walk_x #(
   logic [15:0] cg_last;
   logic [7:0] lanes;
   logic last_pass, last_x, last_tile;
-  logic e_next_tile, e_group, e_images, e_tile, e_pass, e_epi;
+  logic e_tile_done, e_next_tile, e_group, e_images, e_pos, e_tile, e_pass, e_epi;
 
   assign conv = mode_i == 2'd0;
   assign lanes = (remc_q > 16'(Cols)) ? 8'(Cols) : remc_q[7:0];
@@ -132,8 +139,8 @@ module f8npu_walk_x #(
     ky_d = ky_q; kx_d = kx_q; p_d = p_q; xs_d = xs_q; iy0_d = iy0_q; ixt_d = ixt_q;
     fx_d = fx_q; wait_d = wait_q;
     bgrp_d = bgrp_q; on_d = on_q; oy_d = oy_q; oxt_d = oxt_q; ox_d = ox_q; och_d = och_q;
-    e_next_tile = 1'b0; e_group = 1'b0; e_images = 1'b0; e_tile = 1'b0; e_pass = 1'b0;
-    e_epi = 1'b0;
+    e_tile_done = 1'b0; e_next_tile = 1'b0; e_group = 1'b0; e_images = 1'b0; e_pos = 1'b0;
+    e_tile = 1'b0; e_pass = 1'b0; e_epi = 1'b0;
 
     if (clear_i) begin
       st_d = ItNone;
@@ -142,9 +149,10 @@ module f8npu_walk_x #(
       bgrp_d = bias_base_i;
       och_d = '0;
       e_group = 1'b1;
+      e_pos = gi_i;
     end else if (step_i) begin
       case (st_q)
-        ItBias: e_images = 1'b1;
+        ItBias: if (gi_i) e_tile = 1'b1; else e_images = 1'b1;
         ItIn: if (fast_i) begin
           xs_d = xs_q + 20'd1;
           if (wait_q == '0) begin
@@ -152,7 +160,7 @@ module f8npu_walk_x #(
             wait_d = stw_i - 8'd1;
           end else wait_d = wait_q - 8'd1;
           if (last_x) begin
-            if (role_i == RoleIn) e_next_tile = 1'b1;
+            if (role_i == RoleIn) e_tile_done = 1'b1;
             else e_epi = 1'b1;
           end
         end else begin
@@ -160,7 +168,7 @@ module f8npu_walk_x #(
           xs_d = xs_q + 20'(stw_i);
           if (last_x) begin
             if (last_pass) begin
-              if (role_i == RoleIn) e_next_tile = 1'b1;
+              if (role_i == RoleIn) e_tile_done = 1'b1;
               else e_epi = 1'b1;
             end else begin
               p_d = p_q + 17'd1;
@@ -180,17 +188,35 @@ module f8npu_walk_x #(
         ItEpi: begin
           x_d = x_q + 16'd1;
           for (int t = 0; t < 3; t++) ox_d[t*64 +: 64] = ox_q[t*64 +: 64] + o_sw_i[t*64 +: 64];
-          if (last_x) e_next_tile = 1'b1;
+          if (last_x) e_tile_done = 1'b1;
         end
         default: ;
       endcase
+    end
+
+    if (e_tile_done) begin
+      if (gi_i && remc_q > 16'(Cols)) begin
+        // Group-inner: the same tile, the next channel group.
+        remc_d = remc_q - 16'(Cols);
+        bgrp_d = bgrp_q + 64'(Cols * 4);
+        och_d[0 +: 64] = och_q[0 +: 64] + (64'(esz_aux_i) << CL);
+        och_d[64 +: 64] = och_q[64 +: 64] + (64'(esz_d0_i) << CL);
+        och_d[128 +: 64] = och_q[128 +: 64] + (64'(esz_d1_i) << CL);
+        e_group = 1'b1;
+      end else e_next_tile = 1'b1;
     end
 
     if (e_next_tile) begin
       x0_d = x0_q + tw_max_i;
       ixt_d = ixt_q + $signed(tw_stw_i);
       for (int t = 0; t < 3; t++) oxt_d[t*64 +: 64] = oxt_q[t*64 +: 64] + o_tw_sw_i[t*64 +: 64];
-      e_tile = 1'b1;
+      if (gi_i) begin
+        // Group-inner: the next tile starts again at the first channel group.
+        remc_d = cout_i;
+        bgrp_d = bias_base_i;
+        och_d = '0;
+        e_group = 1'b1;
+      end else e_tile = 1'b1;
       if (x0_d >= wo_i) begin
         x0_d = '0;
         ixt_d = (20'sd0 - 20'($signed({1'b0, pl_i})));
@@ -209,7 +235,10 @@ module f8npu_walk_x #(
             oy_d[t*64 +: 64] = on_d[t*64 +: 64];
             oxt_d[t*64 +: 64] = on_d[t*64 +: 64];
           end
-          if (n_d == n_i) begin
+          if (n_d == n_i && gi_i) begin
+            e_group = 1'b0;
+            st_d = ItNone;
+          end else if (n_d == n_i) begin
             e_tile = 1'b0;
             remc_d = remc_q - 16'(Cols);
             bgrp_d = bgrp_q + 64'(Cols * 4);
@@ -225,16 +254,20 @@ module f8npu_walk_x #(
 
     if (e_group) begin
       if (mode_i != 2'd2 && bias_i && role_i != RoleIn) st_d = ItBias;
+      else if (gi_i) e_tile = 1'b1;
       else e_images = 1'b1;
     end
     if (e_images) begin
+      e_pos = 1'b1;
+      e_tile = 1'b1;
+    end
+    if (e_pos) begin
       n_d = '0; y_d = '0; x0_d = '0;
       iy0_d = (20'sd0 - 20'($signed({1'b0, pt_i})));
       ixt_d = (20'sd0 - 20'($signed({1'b0, pl_i})));
       on_d = o_base_i;
       oy_d = o_base_i;
       oxt_d = o_base_i;
-      e_tile = 1'b1;
     end
     if (e_tile) begin
       tw_d = (wo_i - x0_d < tw_max_i) ? wo_i - x0_d : tw_max_i;
@@ -306,6 +339,7 @@ module f8npu_walk_x #(
   assign pass_last_o = last_x;
   assign group_last_o = last_x && last_pass && last_tile;
   assign tile_last_o = last_x && last_pass;
+  assign grp_more_o = gi_i && remc_q > 16'(Cols);
   assign pass_o = p_q;
   assign rb_idx_o = pack_i ? 20'(x_q) : xs_q + 20'(kx_q);
   assign x_o = (fast_i && st_q == ItIn) ? fx_q : x_q;

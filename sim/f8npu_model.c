@@ -20,13 +20,17 @@
 #define F8NPU_COST_AHEAD 16u
 /* Input rows the row reader runs ahead on the fast depthwise path (isa.md §7, the ramp). */
 #define F8NPU_COST_AHEAD_ROWS 8u
+/* Bias and aux reads the RTL's aux reader issues ahead of the epilogue (isa.md §7, the ramp). */
+#define F8NPU_COST_AUX_AHEAD 64u
 /*
  * The RTL's fast depthwise path (docs/rtl.md "Depthwise"), as the cost model sees it: the
  * reference RTL's buffers (a 256-column row buffer of 8 slots, 256 accumulator words), so
  * that the prediction depends on the array geometry alone, like the rest of §7.
  */
 #define F8NPU_COST_RBUF_COLS 256u
+#define F8NPU_COST_RBUF_SLOTS 8u
 #define F8NPU_COST_ABUF_WORDS 256u
+#define F8NPU_COST_WBUF_BLOCKS 1024u /* of ROWS x COLS bytes */
 #define F8NPU_COST_DW_KH_MAX 4u /* half the row buffer's slots */
 #define F8NPU_COST_DW_KW_MAX 3u
 #define F8NPU_CAP_OPS_ALL                                                                          \
@@ -253,6 +257,34 @@ static uint64_t tile_width(uint32_t outs, uint32_t stride, uint32_t k)
 	return tw < outs ? tw : outs;
 }
 
+/*
+ * Whether a groups = 1 CONV2D runs in the RTL's group-inner order (docs/rtl.md "Group-inner
+ * order"): several channel groups, every IN item with its own input read (kernel_w <=
+ * stride_w, or tap packing), whose weights are all resident at once (1024 blocks of
+ * ROWS x COLS bytes, a block per kernel tap and input channel group), and a tile whose row
+ * steps are all in flight at once: at most 16, and the ring entries of all but the last
+ * within 7 x 256 (the reference RTL's 8 row-buffer slots of 256 columns).
+ */
+bool f8npu_model_conv_gi(const struct f8npu_model_config *cfg, const struct f8npu_desc *d)
+{
+	uint32_t pk = f8npu_model_conv_pack(cfg, d), kh = d->kernel_h, kw = d->kernel_w;
+	uint64_t groups, cgs, steps, tw, span;
+
+	if (d->opcode != F8NPU_OP_CONV2D || (d->flags & F8NPU_FLAG_DEPTHWISE) || d->dst[0].c <= cfg->cols ||
+	    (!pk && kw > d->stride_w))
+		return false;
+	groups = ceil_div(d->dst[0].c, cfg->cols);
+	cgs = ceil_div(d->src.c, cfg->rows);
+	if (groups * kh * kw * cgs > F8NPU_COST_WBUF_BLOCKS)
+		return false;
+	steps = (uint64_t)kh * (pk ? ceil_div(kw, pk) : cgs);
+	if (steps > F8NPU_COST_AHEAD)
+		return false;
+	tw = tile_width(d->dst[0].w, d->stride_w, kw);
+	span = pk ? tw : (tw - 1) * d->stride_w + kw;
+	return (steps - 1) * span <= (F8NPU_COST_RBUF_SLOTS - 1) * F8NPU_COST_RBUF_COLS;
+}
+
 /* Server cycles of one request per channel group of @c channels (@cols per group), @esz bytes each. */
 static uint64_t group_requests(const struct f8npu_model_config *cfg, uint32_t c, uint32_t cols, uint32_t esz)
 {
@@ -277,6 +309,7 @@ static void cost_desc(const struct f8npu_model_config *cfg, const struct f8npu_d
 	const bool dw = conv && (d->flags & F8NPU_FLAG_DEPTHWISE), dense = conv && !dw;
 	const bool fast = f8npu_model_dw_fast(cfg, d);
 	const uint32_t pk = f8npu_model_conv_pack(cfg, d);
+	const bool gi = f8npu_model_conv_gi(cfg, d);
 	const uint32_t kh = add ? 1 : d->kernel_h, kw = add ? 1 : d->kernel_w;
 	const uint32_t sh = add ? 1 : d->stride_h, sw = add ? 1 : d->stride_w;
 	const uint32_t pt = add ? 0 : d->pad_top, pl = add ? 0 : d->pad_left;
@@ -284,9 +317,12 @@ static void cost_desc(const struct f8npu_model_config *cfg, const struct f8npu_d
 	uint64_t n = d->src.n, pixels = n * p->out_h * p->out_w, groups = ceil_div(p->out_c, cols);
 	uint64_t src = tensor_bytes(&d->src), rd_src, other = 0, wr, compute, macs = 0, outs;
 	uint64_t in_rows = 0, in_cols = 0, vec, first_vec, cgs, wgt = 0, first_wgt = 0, mem, busy;
-	uint64_t steps, first_row, ramp, passes = (uint64_t)kh * kw, epi, tw, first_in;
+	uint64_t steps, first_row, ramp, passes = (uint64_t)kh * kw, epi, tw, first_in, row_tiles;
 	uint32_t i;
 
+	/* Group-inner: a tile's input serves every channel group; bias per tile and group. */
+	tw = fast ? p->out_w : tile_width(p->out_w, sw, kw);
+	row_tiles = n * p->out_h * ceil_div(p->out_w, tw);
 	/* Input: each row step (output row, kernel row, input channel group) fetches the present
 	 * input columns its windows use, each once (the tile is taken as the whole output row). */
 	for (i = 0; i < kh; i++)
@@ -308,7 +344,7 @@ static void cost_desc(const struct f8npu_model_config *cfg, const struct f8npu_d
 		passes = (uint64_t)kh * ceil_div(kw, pk);
 		in_cols = p->out_w; /* a row step's requests, for the ramp */
 		first_vec = ceil_div((uint64_t)pk * cin, b);
-		mem = groups * n * in_rows * seg;
+		mem = (gi ? 1 : groups) * n * in_rows * seg;
 		wgt = (uint64_t)p->out_c * kh * wrow;
 		first_wgt = (p->out_c < cols ? p->out_c : cols) * (uint64_t)kh * wrow;
 	} else if (dense) {
@@ -317,7 +353,7 @@ static void cost_desc(const struct f8npu_model_config *cfg, const struct f8npu_d
 		cgs = ceil_div(cin, rows);
 		vec = group_requests(cfg, cin, rows, 1);
 		first_vec = ceil_div(cin < rows ? cin : rows, b);
-		mem = groups * n * in_rows * in_cols * vec;
+		mem = (gi ? 1 : groups) * n * in_rows * in_cols * vec;
 		wgt = (uint64_t)p->out_c * kh * kw * vec;
 		first_wgt = (p->out_c < cols ? p->out_c : cols) * (uint64_t)kh * kw * vec;
 	} else {
@@ -338,7 +374,7 @@ static void cost_desc(const struct f8npu_model_config *cfg, const struct f8npu_d
 	}
 	mem += wgt;
 	if (conv && (d->flags & F8NPU_FLAG_BIAS))
-		mem += group_requests(cfg, p->out_c, cols, 4);
+		mem += (gi ? row_tiles : 1) * group_requests(cfg, p->out_c, cols, 4);
 	if (d->flags & F8NPU_FLAG_AUX)
 		mem += pixels * group_requests(cfg, p->out_c, cols, f8npu_type_size(d->aux.type));
 	mem += pixels * group_requests(cfg, p->out_c, cols, f8npu_type_size(d->dst[0].type));
@@ -373,7 +409,8 @@ static void cost_desc(const struct f8npu_model_config *cfg, const struct f8npu_d
 	 * (the ramp). 2L: the first data, and the response to the last write.
 	 */
 	epi = pixels * groups * outs;
-	tw = fast ? p->out_w : tile_width(p->out_w, sw, kw);
+	if (gi && (d->flags & F8NPU_FLAG_BIAS)) /* a BIAS item per tile and group */
+		epi += row_tiles * groups;
 	first_in = fast ? dw_fast_row_cycles(d) : tw * passes * cgs;
 	busy = (compute > epi ? compute : epi) + (first_in < tw * outs ? first_in : tw * outs);
 	if (fast) { /* the line buffer: input rows ahead, the first output row's array cycles */
@@ -389,6 +426,16 @@ static void cost_desc(const struct f8npu_model_config *cfg, const struct f8npu_d
 		first_row = (uint64_t)p->out_w * (passes * cgs + outs);
 	}
 	ramp = first_wgt + steps * in_cols * first_vec;
+	/* Group-inner: the first tile's later groups wait for their weights, which load after
+	 * the bias reads of the first 64 (tile, group) pairs (the aux reader's lead, served first). */
+	if (gi && first_wgt > first_row)
+		ramp += (groups - 1) * (first_wgt - first_row);
+	if (gi && (d->flags & F8NPU_FLAG_BIAS)) {
+		uint64_t k = row_tiles * groups < F8NPU_COST_AUX_AHEAD ? row_tiles * groups : F8NPU_COST_AUX_AHEAD;
+
+		ramp += f8npu_div_u64(k, (uint32_t)groups) * group_requests(cfg, p->out_c, cols, 4) +
+			(k - f8npu_div_u64(k, (uint32_t)groups) * groups) * ceil_div(4ull * cols, b);
+	}
 	ramp = ramp > first_row ? ramp - first_row : 0;
 	c->cycles = F8NPU_COST_SETUP + 2 * (uint64_t)cfg->dram_latency + max_u64(busy + ramp, mem);
 	c->macs = macs;

@@ -85,6 +85,11 @@ bool f8npu_model_dw_fast(const struct f8npu_model_config *cfg, const struct f8np
  * packing": Cin <= ROWS / 2, dense u8/s8 input, kw >= 2): P = floor(ROWS / Cin); else 0.
  */
 uint32_t f8npu_model_conv_pack(const struct f8npu_model_config *cfg, const struct f8npu_desc *d);
+/*
+ * Whether a groups = 1 CONV2D runs in the RTL's group-inner order (its input fetched once for
+ * all channel groups; isa.md §7, docs/rtl.md).
+ */
+bool f8npu_model_conv_gi(const struct f8npu_model_config *cfg, const struct f8npu_desc *d);
 
 /*
  * Hand the storage to the device: f8npu_dev_destroy() then calls

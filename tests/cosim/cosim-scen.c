@@ -356,6 +356,8 @@ bool cs_run_case(struct cs_pair *p, uint32_t idx)
 
 			if (f8npu_model_conv_pack(&mc, d))
 				p->st->conv_pack++;
+			if (f8npu_model_conv_gi(&mc, d))
+				p->st->conv_gi++;
 			if (d->opcode != F8NPU_OP_CONV2D || !(d->flags & F8NPU_FLAG_DEPTHWISE))
 				continue;
 			if (f8npu_model_dw_fast(&mc, d))

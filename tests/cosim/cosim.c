@@ -164,8 +164,8 @@ static void print_summary(const struct cs_pair *p, const struct cs_stats *st, do
 	printf("; DONE=%" PRIu64 ")\n", st->done);
 	printf("cosim %s: depthwise CONV2Ds generated: %" PRIu64 " on the RTL's fast path, %" PRIu64
 	       " on the one-tap path\n", p->cfg_name, st->dw_fast, st->dw_slow);
-	printf("cosim %s: CONV2Ds generated on the RTL's tap packing: %" PRIu64 "\n", p->cfg_name,
-	       st->conv_pack);
+	printf("cosim %s: CONV2Ds generated on the RTL's tap packing: %" PRIu64 ", group-inner order: %" PRIu64
+	       "\n", p->cfg_name, st->conv_pack, st->conv_gi);
 	printf("cosim %s: %" PRIu64 " jobs: %" PRIu64 " through f8npu_prog, %" PRIu64 " doorbells, %" PRIu64
 	       " soft resets mid-job, %" PRIu64 " IRQ protocol checks, %" PRIu64 " PERF_CLEARs; %" PRIu64
 	       " fault cases (%" PRIu64 " ended in another code); cycles run: model %" PRIu64 ", rtl %" PRIu64
@@ -244,6 +244,11 @@ int main(int argc, char **argv)
 		/* Tap packing (docs/rtl.md "Tap packing"). */
 		if (!st.conv_pack) {
 			printf("cosim %s: FAILED: no CONV2D on the RTL's tap packing\n", pair.cfg_name);
+			rc = 1;
+		}
+		/* Group-inner order (docs/rtl.md "Group-inner order"). */
+		if (!st.conv_gi) {
+			printf("cosim %s: FAILED: no CONV2D in the RTL's group-inner order\n", pair.cfg_name);
 			rc = 1;
 		}
 	}

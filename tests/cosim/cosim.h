@@ -164,6 +164,7 @@ struct cs_stats {
 	uint64_t mismatches; /* failing cases */
 	uint64_t dw_fast, dw_slow; /* depthwise CONV2Ds generated, by RTL path (f8npu_model_dw_fast) */
 	uint64_t conv_pack; /* CONV2Ds (groups = 1) generated on the RTL's tap packing (f8npu_model_conv_pack) */
+	uint64_t conv_gi;   /* CONV2Ds generated on the RTL's group-inner order (f8npu_model_conv_gi) */
 	uint64_t model_job_cycles, rtl_job_cycles; /* PERF_CYCLES summed over jobs */
 };
 

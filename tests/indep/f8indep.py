@@ -578,6 +578,7 @@ def execute(d, p, mems):
 COST_SETUP = 96  # isa.md §7: validation and set-up of an executed compute descriptor
 COST_AHEAD = 16  # isa.md §7: row steps the row reader runs ahead (the ramp)
 COST_AHEAD_ROWS = 8  # isa.md §7: input rows it runs ahead on the fast depthwise path
+COST_AUX_AHEAD = 64  # isa.md §7: bias / aux reads the aux reader runs ahead
 # isa.md §7: the fast depthwise path, with the reference RTL's buffers (256 columns / words)
 DW_FAST_WIDTH = 256
 
@@ -597,6 +598,32 @@ def conv_pack(d, p, rows):
     return rows // p.Cin
 
 
+def tile_width(p, kw, sw, fast):
+    """The RTL's column tile: the widest run of outputs whose windows fit the row buffer's 256
+    columns, at most 256 and the row (fast depthwise: the row)."""
+    tw = min(p.Wo, 256)
+    while not fast and (tw - 1) * sw + kw > 256:
+        tw -= 1
+    return tw
+
+
+def group_inner(p, rows, cols, pk):
+    """A CONV2D in the RTL's group-inner order (isa.md §7): several channel groups, an input read
+    per IN item (packed, or kernel_w <= stride_w), whose weight
+    blocks (a tap and input channel group each) all fit 1024, a tile's row steps (packed: its
+    passes) at most 16 and all but the last within 7 x 256 row-buffer entries."""
+    if p.op != OP_CONV2D or p.dw or p.Cout <= cols or (not pk and p.kw > p.sw):
+        return False
+    cg = ceil_div(p.Cin, rows)
+    if ceil_div(p.Cout, cols) * p.kh * p.kw * cg > 1024:
+        return False
+    steps = p.kh * (len(range(0, p.kw, pk)) if pk else cg)
+    if steps > 16:
+        return False
+    tw = tile_width(p, p.kw, p.sw, False)
+    return (steps - 1) * (tw if pk else (tw - 1) * p.sw + p.kw) <= 7 * 256
+
+
 def cost(d, p, rows, cols, B):
     """(macs, read bytes, written bytes, array cycles, busy cycles, DRAM server cycles, ramp) of
     an executed compute descriptor (isa.md §7). The server cycles are summed request by request."""
@@ -610,6 +637,9 @@ def cost(d, p, rows, cols, B):
     dense = p.op == OP_CONV2D and not p.dw
     fast = p.op == OP_CONV2D and p.dw and dw_fast(d, p, rows)
     pk = conv_pack(d, p, rows)
+    gi = group_inner(p, rows, cols, pk)
+    tw = tile_width(p, kw, sw, fast)
+    tiles = p.N * p.Ho * ceil_div(p.Wo, tw)  # (image, row, tile) of one channel group
     # tap packing: passes (kernel row, P taps kx0 .. kx0 + nk - 1)
     kpass = [(kx0, min(pk, kw - kx0)) for kx0 in range(0, kw, pk)] if pk else []
     # fast depthwise: one cycle per input column of an output row, leading left padding skipped
@@ -654,12 +684,13 @@ def cost(d, p, rows, cols, B):
             if inside:
                 pk_reads += ceil_div(inside * p.Cin, B)
     pk_wrow = sum(ceil_div(nk * p.Cin, B) for _, nk in kpass)
-    for lanes in lane_groups:
+    for g, lanes in enumerate(lane_groups):
+        first = g == 0 or not gi  # group-inner: the input is fetched for the first group only
         if pk:
-            server += p.N * len(present) * pk_reads + lanes * kh * pk_wrow
+            server += (p.N * len(present) * pk_reads if first else 0) + lanes * kh * pk_wrow
             per_col = 0
         elif dense:
-            per_col = sum(ceil_div(ch, B) for ch in chunks)
+            per_col = sum(ceil_div(ch, B) for ch in chunks) if first else 0
         else:
             per_col = ceil_div(lanes * esz, B)
         server += p.N * (len(used_rows) if fast else len(present)) * ncols * per_col
@@ -671,8 +702,8 @@ def cost(d, p, rows, cols, B):
             server += lanes * ceil_div(kh * kw, B)
         elif p.op == OP_CONV2D:
             server += lanes * kh * kw
-        if p.op == OP_CONV2D and p.has_bias:
-            server += ceil_div(4 * lanes, B)
+        if p.op == OP_CONV2D and p.has_bias:  # group-inner: once per tile
+            server += ceil_div(4 * lanes, B) * (tiles if gi else 1)
         if p.has_aux:
             server += NHW * ceil_div(lanes * d.aux.size(), B)
         for t in p.outs:
@@ -682,9 +713,8 @@ def cost(d, p, rows, cols, B):
     # the pace, the first tile's shorter side shows. A tile is the widest run of outputs whose
     # windows fit the row buffer's 256 columns (at most 256, at most the row); fast: the row.
     epi = NHW * groups * len(p.outs)
-    tw = min(p.Wo, 256)
-    while not fast and (tw - 1) * sw + kw > 256:
-        tw -= 1
+    if gi and p.has_bias:  # a BIAS item per tile and group
+        epi += tiles * groups
     per_px = len(kpass) * kh if pk else (kh * kw * cg if p.op != OP_ADD else 1)
     in1 = row_comp if fast else tw * per_px
     busy = max(comp, epi) + min(in1, tw * len(p.outs))
@@ -701,16 +731,27 @@ def cost(d, p, rows, cols, B):
     else:
         w1 = first_lanes * kh * kw if p.op == OP_CONV2D else 0
         v1 = ceil_div(first_lanes * esz, B)
+    # group-inner: the aux reader's bias reads for the first 64 (tile, group) pairs go first
+    bias_lead = 0
+    if gi and p.has_bias:
+        pairs = [lane_groups[k % groups] for k in range(min(COST_AUX_AHEAD, tiles * groups))]
+        bias_lead = sum(ceil_div(4 * lanes, B) for lanes in pairs)
     if fast:
         steps = min(COST_AHEAD_ROWS, p.N * len(used_rows))
         ramp = max(0, w1 + steps * ncols * v1 - row_comp - p.Wo * len(p.outs))
     elif pk:  # a row step per pass, one read per output
         passes = kh * len(kpass)
         steps = min(COST_AHEAD, p.N * p.Ho * passes)
-        ramp = max(0, w1 + steps * p.Wo * v1 - p.Wo * (passes + len(p.outs)))
+        row1 = p.Wo * (passes + len(p.outs))
+        late = (groups - 1) * max(0, w1 - row1) if gi else 0  # later groups' weights
+        late += bias_lead
+        ramp = max(0, w1 + steps * p.Wo * v1 + late - row1)
     else:
         steps = min(COST_AHEAD, p.N * p.Ho * kh * cg)
-        ramp = max(0, w1 + steps * ncols * v1 - p.Wo * (kh * kw * cg + len(p.outs)))
+        row1 = p.Wo * (kh * kw * cg + len(p.outs))
+        late = (groups - 1) * max(0, w1 - row1) if gi else 0
+        late += bias_lead
+        ramp = max(0, w1 + steps * ncols * v1 + late - row1)
     return macs, read, written, comp, busy, server, ramp
 
 

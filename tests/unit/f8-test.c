@@ -694,13 +694,49 @@ static uint64_t f8t_cols_used(uint64_t w, uint64_t wo, uint64_t kw, uint64_t sw,
 	return used;
 }
 
+/* A tile: the widest run of outputs whose windows fit 256 input columns, at most 256 and the row. */
+static uint64_t f8t_tile_width(uint64_t wo, uint64_t kw, uint64_t sw)
+{
+	uint64_t tw = wo < 256 ? wo : 256;
+
+	while ((tw - 1) * sw + kw > 256)
+		tw--;
+	return tw;
+}
+
+/*
+ * isa.md §7's group-inner order: a groups = 1 CONV2D of several channel groups, packed or with
+ * no column shared by two taps (kernel_w <= stride_w), whose weight
+ * blocks (one per tap and input channel group) all fit 1024 at once, and whose tile's row steps
+ * (packed: a pass each) number at most 16 with all but the last spanning at most 7 x 256 entries.
+ */
+static bool f8t_conv_gi(const struct f8npu_desc *d, const struct f8npu_model_config *cfg, uint64_t wo,
+			uint64_t co, uint64_t pk)
+{
+	uint64_t R = cfg->rows, C = cfg->cols, kw = d->kernel_w, cg = ceil_div(d->src.c, R), passes = 0, tw, k;
+
+	if (d->opcode != F8NPU_OP_CONV2D || (d->flags & F8NPU_FLAG_DEPTHWISE) || co <= C)
+		return false;
+	if (!pk && d->kernel_w > d->stride_w)
+		return false;
+	if (ceil_div(co, C) * d->kernel_h * kw * cg > 1024)
+		return false;
+	for (k = 0; pk && k < kw; k += pk)
+		passes++;
+	if (d->kernel_h * (pk ? passes : cg) > 16)
+		return false;
+	tw = f8t_tile_width(wo, kw, d->stride_w);
+	return (d->kernel_h * (pk ? passes : cg) - 1) * (pk ? tw : (tw - 1) * d->stride_w + kw) <= 7 * 256;
+}
+
 /*
  * isa.md §7's DRAM server cycles, by walking the requests one by one in the order of the RTL's
  * readers (the model computes them in closed form): the row steps of every channel group, the
- * weight lane rows, the bias, aux and output vectors.
+ * weight lane rows, the bias, aux and output vectors. In the group-inner order (@gi) the
+ * input is fetched for the first group only and the bias once per tile.
  */
 static uint64_t f8t_cost_mem(const struct f8npu_desc *d, const struct f8npu_model_config *cfg, uint64_t ho,
-			     uint64_t wo, uint64_t co, bool fast, uint64_t pk, uint64_t *cols_out,
+			     uint64_t wo, uint64_t co, bool fast, uint64_t pk, bool gi, uint64_t *cols_out,
 			     uint64_t *rows_out)
 {
 	uint64_t B = cfg->dram_bytes_per_cycle, R = cfg->rows, C = cfg->cols, mem = 0;
@@ -721,7 +757,7 @@ static uint64_t f8t_cost_mem(const struct f8npu_desc *d, const struct f8npu_mode
 			mem += d->src.n * *rows_out * cols * ceil_div(lanes * esz, B);
 			mem += lanes * ceil_div(kh * kw, B); /* a lane's whole kernel per request */
 		}
-		for (i = 0; i < d->src.n && !fast; i++)
+		for (i = 0; i < d->src.n && !fast && !(gi && g > 0); i++)
 			for (y = 0; y < ho; y++)
 				for (ky = 0; ky < kh; ky++) {
 					if (y * sh + ky < pt || y * sh + ky - pt >= d->src.h)
@@ -765,7 +801,8 @@ static uint64_t f8t_cost_mem(const struct f8npu_desc *d, const struct f8npu_mode
 						mem += lanes * ceil_div(cin - c0 < vw ? cin - c0 : vw, B);
 				}
 		if (conv && (d->flags & F8NPU_FLAG_BIAS))
-			mem += ceil_div(lanes * 4, B);
+			mem += ceil_div(lanes * 4, B) *
+			       (gi ? d->src.n * ho * ceil_div(wo, f8t_tile_width(wo, kw, d->stride_w)) : 1);
 		if (d->flags & F8NPU_FLAG_AUX)
 			mem += pix * ceil_div(lanes * f8t_tsize(d->aux.type), B);
 		mem += pix * ceil_div(lanes * f8t_tsize(d->dst[0].type), B);
@@ -784,7 +821,7 @@ void f8t_cost_desc(const struct f8npu_desc *d, bool executed, const struct f8npu
 	unsigned int n, h, w, co;
 	uint64_t pix, aux = 0, groups, busy, mem, cols, cg = 1, steps, first_w = 0, v1, lanes1, ramp;
 	uint64_t outs = (d->flags & F8NPU_FLAG_DST1) ? 2 : 1, row_comp = 0, in_rows;
-	bool fast = false;
+	bool fast = false, gi;
 	uint64_t pk = 0, passes = 0; /* tap packing: taps per pass (docs/rtl.md) */
 
 	c->rd += F8NPU_CMD_DESC_SIZE;
@@ -865,7 +902,8 @@ void f8t_cost_desc(const struct f8npu_desc *d, bool executed, const struct f8npu
 	}
 	if (!pk)
 		passes = kk;
-	mem = f8t_cost_mem(d, cfg, h, w, co, fast, pk, &cols, &in_rows);
+	gi = f8t_conv_gi(d, cfg, w, co, pk);
+	mem = f8t_cost_mem(d, cfg, h, w, co, fast, pk, gi, &cols, &in_rows);
 	if (pk)
 		cols = w; /* a pass's reads: one per output */
 	{
@@ -874,10 +912,10 @@ void f8t_cost_desc(const struct f8npu_desc *d, bool executed, const struct f8npu
 		 * of outputs whose windows fit 256 input columns, at most 256 and the row. */
 		uint64_t kwt = d->opcode == F8NPU_OP_ADD ? 1 : d->kernel_w;
 		uint64_t swt = d->opcode == F8NPU_OP_ADD ? 1 : d->stride_w;
-		uint64_t tw = w < 256 ? w : 256, in1, epi = pix * groups * outs;
+		uint64_t tw = fast ? w : f8t_tile_width(w, kwt, swt), in1, epi = pix * groups * outs;
 
-		while (!fast && (tw - 1) * swt + kwt > 256)
-			tw--;
+		if (gi && (d->flags & F8NPU_FLAG_BIAS)) /* a BIAS item per tile and group */
+			epi += (uint64_t)n * h * ceil_div(w, tw) * groups;
 		in1 = fast ? row_comp : tw * passes * cg;
 		busy = (comp > epi ? comp : epi) + (in1 < tw * outs ? in1 : tw * outs);
 	}
@@ -891,6 +929,19 @@ void f8t_cost_desc(const struct f8npu_desc *d, bool executed, const struct f8npu
 		if (steps > F8T_COST_AHEAD)
 			steps = F8T_COST_AHEAD;
 		ramp = first_w + steps * cols * v1;
+		/* group-inner: the first tile's later groups wait for their weights, and all wait for
+		 * the bias reads of the first 64 (tile, group) pairs, which go first */
+		if (gi && first_w > w * (passes * cg + outs))
+			ramp += (groups - 1) * (first_w - w * (passes * cg + outs));
+		if (gi && (d->flags & F8NPU_FLAG_BIAS)) {
+			uint64_t tiles = (uint64_t)n * h * ceil_div(w, f8t_tile_width(w, d->kernel_w, d->stride_w));
+			uint64_t k, g;
+
+			for (k = 0; k < tiles * groups && k < 64; k++) {
+				g = k % groups;
+				ramp += ceil_div((co - g * C < C ? co - g * C : C) * 4, B);
+			}
+		}
 		ramp = ramp > w * (passes * cg + outs) ? ramp - w * (passes * cg + outs) : 0;
 	}
 	c->macs += macs;
