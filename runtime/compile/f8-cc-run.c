@@ -6,6 +6,7 @@
  * the last full batch run in one more job, padded with zero images whose logits are
  * dropped.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,20 +84,26 @@ out_close:
 
 /*
  * A job's budget (f8-compile.h): the cost model's cycles with a wide margin, since the model
- * and the device may differ in schedule, or F8_JOB_MAX_CYCLES.
+ * and the device may differ in schedule, or F8_JOB_MAX_CYCLES, which must then be a positive
+ * decimal number (a typo must not silently give the default).
  */
-static uint64_t job_budget(const struct f8_cc_prog *p)
+static int job_budget(const struct f8_cc_prog *p, uint64_t *budget, struct f8_err *e)
 {
 	const char *env = getenv("F8_JOB_MAX_CYCLES");
 	char *end;
 	unsigned long long v;
 
-	if (env && *env >= '0' && *env <= '9') {
-		v = strtoull(env, &end, 10);
-		if (!*end && v)
-			return v;
-	}
-	return F8_CC_JOB_BUDGET(p->cycles);
+	*budget = F8_CC_JOB_BUDGET(p->cycles);
+	if (!env)
+		return F8_OK;
+	errno = 0;
+	v = strtoull(env, &end, 10);
+	if (*env < '0' || *env > '9' || *end || !v || errno)
+		return f8_fail(e, F8_ERR_RANGE,
+			       "F8_JOB_MAX_CYCLES=\"%.40s\": not a cycle count (a decimal number from 1 "
+			       "to 2^64 - 1)", env);
+	*budget = v;
+	return F8_OK;
 }
 
 /* Why a job stopped, with the descriptor's node. */
@@ -128,7 +135,9 @@ int f8_cc_session_run_io(struct f8_cc_session *s, const void *const *in, void *c
 	if (!s || n < 0 || (n > 0 && (!in || !out)))
 		return f8_fail(e, F8_ERR_MISUSE, "f8_cc_session_run: NULL session, inputs or outputs");
 	p = s->p;
-	budget = job_budget(p);
+	rc = job_budget(p, &budget, e);
+	if (rc)
+		return rc;
 	memset(&acc, 0, sizeof(acc));
 	for (done = 0; done < (size_t)n; done += p->batch) {
 		const size_t k = (size_t)n - done < p->batch ? (size_t)n - done : p->batch;

@@ -157,7 +157,8 @@ int f8_cc_session_open(struct f8_be *be, const struct f8_cc_prog *p, struct f8_c
  * this call's counters. A job that does not reach END is F8_ERR_IO naming the device error,
  * the descriptor and its node. A job's cycle budget is F8_CC_JOB_BUDGET(predicted cycles):
  * a device that hangs (an RTL that never finishes) fails the job instead of running forever;
- * the environment variable F8_JOB_MAX_CYCLES=N, if set, is the budget instead (tests).
+ * the environment variable F8_JOB_MAX_CYCLES=N, if set, is the budget instead (tests); any other
+ * value than a positive decimal number fails the run with F8_ERR_RANGE.
  */
 #define F8_CC_JOB_BUDGET(pred) (16 * (pred) + (1ull << 24))
 int f8_cc_session_run(struct f8_cc_session *s, const uint8_t *pixels_hwc, int n, int32_t *logits,

@@ -83,6 +83,11 @@ for b in $PAR; do
 	grep -q "^f8 eval: $b: images 0-2: the job ran out of cycles (budget 1000, .*(the 2 instances stopped; 0 images were done)" "$T/err" ||
 		fail "--backend $b, a job out of cycles: $(tail -n 1 "$T/err")"
 done
+# a budget that is not a cycle count is refused with its value, never silently replaced
+for v in 12x 0 -5 "" 99999999999999999999999; do
+	F8_JOB_MAX_CYCLES=$v expect_usage "F8_JOB_MAX_CYCLES=\"$v\": not a cycle count" \
+		eval "$M" --limit 3 --backend ref
+done
 unset F8_JOB_MAX_CYCLES
 
 # auto: no device here, so the CPU path, with the reason
