@@ -82,7 +82,7 @@ module f8npu_walk_r #(
   logic conv;
   logic [15:0] cg_last, remcin;
   logic [7:0] lanes;
-  logic e_step_done, e_images, e_tile, e_step;
+  logic e_step_done, e_images, e_tile, e_step, e_image_next;
 
   assign conv = mode_i == 2'd0;
   assign lanes = (remc_q > 16'(Cols)) ? 8'(Cols) : remc_q[7:0];
@@ -96,7 +96,7 @@ module f8npu_walk_r #(
     s_d = s_q; ky_d = ky_q; xs_d = xs_q; j_d = j_q; iy0_d = iy0_q; ixt_d = ixt_q;
     an_d = an_q; ay_d = ay_q; aky_d = aky_q; axt_d = axt_q; axs_d = axs_q; aj_d = aj_q;
     sch_d = sch_q; kx_d = kx_q; akx_d = akx_q;
-    e_step_done = 1'b0; e_images = 1'b0; e_tile = 1'b0; e_step = 1'b0;
+    e_step_done = 1'b0; e_images = 1'b0; e_tile = 1'b0; e_step = 1'b0; e_image_next = 1'b0;
     xs_n = xs_q + 20'(stw_i);
 
     if (clear_i) begin
@@ -149,17 +149,7 @@ module f8npu_walk_r #(
         y_d = '0;
         ky_d = '0;
         aky_d = '0;
-        n_d = n_q + 16'd1;
-        an_d = an_q + src_sn_i;
-        iy0_d = (20'sd0 - 20'($signed({1'b0, pt_i})));
-        ay_d = an_d - pt_sh_i;
-        if (n_d == n_i) begin
-          e_step = 1'b0;
-          remc_d = remc_q - 16'(Cols);
-          sch_d = sch_q + (64'(esz_src_i) << CL);
-          if (remc_q <= 16'(Cols)) act_d = 1'b0;
-          else e_images = 1'b1;
-        end
+        e_image_next = 1'b1;
       end
     end else if (e_step_done && pack_i && 9'(kx_q) + 9'(pp_i) < 9'(kw_i)) begin
       // Pack: the kernel row's next P taps.
@@ -194,21 +184,26 @@ module f8npu_walk_r #(
             ay_d = ay_q + sth_sh_i;
             if (y_d == ho_i) begin
               y_d = '0;
-              n_d = n_q + 16'd1;
-              an_d = an_q + src_sn_i;
-              iy0_d = (20'sd0 - 20'($signed({1'b0, pt_i})));
-              ay_d = an_d - pt_sh_i;
-              if (n_d == n_i) begin
-                e_tile = 1'b0;
-                e_step = 1'b0;
-                remc_d = remc_q - 16'(Cols);
-                sch_d = sch_q + (64'(esz_src_i) << CL);
-                if (remc_q <= 16'(Cols)) act_d = 1'b0;
-                else e_images = 1'b1;
-              end
+              e_image_next = 1'b1;
             end
           end
         end
+      end
+    end
+
+    if (e_image_next) begin
+      // Next image, after the last: the next channel group (or done).
+      n_d = n_q + 16'd1;
+      an_d = an_q + src_sn_i;
+      iy0_d = (20'sd0 - 20'($signed({1'b0, pt_i})));
+      ay_d = an_d - pt_sh_i;
+      if (n_d == n_i) begin
+        e_tile = 1'b0;
+        e_step = 1'b0;
+        remc_d = remc_q - 16'(Cols);
+        sch_d = sch_q + (64'(esz_src_i) << CL);
+        if (remc_q <= 16'(Cols)) act_d = 1'b0;
+        else e_images = 1'b1;
       end
     end
 
