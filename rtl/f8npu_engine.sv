@@ -422,111 +422,94 @@ module f8npu_engine #(
   logic [15:0] cout;
   assign cout = (mode == 2'd0) ? dst_c : src_c;
 
-  // Executor and its twin (the BIAS / aux reader).
-  logic a_step, x_step;
-  logic [2:0] a_kind, x_kind;
-  logic a_read, a_busy, x_busy;
+  // Three copies of the descriptor's walk (f8npu_walk_x): the aux reader (WAux: BIAS and EPI
+  // items, issuing their reads ahead), the executor (WExec: IN items) and the epilogue's walker
+  // (WEpi: BIAS and EPI items a tile behind the executor, docs/rtl.md "Epilogue overlap").
+  localparam int unsigned WAux = 0, WExec = 1, WEpi = 2;
+  localparam logic [1:0] RoleIn = 2'd1, RoleEpi = 2'd2;
+  logic [2:0] wx_step, wx_busy, wx_read, wx_present, wx_first, wx_step_last, wx_pass_last;
+  logic [2:0] wx_group_last, wx_tile_last, wx_grp_more, wx_epi_last, wx_fire, wx_row_last;
+  logic [2:0] wx_col0;
+  logic [2:0] wx_kind [3];
+  logic [63:0] wx_addr [3], wx_d0 [3], wx_d1 [3];
+  logic [6:0] wx_len [3];
+  logic [16:0] wx_pass [3];
+  logic [19:0] wx_rb [3];
+  logic [15:0] wx_x [3];
+  logic [7:0] wx_lanes [3], wx_kx [3];
+  logic signed [19:0] wx_iy0 [3], wx_ix [3];
+  genvar gw;
+  for (gw = 0; gw < 3; gw++) begin : g_walk
+    f8npu_walk_x #(.Rows(Rows), .Cols(Cols)) u_walk (
+      .clk_i, .rst_ni, .clear_i, .start_i(nest_start), .step_i(wx_step[gw]),
+      .mode_i(mode), .role_i(gw == WExec ? RoleIn : RoleEpi), .gi_i(gi), .fast_i(fast),
+      .pack_i(pack), .pp_i(pk_p_q), .span_i(fspan), .skip_i(fskip), .bias_i(has_bias),
+      .aux_i(has_aux), .cout_i(cout), .cin_i(src_c),
+      .n_i(src_n), .h_i(src_h), .w_i(src_w), .ho_i(ho_q), .wo_i(wo_q), .kh_i(kh), .kw_i(kw),
+      .sth_i(sth), .stw_i(stw), .pt_i(pt), .pl_i(pl), .tw_max_i(tw_q),
+      .tw_stw_i(prod_q[4][19:0]), .esz_aux_i(esz(t_type[1*8 +: 8])),
+      .esz_d0_i(esz(t_type[2*8 +: 8])), .esz_d1_i(esz(t_type[3*8 +: 8])), .bias_base_i(b_base),
+      .o_base_i(o_base), .o_sn_i(o_sn), .o_sh_i(o_sh), .o_sw_i(o_sw), .o_tw_sw_i(o_tw_sw),
+      .kind_o(wx_kind[gw]), .read_o(wx_read[gw]), .rd_addr_o(wx_addr[gw]), .rd_len_o(wx_len[gw]),
+      .present_o(wx_present[gw]), .first_o(wx_first[gw]), .step_last_o(wx_step_last[gw]),
+      .pass_last_o(wx_pass_last[gw]), .group_last_o(wx_group_last[gw]),
+      .tile_last_o(wx_tile_last[gw]), .grp_more_o(wx_grp_more[gw]), .pass_o(wx_pass[gw]),
+      .rb_idx_o(wx_rb[gw]), .x_o(wx_x[gw]), .epi_last_o(wx_epi_last[gw]),
+      .lanes_o(wx_lanes[gw]), .d0_addr_o(wx_d0[gw]), .d1_addr_o(wx_d1[gw]),
+      .fire_o(wx_fire[gw]), .iy0_o(wx_iy0[gw]), .row_last_o(wx_row_last[gw]),
+      .col0_o(wx_col0[gw]), .ix_o(wx_ix[gw]), .kx_o(wx_kx[gw]), .busy_o(wx_busy[gw])
+    );
+  end
+
+  // The aux reader.
+  logic a_step, a_read, a_busy;
   logic [63:0] a_addr;
   logic [6:0] a_len;
-  logic x_present, x_first, x_step_last, x_pass_last, x_group_last, x_tile_last, x_nc_el;
-  logic x_grp_more, a_nc_gm;
+  assign a_read = wx_read[WAux];
+  assign a_addr = wx_addr[WAux];
+  assign a_len = wx_len[WAux];
+  assign a_busy = wx_busy[WAux];
+  // The executor.
+  logic x_step, x_busy, x_present, x_first, x_step_last, x_pass_last, x_group_last, x_tile_last;
+  logic x_grp_more, x_fire, x_row_last, x_col0;
+  logic [2:0] x_kind;
   logic [16:0] x_pass;
   logic [19:0] x_rb_idx;
   logic [15:0] x_x;
-  logic [7:0] x_nc_lanes;
-  logic [63:0] x_nc_d0, x_nc_d1;
-  logic x_fire, x_row_last, a_nc_fire, a_nc_row_last, x_col0, a_nc_col0;
-  logic signed [19:0] x_iy0, a_nc_iy0;
-  // Twin outputs it does not need.
-  logic a_nc_present, a_nc_first, a_nc_sl, a_nc_pl, a_nc_gl, a_nc_tl, a_nc_el, x_nc_read;
-  logic [16:0] a_nc_pass;
-  logic [19:0] a_nc_rb;
-  logic [15:0] a_nc_x;
-  logic [7:0] a_nc_lanes;
-  logic [63:0] a_nc_d0, a_nc_d1, x_nc_addr;
-  logic [6:0] x_nc_len;
-  logic signed [19:0] a_nc_ix, x_ix;
-  logic [7:0] a_nc_kx, x_kx;
-
-  localparam logic [1:0] RoleIn = 2'd1, RoleEpi = 2'd2;
-  f8npu_walk_x #(.Rows(Rows), .Cols(Cols)) u_walk_aux (
-    .clk_i, .rst_ni, .clear_i, .start_i(nest_start), .step_i(a_step),
-    .mode_i(mode), .role_i(RoleEpi), .gi_i(gi), .fast_i(fast), .pack_i(pack), .pp_i(pk_p_q),
-    .span_i(fspan), .skip_i(fskip), .bias_i(has_bias),
-    .aux_i(has_aux),
-    .cout_i(cout), .cin_i(src_c),
-    .n_i(src_n), .h_i(src_h), .w_i(src_w), .ho_i(ho_q), .wo_i(wo_q), .kh_i(kh), .kw_i(kw),
-    .sth_i(sth), .stw_i(stw), .pt_i(pt), .pl_i(pl), .tw_max_i(tw_q),
-    .tw_stw_i(prod_q[4][19:0]), .esz_aux_i(esz(t_type[1*8 +: 8])), .esz_d0_i(esz(t_type[2*8 +: 8])),
-    .esz_d1_i(esz(t_type[3*8 +: 8])), .bias_base_i(b_base), .o_base_i(o_base), .o_sn_i(o_sn),
-    .o_sh_i(o_sh), .o_sw_i(o_sw), .o_tw_sw_i(o_tw_sw),
-    .kind_o(a_kind), .read_o(a_read), .rd_addr_o(a_addr), .rd_len_o(a_len),
-    .present_o(a_nc_present), .first_o(a_nc_first), .step_last_o(a_nc_sl),
-    .pass_last_o(a_nc_pl), .group_last_o(a_nc_gl), .tile_last_o(a_nc_tl),
-    .grp_more_o(a_nc_gm), .pass_o(a_nc_pass),
-    .rb_idx_o(a_nc_rb),
-    .x_o(a_nc_x), .epi_last_o(a_nc_el), .lanes_o(a_nc_lanes), .d0_addr_o(a_nc_d0),
-    .d1_addr_o(a_nc_d1), .fire_o(a_nc_fire), .iy0_o(a_nc_iy0), .row_last_o(a_nc_row_last),
-    .col0_o(a_nc_col0), .ix_o(a_nc_ix), .kx_o(a_nc_kx),
-    .busy_o(a_busy)
-  );
-
-  f8npu_walk_x #(.Rows(Rows), .Cols(Cols)) u_walk_exec (
-    .clk_i, .rst_ni, .clear_i, .start_i(nest_start), .step_i(x_step),
-    .mode_i(mode), .role_i(RoleIn), .gi_i(gi), .fast_i(fast), .pack_i(pack), .pp_i(pk_p_q),
-    .span_i(fspan), .skip_i(fskip), .bias_i(has_bias),
-    .aux_i(has_aux),
-    .cout_i(cout), .cin_i(src_c),
-    .n_i(src_n), .h_i(src_h), .w_i(src_w), .ho_i(ho_q), .wo_i(wo_q), .kh_i(kh), .kw_i(kw),
-    .sth_i(sth), .stw_i(stw), .pt_i(pt), .pl_i(pl), .tw_max_i(tw_q),
-    .tw_stw_i(prod_q[4][19:0]), .esz_aux_i(esz(t_type[1*8 +: 8])), .esz_d0_i(esz(t_type[2*8 +: 8])),
-    .esz_d1_i(esz(t_type[3*8 +: 8])), .bias_base_i(b_base), .o_base_i(o_base), .o_sn_i(o_sn),
-    .o_sh_i(o_sh), .o_sw_i(o_sw), .o_tw_sw_i(o_tw_sw),
-    .kind_o(x_kind), .read_o(x_nc_read), .rd_addr_o(x_nc_addr), .rd_len_o(x_nc_len),
-    .present_o(x_present), .first_o(x_first), .step_last_o(x_step_last),
-    .pass_last_o(x_pass_last), .group_last_o(x_group_last), .tile_last_o(x_tile_last),
-    .grp_more_o(x_grp_more),
-    .pass_o(x_pass),
-    .rb_idx_o(x_rb_idx), .x_o(x_x), .epi_last_o(x_nc_el), .lanes_o(x_nc_lanes),
-    .d0_addr_o(x_nc_d0), .d1_addr_o(x_nc_d1), .fire_o(x_fire), .iy0_o(x_iy0),
-    .row_last_o(x_row_last), .col0_o(x_col0), .ix_o(x_ix), .kx_o(x_kx), .busy_o(x_busy)
-  );
-
-  // The epilogue's walker: the same sequence's BIAS and EPI items, a tile behind the
-  // executor (docs/rtl.md "Epilogue overlap").
+  logic signed [19:0] x_iy0, x_ix;
+  logic [7:0] x_kx;
+  assign x_kind = wx_kind[WExec];
+  assign x_busy = wx_busy[WExec];
+  assign x_present = wx_present[WExec];
+  assign x_first = wx_first[WExec];
+  assign x_step_last = wx_step_last[WExec];
+  assign x_pass_last = wx_pass_last[WExec];
+  assign x_group_last = wx_group_last[WExec];
+  assign x_tile_last = wx_tile_last[WExec];
+  assign x_grp_more = wx_grp_more[WExec];
+  assign x_fire = wx_fire[WExec];
+  assign x_row_last = wx_row_last[WExec];
+  assign x_col0 = wx_col0[WExec];
+  assign x_pass = wx_pass[WExec];
+  assign x_rb_idx = wx_rb[WExec];
+  assign x_x = wx_x[WExec];
+  assign x_iy0 = wx_iy0[WExec];
+  assign x_ix = wx_ix[WExec];
+  assign x_kx = wx_kx[WExec];
+  // The epilogue's walker.
   logic e_step, e_busy, e_epi_last;
   logic [2:0] e_kind;
   logic [15:0] e_x;
   logic [7:0] e_lanes;
   logic [63:0] e_d0, e_d1;
-  logic e_nc_read, e_nc_present, e_nc_first, e_nc_sl, e_nc_pl, e_nc_gl, e_nc_tl, e_nc_fire;
-  logic e_nc_row_last, e_nc_col0, e_nc_gm;
-  logic [63:0] e_nc_addr;
-  logic [6:0] e_nc_len;
-  logic [16:0] e_nc_pass;
-  logic [19:0] e_nc_rb;
-  logic signed [19:0] e_nc_iy0, e_nc_ix;
-  logic [7:0] e_nc_kx;
-  f8npu_walk_x #(.Rows(Rows), .Cols(Cols)) u_walk_epi (
-    .clk_i, .rst_ni, .clear_i, .start_i(nest_start), .step_i(e_step),
-    .mode_i(mode), .role_i(RoleEpi), .gi_i(gi), .fast_i(fast), .pack_i(pack), .pp_i(pk_p_q),
-    .span_i(fspan), .skip_i(fskip), .bias_i(has_bias),
-    .aux_i(has_aux),
-    .cout_i(cout), .cin_i(src_c),
-    .n_i(src_n), .h_i(src_h), .w_i(src_w), .ho_i(ho_q), .wo_i(wo_q), .kh_i(kh), .kw_i(kw),
-    .sth_i(sth), .stw_i(stw), .pt_i(pt), .pl_i(pl), .tw_max_i(tw_q),
-    .tw_stw_i(prod_q[4][19:0]), .esz_aux_i(esz(t_type[1*8 +: 8])), .esz_d0_i(esz(t_type[2*8 +: 8])),
-    .esz_d1_i(esz(t_type[3*8 +: 8])), .bias_base_i(b_base), .o_base_i(o_base), .o_sn_i(o_sn),
-    .o_sh_i(o_sh), .o_sw_i(o_sw), .o_tw_sw_i(o_tw_sw),
-    .kind_o(e_kind), .read_o(e_nc_read), .rd_addr_o(e_nc_addr), .rd_len_o(e_nc_len),
-    .present_o(e_nc_present), .first_o(e_nc_first), .step_last_o(e_nc_sl),
-    .pass_last_o(e_nc_pl), .group_last_o(e_nc_gl), .tile_last_o(e_nc_tl),
-    .grp_more_o(e_nc_gm), .pass_o(e_nc_pass),
-    .rb_idx_o(e_nc_rb), .x_o(e_x), .epi_last_o(e_epi_last), .lanes_o(e_lanes),
-    .d0_addr_o(e_d0), .d1_addr_o(e_d1), .fire_o(e_nc_fire), .iy0_o(e_nc_iy0),
-    .row_last_o(e_nc_row_last), .col0_o(e_nc_col0), .ix_o(e_nc_ix), .kx_o(e_nc_kx),
-    .busy_o(e_busy)
-  );
+  assign e_kind = wx_kind[WEpi];
+  assign e_busy = wx_busy[WEpi];
+  assign e_epi_last = wx_epi_last[WEpi];
+  assign e_x = wx_x[WEpi];
+  assign e_lanes = wx_lanes[WEpi];
+  assign e_d0 = wx_d0[WEpi];
+  assign e_d1 = wx_d1[WEpi];
+  assign wx_step = {e_step, x_step, a_step};
 
   // Row reader (r_w_*: as the walker has them; pack: clipped here).
   logic r_step, r_read, r_busy, r_w_read;
@@ -1035,7 +1018,7 @@ module f8npu_engine #(
   logic [Cols*32-1:0] psum;
   f8npu_mac_array #(.Rows(Rows), .Cols(Cols)) u_array (
     .a_i(a_vec), .a_dw_i(a_dw), .a_signed_i(src_signed),
-    .depthwise_i(mode == 2'd1), .w_i(wbuf_q), .psum_o(psum)
+    .depthwise_i(mode == 2'd1), .en_i(b_valid_q), .w_i(wbuf_q), .psum_o(psum)
   );
 
   logic is_max;
@@ -1165,14 +1148,19 @@ module f8npu_engine #(
   assign active_o = b_valid_q;
 
   logic unused;
-  assign unused = ^{a_nc_present, a_nc_first, a_nc_sl, a_nc_pl, a_nc_gl, a_nc_el, a_nc_pass,
-                    a_nc_rb, a_nc_x, a_nc_lanes, a_nc_d0, a_nc_d1, a_kind, x_nc_read,
-                    a_nc_fire, a_nc_iy0, a_nc_row_last, a_nc_col0, x_rb_idx[19:CBL],
-                    a_nc_ix, a_nc_kx, colb_q[Rows][8],
-                    x_nc_addr, x_nc_len, x_nc_el, x_nc_lanes, x_nc_d0, x_nc_d1, a_nc_tl,
-                    e_nc_read, e_nc_present, e_nc_first, e_nc_sl, e_nc_pl, e_nc_gl, e_nc_tl,
-                    e_nc_fire, e_nc_row_last, e_nc_col0, e_nc_addr, e_nc_len, e_nc_pass,
-                    e_nc_rb, e_nc_iy0, e_nc_ix, e_nc_kx, e_x[15:AL], a_nc_gm, e_nc_gm,
+  // The walk copies' outputs their role does not use.
+  assign unused = ^{wx_read[WEpi:WExec], wx_present[WEpi], wx_present[WAux], wx_first[WEpi],
+                    wx_first[WAux], wx_step_last[WEpi], wx_step_last[WAux],
+                    wx_pass_last[WEpi], wx_pass_last[WAux], wx_group_last[WEpi],
+                    wx_group_last[WAux], wx_tile_last[WEpi], wx_tile_last[WAux],
+                    wx_grp_more[WEpi], wx_grp_more[WAux], wx_epi_last[WExec:WAux],
+                    wx_fire[WEpi], wx_fire[WAux], wx_row_last[WEpi], wx_row_last[WAux],
+                    wx_col0[WEpi], wx_col0[WAux], wx_addr[WExec], wx_addr[WEpi], wx_len[WExec],
+                    wx_len[WEpi], wx_pass[WAux], wx_pass[WEpi], wx_rb[WAux], wx_rb[WEpi],
+                    wx_x[WAux], wx_lanes[WAux], wx_lanes[WExec], wx_d0[WAux], wx_d0[WExec],
+                    wx_d1[WAux], wx_d1[WExec], wx_iy0[WAux], wx_iy0[WEpi], wx_ix[WAux],
+                    wx_ix[WEpi], wx_kx[WAux], wx_kx[WEpi], wx_kind[WAux],
+                    x_rb_idx[19:CBL], colb_q[Rows][8], e_x[15:AL],
                     prod_q[13][63:0], prod_q[12][63:0], prod_q[14][63:0],
                     align_src[7:5], align_aux[7:5],
                     base_region[7:4], tag_valid, aux_head[512], abuf_e[AW-1],

@@ -106,22 +106,21 @@ module f8npu_walk_x #(
   localparam int unsigned CL = $clog2(Cols);
   localparam int unsigned RL = $clog2(Rows);
 
-  logic [2:0]  st_q, st_d;
-  logic [15:0] n_q, n_d, y_q, y_d, x0_q, x0_d, x_q, x_d, tw_q, tw_d, remc_q, remc_d, cg_q, cg_d;
-  logic [7:0]  ky_q, ky_d, kx_q, kx_d;
-  logic [16:0] p_q, p_d;
-  logic [15:0] fx_q, fx_d;             // fast: output column of the next firing item
-  logic [7:0]  wait_q, wait_d;         // fast: IN items until the next one fires
-  logic [19:0] xs_q, xs_d;
-  logic signed [19:0] iy0_q, iy0_d, ixt_q, ixt_d;
-  logic [63:0] bgrp_q, bgrp_d;
-  logic [3*64-1:0] on_q, on_d, oy_q, oy_d, oxt_q, oxt_d, ox_q, ox_d, och_q, och_d;
+  logic [2:0]  st_q;
+  logic [15:0] n_q, y_q, x0_q, x_q, tw_q, remc_q, cg_q;
+  logic [7:0]  ky_q, kx_q;
+  logic [16:0] p_q;
+  logic [15:0] fx_q;                   // fast: output column of the next firing item
+  logic [7:0]  wait_q;                 // fast: IN items until the next one fires
+  logic [19:0] xs_q;
+  logic signed [19:0] iy0_q, ixt_q;
+  logic [63:0] bgrp_q;
+  logic [3*64-1:0] on_q, oy_q, oxt_q, ox_q, och_q;
 
   logic conv;
   logic [15:0] cg_last;
   logic [7:0] lanes;
   logic last_pass, last_x, last_tile;
-  logic e_tile_done, e_next_tile, e_group, e_images, e_pos, e_tile, e_pass, e_epi;
 
   assign conv = mode_i == 2'd0;
   assign lanes = (remc_q > 16'(Cols)) ? 8'(Cols) : remc_q[7:0];
@@ -133,164 +132,10 @@ module f8npu_walk_x #(
   assign last_tile = 17'(x0_q) + 17'(tw_q) >= 17'(wo_i) && y_q == ho_i - 16'd1 &&
                      n_q == n_i - 16'd1;
 
-  always_comb begin
-    st_d = st_q;
-    n_d = n_q; y_d = y_q; x0_d = x0_q; x_d = x_q; tw_d = tw_q; remc_d = remc_q; cg_d = cg_q;
-    ky_d = ky_q; kx_d = kx_q; p_d = p_q; xs_d = xs_q; iy0_d = iy0_q; ixt_d = ixt_q;
-    fx_d = fx_q; wait_d = wait_q;
-    bgrp_d = bgrp_q; on_d = on_q; oy_d = oy_q; oxt_d = oxt_q; ox_d = ox_q; och_d = och_q;
-    e_tile_done = 1'b0; e_next_tile = 1'b0; e_group = 1'b0; e_images = 1'b0; e_pos = 1'b0;
-    e_tile = 1'b0; e_pass = 1'b0; e_epi = 1'b0;
-
-    if (clear_i) begin
-      st_d = ItNone;
-    end else if (start_i) begin
-      remc_d = cout_i;
-      bgrp_d = bias_base_i;
-      och_d = '0;
-      e_group = 1'b1;
-      e_pos = gi_i;
-    end else if (step_i) begin
-      case (st_q)
-        ItBias: if (gi_i) e_tile = 1'b1; else e_images = 1'b1;
-        ItIn: if (fast_i) begin
-          xs_d = xs_q + 20'd1;
-          if (wait_q == '0) begin
-            fx_d = fx_q + 16'd1;
-            wait_d = stw_i - 8'd1;
-          end else wait_d = wait_q - 8'd1;
-          if (last_x) begin
-            if (role_i == RoleIn) e_tile_done = 1'b1;
-            else e_epi = 1'b1;
-          end
-        end else begin
-          x_d = x_q + 16'd1;
-          xs_d = xs_q + 20'(stw_i);
-          if (last_x) begin
-            if (last_pass) begin
-              if (role_i == RoleIn) e_tile_done = 1'b1;
-              else e_epi = 1'b1;
-            end else begin
-              p_d = p_q + 17'd1;
-              kx_d = kx_q + (pack_i ? pp_i : 8'd1);
-              if (kx_last) begin
-                kx_d = '0;
-                cg_d = cg_q + 16'd1;
-                if (cg_q == cg_last) begin
-                  cg_d = '0;
-                  ky_d = ky_q + 8'd1;
-                end
-              end
-              e_pass = 1'b1;
-            end
-          end
-        end
-        ItEpi: begin
-          x_d = x_q + 16'd1;
-          for (int t = 0; t < 3; t++) ox_d[t*64 +: 64] = ox_q[t*64 +: 64] + o_sw_i[t*64 +: 64];
-          if (last_x) e_tile_done = 1'b1;
-        end
-        default: ;
-      endcase
-    end
-
-    if (e_tile_done) begin
-      if (gi_i && remc_q > 16'(Cols)) begin
-        // Group-inner: the same tile, the next channel group.
-        remc_d = remc_q - 16'(Cols);
-        bgrp_d = bgrp_q + 64'(Cols * 4);
-        och_d[0 +: 64] = och_q[0 +: 64] + (64'(esz_aux_i) << CL);
-        och_d[64 +: 64] = och_q[64 +: 64] + (64'(esz_d0_i) << CL);
-        och_d[128 +: 64] = och_q[128 +: 64] + (64'(esz_d1_i) << CL);
-        e_group = 1'b1;
-      end else e_next_tile = 1'b1;
-    end
-
-    if (e_next_tile) begin
-      x0_d = x0_q + tw_max_i;
-      ixt_d = ixt_q + $signed(tw_stw_i);
-      for (int t = 0; t < 3; t++) oxt_d[t*64 +: 64] = oxt_q[t*64 +: 64] + o_tw_sw_i[t*64 +: 64];
-      if (gi_i) begin
-        // Group-inner: the next tile starts again at the first channel group.
-        remc_d = cout_i;
-        bgrp_d = bias_base_i;
-        och_d = '0;
-        e_group = 1'b1;
-      end else e_tile = 1'b1;
-      if (x0_d >= wo_i) begin
-        x0_d = '0;
-        ixt_d = (20'sd0 - 20'($signed({1'b0, pl_i})));
-        y_d = y_q + 16'd1;
-        iy0_d = iy0_q + 20'($signed({1'b0, sth_i}));
-        for (int t = 0; t < 3; t++) begin
-          oy_d[t*64 +: 64] = oy_q[t*64 +: 64] + o_sh_i[t*64 +: 64];
-          oxt_d[t*64 +: 64] = oy_d[t*64 +: 64];
-        end
-        if (y_d == ho_i) begin
-          y_d = '0;
-          n_d = n_q + 16'd1;
-          iy0_d = (20'sd0 - 20'($signed({1'b0, pt_i})));
-          for (int t = 0; t < 3; t++) begin
-            on_d[t*64 +: 64] = on_q[t*64 +: 64] + o_sn_i[t*64 +: 64];
-            oy_d[t*64 +: 64] = on_d[t*64 +: 64];
-            oxt_d[t*64 +: 64] = on_d[t*64 +: 64];
-          end
-          if (n_d == n_i && gi_i) begin
-            e_group = 1'b0;
-            st_d = ItNone;
-          end else if (n_d == n_i) begin
-            e_tile = 1'b0;
-            remc_d = remc_q - 16'(Cols);
-            bgrp_d = bgrp_q + 64'(Cols * 4);
-            och_d[0 +: 64] = och_q[0 +: 64] + (64'(esz_aux_i) << CL);
-            och_d[64 +: 64] = och_q[64 +: 64] + (64'(esz_d0_i) << CL);
-            och_d[128 +: 64] = och_q[128 +: 64] + (64'(esz_d1_i) << CL);
-            if (remc_q <= 16'(Cols)) st_d = ItNone;
-            else e_group = 1'b1;
-          end
-        end
-      end
-    end
-
-    if (e_group) begin
-      if (mode_i != 2'd2 && bias_i && role_i != RoleIn) st_d = ItBias;
-      else if (gi_i) e_tile = 1'b1;
-      else e_images = 1'b1;
-    end
-    if (e_images) begin
-      e_pos = 1'b1;
-      e_tile = 1'b1;
-    end
-    if (e_pos) begin
-      n_d = '0; y_d = '0; x0_d = '0;
-      iy0_d = (20'sd0 - 20'($signed({1'b0, pt_i})));
-      ixt_d = (20'sd0 - 20'($signed({1'b0, pl_i})));
-      on_d = o_base_i;
-      oy_d = o_base_i;
-      oxt_d = o_base_i;
-    end
-    if (e_tile) begin
-      tw_d = (wo_i - x0_d < tw_max_i) ? wo_i - x0_d : tw_max_i;
-      p_d = '0; cg_d = '0; ky_d = '0; kx_d = '0;
-      e_pass = 1'b1;
-    end
-    if (e_pass) begin
-      st_d = ItIn;
-      if (role_i == RoleEpi) e_epi = 1'b1;
-      x_d = '0;
-      // Fast: the first skip_i columns (left padding) are zeros the engine puts in the
-      // window at the row's first item, so the row starts at column skip_i.
-      xs_d = fast_i ? 20'(skip_i) : '0;
-      fx_d = '0;
-      wait_d = kw_i - 8'd1 - (fast_i ? skip_i : 8'd0);
-    end
-    if (e_epi) begin
-      st_d = ItEpi;
-      x_d = '0;
-      ox_d = oxt_d;   // the tile's, also when it starts in this cycle (RoleEpi)
-    end
-  end
-
+  // The next state is computed inside the clocked block, in the cycles the walk moves (clear,
+  // start or a step) only: the same logic as an always_comb feeding the registers, which the
+  // simulator then evaluates in those cycles alone (docs/rtl.md "Simulation speed"); the *_d
+  // variables are its blocking intermediates.
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       st_q <= ItNone;
@@ -298,7 +143,171 @@ module f8npu_walk_x #(
       ky_q <= '0; kx_q <= '0; p_q <= '0; xs_q <= '0; iy0_q <= '0; ixt_q <= '0;
       fx_q <= '0; wait_q <= '0;
       bgrp_q <= '0; on_q <= '0; oy_q <= '0; oxt_q <= '0; ox_q <= '0; och_q <= '0;
-    end else begin
+    end else if (clear_i || start_i || step_i) begin
+      logic [2:0]  st_d;
+      logic [15:0] n_d, y_d, x0_d, x_d, tw_d, remc_d, cg_d, fx_d;
+      logic [7:0]  ky_d, kx_d, wait_d;
+      logic [16:0] p_d;
+      logic [19:0] xs_d;
+      logic signed [19:0] iy0_d, ixt_d;
+      logic [63:0] bgrp_d;
+      logic [3*64-1:0] on_d, oy_d, oxt_d, ox_d, och_d;
+      logic e_tile_done, e_next_tile, e_group, e_images, e_pos, e_tile, e_pass, e_epi;
+      st_d = st_q;
+      n_d = n_q; y_d = y_q; x0_d = x0_q; x_d = x_q; tw_d = tw_q; remc_d = remc_q; cg_d = cg_q;
+      ky_d = ky_q; kx_d = kx_q; p_d = p_q; xs_d = xs_q; iy0_d = iy0_q; ixt_d = ixt_q;
+      fx_d = fx_q; wait_d = wait_q;
+      bgrp_d = bgrp_q; on_d = on_q; oy_d = oy_q; oxt_d = oxt_q; ox_d = ox_q; och_d = och_q;
+      e_tile_done = 1'b0; e_next_tile = 1'b0; e_group = 1'b0; e_images = 1'b0; e_pos = 1'b0;
+      e_tile = 1'b0; e_pass = 1'b0; e_epi = 1'b0;
+
+      if (clear_i) begin
+        st_d = ItNone;
+      end else if (start_i) begin
+        remc_d = cout_i;
+        bgrp_d = bias_base_i;
+        och_d = '0;
+        e_group = 1'b1;
+        e_pos = gi_i;
+      end else if (step_i) begin
+        case (st_q)
+          ItBias: if (gi_i) e_tile = 1'b1; else e_images = 1'b1;
+          ItIn: if (fast_i) begin
+            xs_d = xs_q + 20'd1;
+            if (wait_q == '0) begin
+              fx_d = fx_q + 16'd1;
+              wait_d = stw_i - 8'd1;
+            end else wait_d = wait_q - 8'd1;
+            if (last_x) begin
+              if (role_i == RoleIn) e_tile_done = 1'b1;
+              else e_epi = 1'b1;
+            end
+          end else begin
+            x_d = x_q + 16'd1;
+            xs_d = xs_q + 20'(stw_i);
+            if (last_x) begin
+              if (last_pass) begin
+                if (role_i == RoleIn) e_tile_done = 1'b1;
+                else e_epi = 1'b1;
+              end else begin
+                p_d = p_q + 17'd1;
+                kx_d = kx_q + (pack_i ? pp_i : 8'd1);
+                if (kx_last) begin
+                  kx_d = '0;
+                  cg_d = cg_q + 16'd1;
+                  if (cg_q == cg_last) begin
+                    cg_d = '0;
+                    ky_d = ky_q + 8'd1;
+                  end
+                end
+                e_pass = 1'b1;
+              end
+            end
+          end
+          ItEpi: begin
+            x_d = x_q + 16'd1;
+            for (int t = 0; t < 3; t++) ox_d[t*64 +: 64] = ox_q[t*64 +: 64] + o_sw_i[t*64 +: 64];
+            if (last_x) e_tile_done = 1'b1;
+          end
+          default: ;
+        endcase
+      end
+
+      if (e_tile_done) begin
+        if (gi_i && remc_q > 16'(Cols)) begin
+          // Group-inner: the same tile, the next channel group.
+          remc_d = remc_q - 16'(Cols);
+          bgrp_d = bgrp_q + 64'(Cols * 4);
+          och_d[0 +: 64] = och_q[0 +: 64] + (64'(esz_aux_i) << CL);
+          och_d[64 +: 64] = och_q[64 +: 64] + (64'(esz_d0_i) << CL);
+          och_d[128 +: 64] = och_q[128 +: 64] + (64'(esz_d1_i) << CL);
+          e_group = 1'b1;
+        end else e_next_tile = 1'b1;
+      end
+
+      if (e_next_tile) begin
+        x0_d = x0_q + tw_max_i;
+        ixt_d = ixt_q + $signed(tw_stw_i);
+        for (int t = 0; t < 3; t++) oxt_d[t*64 +: 64] = oxt_q[t*64 +: 64] + o_tw_sw_i[t*64 +: 64];
+        if (gi_i) begin
+          // Group-inner: the next tile starts again at the first channel group.
+          remc_d = cout_i;
+          bgrp_d = bias_base_i;
+          och_d = '0;
+          e_group = 1'b1;
+        end else e_tile = 1'b1;
+        if (x0_d >= wo_i) begin
+          x0_d = '0;
+          ixt_d = (20'sd0 - 20'($signed({1'b0, pl_i})));
+          y_d = y_q + 16'd1;
+          iy0_d = iy0_q + 20'($signed({1'b0, sth_i}));
+          for (int t = 0; t < 3; t++) begin
+            oy_d[t*64 +: 64] = oy_q[t*64 +: 64] + o_sh_i[t*64 +: 64];
+            oxt_d[t*64 +: 64] = oy_d[t*64 +: 64];
+          end
+          if (y_d == ho_i) begin
+            y_d = '0;
+            n_d = n_q + 16'd1;
+            iy0_d = (20'sd0 - 20'($signed({1'b0, pt_i})));
+            for (int t = 0; t < 3; t++) begin
+              on_d[t*64 +: 64] = on_q[t*64 +: 64] + o_sn_i[t*64 +: 64];
+              oy_d[t*64 +: 64] = on_d[t*64 +: 64];
+              oxt_d[t*64 +: 64] = on_d[t*64 +: 64];
+            end
+            if (n_d == n_i && gi_i) begin
+              e_group = 1'b0;
+              st_d = ItNone;
+            end else if (n_d == n_i) begin
+              e_tile = 1'b0;
+              remc_d = remc_q - 16'(Cols);
+              bgrp_d = bgrp_q + 64'(Cols * 4);
+              och_d[0 +: 64] = och_q[0 +: 64] + (64'(esz_aux_i) << CL);
+              och_d[64 +: 64] = och_q[64 +: 64] + (64'(esz_d0_i) << CL);
+              och_d[128 +: 64] = och_q[128 +: 64] + (64'(esz_d1_i) << CL);
+              if (remc_q <= 16'(Cols)) st_d = ItNone;
+              else e_group = 1'b1;
+            end
+          end
+        end
+      end
+
+      if (e_group) begin
+        if (mode_i != 2'd2 && bias_i && role_i != RoleIn) st_d = ItBias;
+        else if (gi_i) e_tile = 1'b1;
+        else e_images = 1'b1;
+      end
+      if (e_images) begin
+        e_pos = 1'b1;
+        e_tile = 1'b1;
+      end
+      if (e_pos) begin
+        n_d = '0; y_d = '0; x0_d = '0;
+        iy0_d = (20'sd0 - 20'($signed({1'b0, pt_i})));
+        ixt_d = (20'sd0 - 20'($signed({1'b0, pl_i})));
+        on_d = o_base_i;
+        oy_d = o_base_i;
+        oxt_d = o_base_i;
+      end
+      if (e_tile) begin
+        tw_d = (wo_i - x0_d < tw_max_i) ? wo_i - x0_d : tw_max_i;
+        p_d = '0; cg_d = '0; ky_d = '0; kx_d = '0;
+        e_pass = 1'b1;
+      end
+      if (e_pass) begin
+        st_d = ItIn;
+        if (role_i == RoleEpi) e_epi = 1'b1;
+        x_d = '0;
+        // Fast: the first skip_i columns (left padding) are zeros the engine puts in the
+        // window at the row's first item, so the row starts at column skip_i.
+        xs_d = fast_i ? 20'(skip_i) : '0;
+        fx_d = '0;
+        wait_d = kw_i - 8'd1 - (fast_i ? skip_i : 8'd0);
+      end
+      if (e_epi) begin
+        st_d = ItEpi;
+        x_d = '0;
+        ox_d = oxt_d;   // the tile's, also when it starts in this cycle (RoleEpi)
+      end
       st_q <= st_d;
       n_q <= n_d; y_q <= y_d; x0_q <= x0_d; x_q <= x_d; tw_q <= tw_d; remc_q <= remc_d;
       cg_q <= cg_d; ky_q <= ky_d; kx_q <= kx_d; p_q <= p_d; xs_q <= xs_d; iy0_q <= iy0_d;

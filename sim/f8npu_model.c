@@ -297,8 +297,8 @@ static uint64_t group_requests(const struct f8npu_model_config *cfg, uint32_t c,
 /*
  * The cost of executing one valid compute descriptor (its fetch is counted separately).
  * MACs and bytes are architectural; the cycles follow the RTL's schedule (isa.md §7):
- * the array (or the pooling lanes) and the epilogue take turns, overlapped with the
- * requests the readers and the writer really issue. A function of the configuration and
+ * the array (or the pooling lanes) works on a tile while the epilogue drains the one
+ * before, overlapped with the requests the readers and the writer really issue. A function of the configuration and
  * the descriptor alone, so that a runner can know it before the descriptor starts.
  */
 static void cost_desc(const struct f8npu_model_config *cfg, const struct f8npu_desc *d,
