@@ -150,6 +150,30 @@ def hand_cases():
     fails += check('conv2x2 stall', c['stall'], 66 + 2 * 80 + 96 + 128 + 15 - 8)
     fails += check('conv2x2 descs', c['descs'], 2)
 
+    # 1b. the group-inner order (isa.md §7): a 1x1 conv on 2 u8 channels to 32 s8 outputs (two
+    # channel groups of 16), an input row of 2 pixels, bias 0, weights all 1, shift 0
+    st = stream(desc(2, m.F_BIAS, k=(1, 1), s=(1, 1), src=tref(0, 0, 0, 1, 1, 2, 2),
+                     dst0=tref(1, 1, 0, 1, 1, 2, 32), weights=(2, 0), bias=(3, 0)), end())
+    status, mem, c = m.run(st, {0: bytes([1, 2, 3, 4]), 1: bytes(64), 2: bytes([1] * 64),
+                                3: bytes(128)})
+    fails += check('gi status', status, 'DONE')
+    fails += check('gi out', list(mem[1]), [3] * 32 + [7] * 32)
+    fails += check('gi macs', c['macs'], 2 * 32 * 2)
+    # rd: 32 header + 2*256 desc + src 4 bytes * 2 groups (architectural) + weights 64 + bias 128
+    fails += check('gi rd', c['rd'], 32 + 512 + 8 + 64 + 128)
+    # cycles: header 66 + 2 fetches 80, set-up 96 + 2 L 128 + max(busy + ramp, memory).
+    # Two groups, kernel_w <= stride_w, 2 * 1 blocks resident, 1 row step: group-inner.
+    # busy: array 2 pixels * 2 groups = 4; epilogue 2 * 2 outputs + a BIAS item per (tile,
+    # group) = 6; the longer 6, plus the first tile's shorter side min(2 * 1 pass, 2 * 1) = 2 -> 8.
+    # memory: the input once (not per group): 2 columns, one request each = 2; weights 32
+    # lane rows = 32; bias once per tile and group: 2 * ceil(64 / 16) = 8; outputs 2 pixels *
+    # 2 groups = 4 -> 46.
+    # ramp: first group's weights 16 + 1 row step * 2 columns = 18, the second group waits
+    # (16 - the first row's 2 * (1 + 1) = 4) = 12 more, and the aux reader's 2 bias reads go
+    # first: 8 -> 38, minus that first row's 4 -> 34.  busy + ramp = 42 < 46: the memory's 46.
+    fails += check('gi cycles', c['cycles'], 66 + 2 * 80 + 96 + 128 + 46)
+    fails += check('gi stall', c['stall'], 66 + 2 * 80 + 96 + 128 + 46 - 4)
+
     # 2. max pool 2x2 stride 2 with pad right/bottom 1 on 3x3 s8, to u8 with relu
     xs8 = bytes([0xFF, 0x80, 5, 3, 0xFE, 0x7F, 0x90, 0x91, 0x92])  # -1 -128 5 / 3 -2 127 / ...
     st = stream(desc(3, m.F_RELU, k=(2, 2), s=(2, 2), pad=(0, 1, 0, 1),
