@@ -573,9 +573,9 @@ module f8npu_engine #(
   // until the tile's last channel group is done with them), and the group's weight slots.
   logic [31:0] x_tbase_q;
   logic [15:0] x_tsteps_q, r_ahead_t;
-  logic [16:0] x_goff_q;                // first slot of the group's set
-  logic [16:0] x_gblk_q;                // blocks of the tile's earlier groups' sets (a set of a
-                                        // packed conv has fewer blocks than its slots)
+  logic [16:0] x_goff_q;                // first slot of the group's set: the blocks of the
+                                        // tile's earlier groups' sets
+  logic [31:0] x_base_next;             // the ring position after the executor's step
   logic [REL-1:0] r_ring;
   logic [16:0] w_blocks_q [2];          // weight blocks landed in each half (current set)
   logic [TL:0] tags_q;                  // reads in flight
@@ -678,6 +678,7 @@ module f8npu_engine #(
   // Ring positions: the reader's step starts where its previous one ended; the executor
   // frees a step's entries when it has used them (its last item's column + 1: the same span).
   assign r_ring = REL'(r_base_q + 32'(r_idx));
+  assign x_base_next = x_base_q + 32'(x_rb_idx) + 32'd1;
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       r_base_q <= '0;
@@ -689,10 +690,10 @@ module f8npu_engine #(
       x_tbase_q <= '0;
     end else begin
       if (r_step && r_step_last) r_base_q <= r_base_q + 32'(r_step_cols);
-      if (can_step && x_step_last) x_base_q <= x_base_q + 32'(x_rb_idx) + 32'd1;
+      if (can_step && x_step_last) x_base_q <= x_base_next;
       // Group-inner: the tile's next group uses its steps again; after its last, the next tile.
       if (can_step && x_tile_last && x_grp_more) x_base_q <= x_tbase_q;
-      if (can_step && x_tile_last && !x_grp_more) x_tbase_q <= x_base_q + 32'(x_rb_idx) + 32'd1;
+      if (can_step && x_tile_last && !x_grp_more) x_tbase_q <= x_base_next;
     end
   end
 
@@ -807,7 +808,7 @@ module f8npu_engine #(
   // Pass p of a resident set may start once blocks 0 .. p have landed (the first group's
   // weights need not all be there); a streamed set is its one block.
   // Group-inner: every set stays, and half 0 counts the blocks of all of them (in set order).
-  assign wgts_ready = !has_wgt || w_blocks_q[x_half_w] > (gi ? x_gblk_q + x_pass :
+  assign wgts_ready = !has_wgt || w_blocks_q[x_half_w] > (gi ? x_goff_q + x_pass :
                                                          resident ? x_pass : 17'd0);
   // The executor starts a tile once the epilogue is done with the tile two before (its bank).
   assign in_ok = rows_ready && wgts_ready && xt_q - et_q < 16'd2;
@@ -862,21 +863,17 @@ module f8npu_engine #(
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       x_steps_q <= '0; x_sets_q <= '0; xf_q <= '0; x_tsteps_q <= '0; x_goff_q <= '0;
-      x_gblk_q <= '0;
     end else if (clear_i || nest_start) begin
       x_steps_q <= '0; x_sets_q <= '0; xf_q <= '0; x_tsteps_q <= '0; x_goff_q <= '0;
-      x_gblk_q <= '0;
     end else if (can_step) begin
       if (x_step_last) x_steps_q <= x_steps_q + 16'd1;
       if (x_tile_last && x_grp_more) begin
         x_steps_q <= x_tsteps_q;
-        x_goff_q <= x_goff_q + set_blocks;
-        x_gblk_q <= x_gblk_q + x_pass + 17'd1;
+        x_goff_q <= x_goff_q + x_pass + 17'd1;
       end
       if (x_tile_last && !x_grp_more) begin
         x_tsteps_q <= x_steps_q + 16'd1;
         x_goff_q <= '0;
-        x_gblk_q <= '0;
       end
       if (x_set_done) x_sets_q <= x_sets_q + 16'd1;
       // Fast: the next output row's window starts sth rows down, the next image's (or
@@ -914,7 +911,7 @@ module f8npu_engine #(
       b_valid_q <= can_step && x_fire;
       b_bank_q <= xt_q[0];
       e_bank_q <= et_q[0];
-      b_col_q <= can_step && x_kind == ItIn && fast;
+      b_col_q <= can_step && fast;
       b_fb_q <= xf_q[SL-1:0];
       b_c0_q <= x_col0;
       for (int i = 0; i < KhMax; i++) begin
@@ -1161,7 +1158,6 @@ module f8npu_engine #(
                     wx_d1[WAux], wx_d1[WExec], wx_iy0[WAux], wx_iy0[WEpi], wx_ix[WAux],
                     wx_ix[WEpi], wx_kx[WAux], wx_kx[WEpi], wx_kind[WAux],
                     x_rb_idx[19:CBL], colb_q[Rows][8], e_x[15:AL],
-                    prod_q[13][63:0], prod_q[12][63:0], prod_q[14][63:0],
                     align_src[7:5], align_aux[7:5],
                     base_region[7:4], tag_valid, aux_head[512], abuf_e[AW-1],
                     k_i[16], x_slot[16:WL], x_x[15:AL], rsp_idx[16:REL],

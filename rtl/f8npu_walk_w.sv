@@ -6,8 +6,8 @@
 //             every (n, y, tile) of the group, as the executor uses them.
 // Set t goes to half t[0] of the buffer when two sets fit (double buffering, so the
 // next group's weights load while the array works), else to the one half.
-// Group-inner order (gi_i, resident): every group's set stays, set t at slot t * set_blocks_i,
-// loaded one after the other as fast as the port allows.
+// Group-inner order (gi_i, resident): every group's set stays, each right after the one before
+// (a packed set has fewer blocks than set_blocks_i), loaded as fast as the port allows.
 // Fast depthwise (fast_i): a group's set is one block, lane c's row being its whole
 // kernel w[c][0 .. kh*kw-1] (contiguous in the [C][kh][kw] layout), one read per lane.
 // Tap packing (pack_i, docs/rtl.md "Tap packing"): a pass covers P = pp_i horizontal taps
@@ -30,7 +30,7 @@ module f8npu_walk_w #(
   input  logic [6:0]  taps_i,          // kh * kw (fast)
   input  logic        resident_i,
   input  logic        two_sets_i,      // two sets fit: alternate halves
-  input  logic        gi_i,            // group-inner: all sets resident, set t at t * set_blocks_i
+  input  logic        gi_i,            // group-inner: all sets resident, one after the other
   input  logic [16:0] set_blocks_i,    // blocks per set (half size)
   input  logic [15:0] cout_i,
   input  logic [15:0] cin_i,
@@ -127,7 +127,7 @@ module f8npu_walk_w #(
 
     if (e_set_done) begin
       t_d = t_q + 16'd1;
-      sbase_d = sbase_q + set_blocks_i;
+      sbase_d = sbase_q + p_q + 17'd1;   // gi: the set's blocks (its passes)
     end
     if (e_pass_adv) begin
       p_d = resident_i ? p_q + 17'd1 : p_q;

@@ -152,22 +152,20 @@ module f8npu_walk_x #(
       logic signed [19:0] iy0_d, ixt_d;
       logic [63:0] bgrp_d;
       logic [3*64-1:0] on_d, oy_d, oxt_d, ox_d, och_d;
-      logic e_tile_done, e_next_tile, e_group, e_images, e_pos, e_tile, e_pass, e_epi;
+      logic e_tile_done, e_next_tile, e_grp_first, e_grp_next, e_group, e_images, e_pos, e_tile;
+      logic e_pass, e_epi;
       st_d = st_q;
       n_d = n_q; y_d = y_q; x0_d = x0_q; x_d = x_q; tw_d = tw_q; remc_d = remc_q; cg_d = cg_q;
       ky_d = ky_q; kx_d = kx_q; p_d = p_q; xs_d = xs_q; iy0_d = iy0_q; ixt_d = ixt_q;
       fx_d = fx_q; wait_d = wait_q;
       bgrp_d = bgrp_q; on_d = on_q; oy_d = oy_q; oxt_d = oxt_q; ox_d = ox_q; och_d = och_q;
-      e_tile_done = 1'b0; e_next_tile = 1'b0; e_group = 1'b0; e_images = 1'b0; e_pos = 1'b0;
-      e_tile = 1'b0; e_pass = 1'b0; e_epi = 1'b0;
+      e_tile_done = 1'b0; e_next_tile = 1'b0; e_grp_first = 1'b0; e_grp_next = 1'b0;
+      e_group = 1'b0; e_images = 1'b0; e_pos = 1'b0; e_tile = 1'b0; e_pass = 1'b0; e_epi = 1'b0;
 
       if (clear_i) begin
         st_d = ItNone;
       end else if (start_i) begin
-        remc_d = cout_i;
-        bgrp_d = bias_base_i;
-        och_d = '0;
-        e_group = 1'b1;
+        e_grp_first = 1'b1;
         e_pos = gi_i;
       end else if (step_i) begin
         case (st_q)
@@ -213,29 +211,19 @@ module f8npu_walk_x #(
         endcase
       end
 
+      // Group-inner: the same tile's next channel group, if any.
       if (e_tile_done) begin
-        if (gi_i && remc_q > 16'(Cols)) begin
-          // Group-inner: the same tile, the next channel group.
-          remc_d = remc_q - 16'(Cols);
-          bgrp_d = bgrp_q + 64'(Cols * 4);
-          och_d[0 +: 64] = och_q[0 +: 64] + (64'(esz_aux_i) << CL);
-          och_d[64 +: 64] = och_q[64 +: 64] + (64'(esz_d0_i) << CL);
-          och_d[128 +: 64] = och_q[128 +: 64] + (64'(esz_d1_i) << CL);
-          e_group = 1'b1;
-        end else e_next_tile = 1'b1;
+        if (gi_i && remc_q > 16'(Cols)) e_grp_next = 1'b1;
+        else e_next_tile = 1'b1;
       end
 
       if (e_next_tile) begin
         x0_d = x0_q + tw_max_i;
         ixt_d = ixt_q + $signed(tw_stw_i);
         for (int t = 0; t < 3; t++) oxt_d[t*64 +: 64] = oxt_q[t*64 +: 64] + o_tw_sw_i[t*64 +: 64];
-        if (gi_i) begin
-          // Group-inner: the next tile starts again at the first channel group.
-          remc_d = cout_i;
-          bgrp_d = bias_base_i;
-          och_d = '0;
-          e_group = 1'b1;
-        end else e_tile = 1'b1;
+        // Group-inner: the next tile starts again at the first channel group.
+        if (gi_i) e_grp_first = 1'b1;
+        else e_tile = 1'b1;
         if (x0_d >= wo_i) begin
           x0_d = '0;
           ixt_d = (20'sd0 - 20'($signed({1'b0, pl_i})));
@@ -255,22 +243,31 @@ module f8npu_walk_x #(
               oxt_d[t*64 +: 64] = on_d[t*64 +: 64];
             end
             if (n_d == n_i && gi_i) begin
-              e_group = 1'b0;
+              e_grp_first = 1'b0;
               st_d = ItNone;
             end else if (n_d == n_i) begin
               e_tile = 1'b0;
-              remc_d = remc_q - 16'(Cols);
-              bgrp_d = bgrp_q + 64'(Cols * 4);
-              och_d[0 +: 64] = och_q[0 +: 64] + (64'(esz_aux_i) << CL);
-              och_d[64 +: 64] = och_q[64 +: 64] + (64'(esz_d0_i) << CL);
-              och_d[128 +: 64] = och_q[128 +: 64] + (64'(esz_d1_i) << CL);
-              if (remc_q <= 16'(Cols)) st_d = ItNone;
-              else e_group = 1'b1;
+              e_grp_next = 1'b1;
             end
           end
         end
       end
 
+      if (e_grp_next) begin
+        remc_d = remc_q - 16'(Cols);
+        bgrp_d = bgrp_q + 64'(Cols * 4);
+        och_d[0 +: 64] = och_q[0 +: 64] + (64'(esz_aux_i) << CL);
+        och_d[64 +: 64] = och_q[64 +: 64] + (64'(esz_d0_i) << CL);
+        och_d[128 +: 64] = och_q[128 +: 64] + (64'(esz_d1_i) << CL);
+        if (remc_q <= 16'(Cols)) st_d = ItNone;
+        else e_group = 1'b1;
+      end
+      if (e_grp_first) begin
+        remc_d = cout_i;
+        bgrp_d = bias_base_i;
+        och_d = '0;
+        e_group = 1'b1;
+      end
       if (e_group) begin
         if (mode_i != 2'd2 && bias_i && role_i != RoleIn) st_d = ItBias;
         else if (gi_i) e_tile = 1'b1;

@@ -298,8 +298,9 @@ static uint64_t group_requests(const struct f8npu_model_config *cfg, uint32_t c,
  * The cost of executing one valid compute descriptor (its fetch is counted separately).
  * MACs and bytes are architectural; the cycles follow the RTL's schedule (isa.md §7):
  * the array (or the pooling lanes) works on a tile while the epilogue drains the one
- * before, overlapped with the requests the readers and the writer really issue. A function of the configuration and
- * the descriptor alone, so that a runner can know it before the descriptor starts.
+ * before, overlapped with the requests the readers and the writer really issue. A function
+ * of the configuration and the descriptor alone, so that a runner can know it before the
+ * descriptor starts.
  */
 static void cost_desc(const struct f8npu_model_config *cfg, const struct f8npu_desc *d,
 		      const struct f8npu_plan *p, struct model_cost *c)
@@ -431,10 +432,12 @@ static void cost_desc(const struct f8npu_model_config *cfg, const struct f8npu_d
 	if (gi && first_wgt > first_row)
 		ramp += (groups - 1) * (first_wgt - first_row);
 	if (gi && (d->flags & F8NPU_FLAG_BIAS)) {
+		/* k pairs: q whole tiles' worth of every group, then r groups (full: only the last
+		 * group may have fewer lanes) */
 		uint64_t k = row_tiles * groups < F8NPU_COST_AUX_AHEAD ? row_tiles * groups : F8NPU_COST_AUX_AHEAD;
+		uint64_t q = f8npu_div_u64(k, (uint32_t)groups), r = k - q * groups;
 
-		ramp += f8npu_div_u64(k, (uint32_t)groups) * group_requests(cfg, p->out_c, cols, 4) +
-			(k - f8npu_div_u64(k, (uint32_t)groups) * groups) * ceil_div(4ull * cols, b);
+		ramp += q * group_requests(cfg, p->out_c, cols, 4) + r * ceil_div(4ull * cols, b);
 	}
 	ramp = ramp > first_row ? ramp - first_row : 0;
 	c->cycles = F8NPU_COST_SETUP + 2 * (uint64_t)cfg->dram_latency + max_u64(busy + ramp, mem);

@@ -733,11 +733,11 @@ static bool f8t_conv_gi(const struct f8npu_desc *d, const struct f8npu_model_con
  * isa.md §7's DRAM server cycles, by walking the requests one by one in the order of the RTL's
  * readers (the model computes them in closed form): the row steps of every channel group, the
  * weight lane rows, the bias, aux and output vectors. In the group-inner order (@gi) the
- * input is fetched for the first group only and the bias once per tile.
+ * input is fetched for the first group only and the bias once per tile (@tiles of a group).
  */
 static uint64_t f8t_cost_mem(const struct f8npu_desc *d, const struct f8npu_model_config *cfg, uint64_t ho,
-			     uint64_t wo, uint64_t co, bool fast, uint64_t pk, bool gi, uint64_t *cols_out,
-			     uint64_t *rows_out)
+			     uint64_t wo, uint64_t co, bool fast, uint64_t pk, bool gi, uint64_t tiles,
+			     uint64_t *cols_out, uint64_t *rows_out)
 {
 	uint64_t B = cfg->dram_bytes_per_cycle, R = cfg->rows, C = cfg->cols, mem = 0;
 	bool add = d->opcode == F8NPU_OP_ADD, conv = d->opcode == F8NPU_OP_CONV2D;
@@ -801,8 +801,7 @@ static uint64_t f8t_cost_mem(const struct f8npu_desc *d, const struct f8npu_mode
 						mem += lanes * ceil_div(cin - c0 < vw ? cin - c0 : vw, B);
 				}
 		if (conv && (d->flags & F8NPU_FLAG_BIAS))
-			mem += ceil_div(lanes * 4, B) *
-			       (gi ? d->src.n * ho * ceil_div(wo, f8t_tile_width(wo, kw, d->stride_w)) : 1);
+			mem += ceil_div(lanes * 4, B) * (gi ? tiles : 1);
 		if (d->flags & F8NPU_FLAG_AUX)
 			mem += pix * ceil_div(lanes * f8t_tsize(d->aux.type), B);
 		mem += pix * ceil_div(lanes * f8t_tsize(d->dst[0].type), B);
@@ -822,6 +821,7 @@ void f8t_cost_desc(const struct f8npu_desc *d, bool executed, const struct f8npu
 	uint64_t pix, aux = 0, groups, busy, mem, cols, cg = 1, steps, first_w = 0, v1, lanes1, ramp;
 	uint64_t outs = (d->flags & F8NPU_FLAG_DST1) ? 2 : 1, row_comp = 0, in_rows;
 	bool fast = false, gi;
+	uint64_t tw, tiles; /* the RTL's column tile, and the tiles of one channel group */
 	uint64_t pk = 0, passes = 0; /* tap packing: taps per pass (docs/rtl.md) */
 
 	c->rd += F8NPU_CMD_DESC_SIZE;
@@ -902,20 +902,22 @@ void f8t_cost_desc(const struct f8npu_desc *d, bool executed, const struct f8npu
 	}
 	if (!pk)
 		passes = kk;
+	/* A tile: the widest run of outputs whose windows fit 256 input columns, at most 256 and
+	 * the row (ADD: a 1 x 1 window; fast depthwise: the row); tiles: those of one group. */
+	tw = fast ? w : f8t_tile_width(w, d->opcode == F8NPU_OP_ADD ? 1 : d->kernel_w,
+				       d->opcode == F8NPU_OP_ADD ? 1 : d->stride_w);
+	tiles = (uint64_t)n * h * ceil_div(w, tw);
 	gi = f8t_conv_gi(d, cfg, w, co, pk);
-	mem = f8t_cost_mem(d, cfg, h, w, co, fast, pk, gi, &cols, &in_rows);
+	mem = f8t_cost_mem(d, cfg, h, w, co, fast, pk, gi, tiles, &cols, &in_rows);
 	if (pk)
 		cols = w; /* a pass's reads: one per output */
 	{
 		/* The epilogue drains a tile while the array works on the next (docs/rtl.md): the
-		 * longer side paces, the first tile's shorter side shows. A tile: the widest run
-		 * of outputs whose windows fit 256 input columns, at most 256 and the row. */
-		uint64_t kwt = d->opcode == F8NPU_OP_ADD ? 1 : d->kernel_w;
-		uint64_t swt = d->opcode == F8NPU_OP_ADD ? 1 : d->stride_w;
-		uint64_t tw = fast ? w : f8t_tile_width(w, kwt, swt), in1, epi = pix * groups * outs;
+		 * longer side paces, the first tile's shorter side shows. */
+		uint64_t in1, epi = pix * groups * outs;
 
 		if (gi && (d->flags & F8NPU_FLAG_BIAS)) /* a BIAS item per tile and group */
-			epi += (uint64_t)n * h * ceil_div(w, tw) * groups;
+			epi += tiles * groups;
 		in1 = fast ? row_comp : tw * passes * cg;
 		busy = (comp > epi ? comp : epi) + (in1 < tw * outs ? in1 : tw * outs);
 	}
@@ -934,7 +936,6 @@ void f8t_cost_desc(const struct f8npu_desc *d, bool executed, const struct f8npu
 		if (gi && first_w > w * (passes * cg + outs))
 			ramp += (groups - 1) * (first_w - w * (passes * cg + outs));
 		if (gi && (d->flags & F8NPU_FLAG_BIAS)) {
-			uint64_t tiles = (uint64_t)n * h * ceil_div(w, f8t_tile_width(w, d->kernel_w, d->stride_w));
 			uint64_t k, g;
 
 			for (k = 0; k < tiles * groups && k < 64; k++) {
